@@ -1,0 +1,119 @@
+"""Turn a local-calendar date range into the view rows to read and the buckets they fill.
+
+The views key rows by UTC day (``*_by_day``) or UTC quarter hour (``*_by_quarter``). A
+:class:`BucketPlan` says which group_level to ask for, which UTC days the key ranges span,
+and maps each row's key tail to its output bucket (or to nothing when outside the range).
+UTC daily/weekly/monthly reports read the cheap day view; any other zone or the hourly
+period reads the quarter view at the coarsest level that the zone's offsets allow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+PERIODS = ("daily", "weekly", "monthly", "hourly")
+HOUR = timedelta(hours=1)
+QUARTER = timedelta(minutes=15)
+
+
+class UnsupportedTimezone(ValueError):
+    """The zone's offset in the range is not a whole number of quarter hours."""
+
+
+def week_key(d: date) -> str:
+    """Year and %U week number of the Sunday that starts d's week (CONTRACT.md section 4)."""
+    sunday = d - timedelta(days=(d.weekday() + 1) % 7)
+    return sunday.strftime("%Y%U")
+
+
+def bucket_key(period: str, local: datetime | date) -> str:
+    if period == "daily":
+        return local.strftime("%Y%m%d")
+    if period == "weekly":
+        return week_key(local if not isinstance(local, datetime) else local.date())
+    if period == "monthly":
+        return local.strftime("%Y%m")
+    if period == "hourly":
+        return local.strftime("%Y%m%d%H")
+    raise ValueError(period)
+
+
+def day_key(d: date) -> str:
+    return d.strftime("%Y%m%d")
+
+
+@dataclass(frozen=True)
+class BucketPlan:
+    resolution: str  # "day": *_by_day views; "quarter": *_by_quarter views
+    group_level: int  # 2 (day), 3 (hour) or 4 (quarter hour)
+    first_day: date  # UTC days spanned by the key ranges, inclusive
+    last_day: date
+    buckets: tuple[str, ...]  # every output bucket, in order
+    slots: dict[tuple[object, ...], str]  # row key tail (key[1:]) -> bucket
+
+    @property
+    def first_day_key(self) -> str:
+        return day_key(self.first_day)
+
+    @property
+    def last_day_key(self) -> str:
+        return day_key(self.last_day)
+
+
+def local_window(start: date, end: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """UTC instants of the first local midnight and of the local midnight after ``end``."""
+    t0 = datetime.combine(start, time(0), tz).astimezone(UTC)
+    t1 = datetime.combine(end + timedelta(days=1), time(0), tz).astimezone(UTC)
+    return t0, t1
+
+
+def _steps(t0: datetime, t1: datetime, step: timedelta) -> list[datetime]:
+    out = []
+    t = t0
+    while t < t1:
+        out.append(t)
+        t += step
+    return out
+
+
+@lru_cache(maxsize=256)
+def plan(start: date, end: date, period: str, tz_name: str = "UTC") -> BucketPlan:
+    """The rows to read and where each goes, for local days ``start``..``end`` inclusive."""
+    if period not in PERIODS:
+        raise ValueError(period)
+    if tz_name == "UTC" and period != "hourly":
+        days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+        slots: dict[tuple[object, ...], str] = {(day_key(d),): bucket_key(period, d) for d in days}
+        return BucketPlan("day", 2, start, end, tuple(dict.fromkeys(slots.values())), slots)
+
+    tz = ZoneInfo(tz_name)
+    t0, t1 = local_window(start, end, tz)
+    hours = _steps(t0.replace(minute=0), t1, HOUR)
+    offsets = [h.astimezone(tz).utcoffset() or timedelta(0) for h in hours]
+    seconds = {int(o.total_seconds()) for o in offsets}
+    if t0.minute % 15 or t0.second or any(s % 900 for s in seconds):
+        raise UnsupportedTimezone(tz_name)
+    whole_hours = t0.minute == 0 and t1.minute == 0 and not any(s % 3600 for s in seconds)
+    level, minutes = (3, (0,)) if whole_hours else (4, (0, 15, 30, 45))
+    keys: dict[tuple[date, int], str] = {}  # local (date, hour) -> bucket: strftime once each
+    slots: dict[tuple[object, ...], str] = {}
+    for h, off in zip(hours, offsets, strict=True):
+        utc_day = day_key(h)
+        for minute in minutes:
+            t = h.replace(minute=minute)
+            if not t0 <= t < t1:
+                continue
+            local = t + off
+            lk = (local.date(), local.hour)
+            bucket = keys.get(lk)
+            if bucket is None:
+                bucket = keys[lk] = bucket_key(period, local)
+            tail = (utc_day, h.hour) if level == 3 else (utc_day, h.hour, minute // 15)
+            slots[tail] = bucket
+    last = t1 - timedelta(microseconds=1)
+    return BucketPlan(
+        "quarter", level, t0.date(), last.date(), tuple(dict.fromkeys(slots.values())), slots
+    )

@@ -1,0 +1,234 @@
+"""The one place that talks to CouchDB.
+
+aiocouch owns the pooled HTTP session (keep-alive, Basic auth from ``COUCHDB_URL``), but two
+of its bugs bite us (COUCH_FACTS.md): reduce queries raise ``TypeError`` in ``View.get()``
+and ``_all_docs`` forgets to encode ``account/...`` names. So every request goes through
+:meth:`Couch.request` here, over aiocouch's session, with names encoded and JSON query
+parameters serialised by us, and bodies parsed with orjson. Every transport failure becomes a
+:class:`CouchUnavailable`, so callers never see a half-read answer as a whole one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+import orjson
+from aiocouch import CouchDB
+from yarl import URL
+
+from app.modb import encode
+
+JSON_PARAMS = frozenset({"key", "keys", "startkey", "endkey", "start_key", "end_key"})
+
+
+class CouchError(Exception):
+    """CouchDB answered, but not with what we asked for."""
+
+    def __init__(self, status: int, error: str, reason: str) -> None:
+        super().__init__(f"{status} {error}: {reason}")
+        self.status = status
+        self.error = error
+        self.reason = reason
+
+
+class CouchUnavailable(Exception):
+    """CouchDB could not be reached, timed out, failed (5xx) or cut the answer short."""
+
+
+def split_url(url: str) -> tuple[str, str | None, str | None]:
+    """Base URL without credentials, plus the user and password it carried."""
+    u = URL(url)
+    base = str(u.with_user(None).with_password(None)).rstrip("/")
+    return base, u.user, u.password
+
+
+def _params(params: Mapping[str, Any] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, value in (params or {}).items():
+        if value is None:
+            continue
+        if name in JSON_PARAMS:
+            out[name] = orjson.dumps(value).decode()
+        elif isinstance(value, bool):
+            out[name] = "true" if value else "false"
+        else:
+            out[name] = str(value)
+    return out
+
+
+class Couch:
+    """A CouchDB server: one pooled session, bounded concurrency, a timeout per request."""
+
+    def __init__(self, url: str, *, timeout: float = 30.0, max_concurrency: int = 16) -> None:
+        self.base, user, password = split_url(url)
+        self.timeout = timeout
+        self._client = CouchDB(
+            self.base,
+            user=user,
+            password=password,
+            connector=aiohttp.TCPConnector(limit=max_concurrency, keepalive_timeout=30),
+            json_serialize=lambda o: orjson.dumps(o).decode(),
+        )
+        self._session: aiohttp.ClientSession = self._client._server._http_session
+        self._slots = asyncio.Semaphore(max_concurrency)
+
+    def __repr__(self) -> str:  # never shows credentials
+        return f"Couch({self.base!r})"
+
+    async def close(self) -> None:
+        await self._client.close()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        timeout: float | None = None,
+    ) -> tuple[int, Any]:
+        """Send one request; return (status, parsed JSON body). Raise only CouchUnavailable."""
+        data = None if body is None else orjson.dumps(body)
+        headers = {"Accept": "application/json"}
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        client_timeout = aiohttp.ClientTimeout(total=timeout or self.timeout)
+        try:
+            async with (
+                self._slots,
+                self._session.request(
+                    method,
+                    f"{self.base}/{path}",
+                    params=_params(params),
+                    data=data,
+                    headers=headers,
+                    timeout=client_timeout,
+                ) as resp,
+            ):
+                raw = await resp.read()
+                status = resp.status
+        except (aiohttp.ClientError, TimeoutError, OSError) as e:
+            raise CouchUnavailable(f"CouchDB request failed: {type(e).__name__}") from None
+        if status >= 500:
+            raise CouchUnavailable(f"CouchDB answered {status}")
+        try:
+            return status, orjson.loads(raw) if raw else None
+        except orjson.JSONDecodeError:
+            raise CouchUnavailable("CouchDB answered with a body that is not JSON") from None
+
+    async def ok(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        timeout: float | None = None,
+    ) -> Any:
+        """Like :meth:`request`, but any non-2xx answer raises :class:`CouchError`."""
+        status, doc = await self.request(method, path, params=params, body=body, timeout=timeout)
+        if status >= 300:
+            doc = doc if isinstance(doc, dict) else {}
+            raise CouchError(status, str(doc.get("error", "")), str(doc.get("reason", "")))
+        return doc
+
+    # -- server -------------------------------------------------------------------------
+
+    async def ping(self) -> bool:
+        try:
+            status, _ = await self.request("GET", "", timeout=min(self.timeout, 5.0))
+        except CouchUnavailable:
+            return False
+        return status == 200
+
+    async def all_dbs(self) -> list[str]:
+        return list(await self.ok("GET", "_all_dbs"))
+
+    # -- databases ----------------------------------------------------------------------
+
+    async def db_info(self, db: str) -> dict[str, Any] | None:
+        """The database's info document, or None when it does not exist."""
+        status, doc = await self.request("GET", encode(db))
+        if status == 404:
+            return None
+        if status >= 300:
+            raise CouchError(status, str(doc.get("error")), str(doc.get("reason")))
+        return doc
+
+    async def create_db(self, db: str) -> bool:
+        """Create a database; False when it already existed."""
+        status, doc = await self.request("PUT", encode(db))
+        if status == 412:
+            return False
+        if status >= 300:
+            raise CouchError(status, str(doc.get("error")), str(doc.get("reason")))
+        return True
+
+    async def delete_db(self, db: str) -> bool:
+        status, doc = await self.request("DELETE", encode(db))
+        if status == 404:
+            return False
+        if status >= 300:
+            raise CouchError(status, str(doc.get("error")), str(doc.get("reason")))
+        return True
+
+    # -- documents ----------------------------------------------------------------------
+
+    async def get_doc(self, db: str, doc_id: str) -> dict[str, Any] | None:
+        """A document, or None when it (or its database) does not exist."""
+        status, doc = await self.request("GET", f"{encode(db)}/{_doc_path(doc_id)}")
+        if status == 404:
+            return None
+        if status >= 300:
+            raise CouchError(status, str(doc.get("error")), str(doc.get("reason")))
+        return doc
+
+    async def put_doc(self, db: str, doc: dict[str, Any]) -> str:
+        """Write a document; its ``_rev`` must be current. Returns the new rev."""
+        result = await self.ok("PUT", f"{encode(db)}/{_doc_path(doc['_id'])}", body=doc)
+        return str(result["rev"])
+
+    async def bulk_docs(self, db: str, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return list(await self.ok("POST", f"{encode(db)}/_bulk_docs", body={"docs": docs}))
+
+    async def all_docs(self, db: str, **params: Any) -> list[dict[str, Any]]:
+        """``_all_docs`` rows, or [] when the database does not exist."""
+        status, doc = await self.request("GET", f"{encode(db)}/_all_docs", params=params)
+        if status == 404:
+            return []
+        if status >= 300:
+            raise CouchError(status, str(doc.get("error")), str(doc.get("reason")))
+        return list(doc["rows"])
+
+    # -- views --------------------------------------------------------------------------
+
+    async def view(self, db: str, ddoc: str, view: str, **params: Any) -> list[dict[str, Any]]:
+        """Rows of a view query (reduced or not). JSON parameters are serialised here."""
+        doc = await self.ok("GET", f"{encode(db)}/_design/{ddoc}/_view/{view}", params=params)
+        return list(doc["rows"])
+
+
+def _doc_path(doc_id: str) -> str:
+    """Design documents keep their slash; any other id is fully encoded."""
+    if doc_id.startswith("_design/"):
+        return "_design/" + _quote(doc_id[len("_design/") :])
+    return _quote(doc_id)
+
+
+def _quote(s: str) -> str:
+    return quote(s, safe="")
+
+
+def chunks(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -1,0 +1,64 @@
+"""Assemble ``couch_design_docs/<ddoc>/`` (couchapp layout) into CouchDB design documents.
+
+The JavaScript stays in plain files so it is readable and diffable. ``// !code <path>`` in a
+map function is replaced by that file (relative to the design doc folder), as couchapp did.
+The version marker is a hash of the assembled views, so any changed file is a new version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+DDOC = "qubicle_reports"
+VERSION_FIELD = "qubicle_reports_version"
+CODE_MACRO = re.compile(r"^[ \t]*// !code (\S+)[ \t]*$", re.MULTILINE)
+
+
+def design_docs_dir() -> Path:
+    env = os.environ.get("QUBICLE_REPORTS_DESIGN_DOCS")
+    return Path(env) if env else Path(__file__).resolve().parent.parent / "couch_design_docs"
+
+
+def _expand(source: str, ddoc_dir: Path) -> str:
+    def include(m: re.Match[str]) -> str:
+        path = (ddoc_dir / m.group(1)).resolve()
+        if ddoc_dir.resolve() not in path.parents:
+            raise ValueError(f"!code outside the design doc: {m.group(1)}")
+        return path.read_text()
+
+    return CODE_MACRO.sub(include, source)
+
+
+def assemble(ddoc_dir: Path) -> dict[str, Any]:
+    """The design document for one folder, with its content-derived version."""
+    views: dict[str, dict[str, str]] = {}
+    for view_dir in sorted(p for p in (ddoc_dir / "views").iterdir() if p.is_dir()):
+        view = {"map": _expand((view_dir / "map.js").read_text(), ddoc_dir).strip()}
+        reduce_file = view_dir / "reduce"
+        if reduce_file.exists():
+            view["reduce"] = reduce_file.read_text().strip()
+        views[view_dir.name] = view
+    version = hashlib.sha256(orjson.dumps(views, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
+    return {
+        "_id": f"_design/{ddoc_dir.name}",
+        "language": "javascript",
+        "views": views,
+        VERSION_FIELD: version,
+    }
+
+
+@cache
+def load(name: str = DDOC) -> dict[str, Any]:
+    """The assembled design doc (read once per process)."""
+    return assemble(design_docs_dir() / name)
+
+
+def version_of(doc: dict[str, Any] | None) -> str | None:
+    return None if doc is None else doc.get(VERSION_FIELD)

@@ -1,0 +1,228 @@
+"""HTTP front: Crossbar routes, envelope, errors, request ids and the access log.
+
+Per request: authenticate -> check the account id -> authorize -> validate -> run the
+report pipeline (:mod:`app.report`) -> hand the result to a renderer (:mod:`app.render`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from app import errors
+from app.auth import Authenticator, StaticTokens
+from app.config import Settings
+from app.couch import Couch, CouchError, CouchUnavailable
+from app.installer import Installer, ViewsNotInstallable
+from app.modb import is_account_id
+from app.render import csv_filename, iter_csv, render_json
+from app.report import Reader, run_report
+from app.request import LIST_FIELDS, Limits, split_list, validate
+
+log = logging.getLogger("qubicle_reports.access")
+
+SETTINGS = web.AppKey("settings", Settings)
+READER = web.AppKey("reader", Reader)
+AUTH = web.AppKey("auth", Authenticator)
+REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _json(status: int, body: dict[str, Any], request: web.Request) -> web.Response:
+    return web.Response(status=status, body=orjson.dumps(body), content_type="application/json")
+
+
+def error_response(request: web.Request, err: errors.ApiError) -> web.Response:
+    body = {
+        "data": err.data,
+        "error": str(err.status),
+        "message": err.message,
+        "status": "error",
+        "request_id": request.get("request_id", ""),
+        "auth_token": request.get("auth_token") or "",
+    }
+    return _json(err.status, body, request)
+
+
+@web.middleware
+async def envelope_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Request id in and out, Crossbar errors for everything, one access-log line."""
+    started = time.perf_counter()
+    sent = request.headers.get("X-Request-ID", "")
+    request["request_id"] = sent if REQUEST_ID_RE.fullmatch(sent) else uuid.uuid4().hex
+    try:
+        response = await handler(request)
+    except errors.ApiError as e:
+        response = error_response(request, e)
+    except web.HTTPException as e:
+        if e.status == 413:
+            response = error_response(
+                request, errors.ApiError(413, "request too large", {"message": e.text or ""})
+            )
+        elif e.status == 405:
+            response = error_response(
+                request, errors.ApiError(405, "method not allowed", {"message": "not allowed"})
+            )
+        elif e.status >= 400:
+            response = error_response(request, errors.not_found())
+        else:
+            raise
+    except Exception:
+        log.exception("unhandled error (request %s)", request["request_id"])
+        response = error_response(
+            request, errors.ApiError(500, "internal error", {"message": "internal error"})
+        )
+    if not response.prepared:
+        response.headers["X-Request-ID"] = request["request_id"]
+    log.info(
+        "%s",
+        orjson.dumps(
+            {
+                "request_id": request["request_id"],
+                "method": request.method,
+                "path": request.path,
+                "status": response.status,
+                "ms": round((time.perf_counter() - started) * 1000, 3),
+                **request.get("log_extra", {}),
+            }
+        ).decode(),
+    )
+    return response
+
+
+async def _params(request: web.Request) -> tuple[dict[str, Any], str | None]:
+    """Report parameters and a token found in the body or query string."""
+    if request.method == "GET":
+        params: dict[str, Any] = dict(request.query)
+        for name in LIST_FIELDS:
+            if name in params:
+                params[name] = split_list(params[name])
+        return params, params.pop("auth_token", None)
+    raw = await request.read()
+    if not raw.strip():
+        return {}, request.query.get("auth_token")
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise errors.invalid_json() from None
+    if not isinstance(body, dict) or not isinstance(body.get("data", {}), dict):
+        raise errors.invalid_json("validation error")
+    data = dict(body.get("data", {}))
+    token = (
+        body.get("auth_token") or data.pop("auth_token", None) or request.query.get("auth_token")
+    )
+    return data, token if isinstance(token, str) else None
+
+
+def _token(request: web.Request, from_params: str | None) -> str | None:
+    header = request.headers.get("X-Auth-Token")
+    if header:
+        return header
+    authorization = request.headers.get("Authorization", "")
+    if authorization[:7].lower() == "bearer ":
+        return authorization[7:].strip()
+    return from_params
+
+
+def _wants_csv(request: web.Request, params: dict[str, Any]) -> bool:
+    accept = params.pop("accept", None) or request.query.get("accept")
+    if accept in ("csv", "text/csv"):
+        return True
+    return "text/csv" in request.headers.get("Accept", "")
+
+
+async def report_handler(request: web.Request) -> web.StreamResponse:
+    app = request.app
+    params, body_token = await _params(request)
+    token = _token(request, body_token)
+    request["auth_token"] = token
+    auth = app[AUTH]
+    principal = await auth.authenticate(token)
+    account_id = request.match_info["account_id"]
+    if not is_account_id(account_id):
+        raise errors.bad_identifier(account_id)
+    await auth.authorize(principal, account_id)
+
+    path_report = request.match_info.get("report")
+    settings = app[SETTINGS]
+    req = validate(
+        params,
+        path_report=path_report,
+        limits=Limits(max_range_days=settings.max_range_days),
+        csv_requested=_wants_csv(request, params),
+    )
+    request["log_extra"] = {"account_id": account_id, "report": req.report, "period": req.period}
+    try:
+        result = await run_report(app[READER], account_id, req)
+    except ViewsNotInstallable as e:
+        raise errors.datastore(str(e)) from None
+    except CouchUnavailable as e:
+        raise errors.datastore(f"the datastore is unavailable: {e}") from None
+    except CouchError as e:
+        raise errors.datastore(f"the datastore failed: {e.status} {e.error}") from None
+    request["log_extra"].update(result.timings)
+
+    if req.format == "csv":
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": "text/csv; charset=utf-8",
+                "Content-Disposition": f'attachment; filename="{csv_filename(result)}"',
+                "X-Request-ID": request["request_id"],
+            }
+        )
+        await response.prepare(request)
+        for chunk in iter_csv(result):
+            await response.write(chunk)
+        await response.write_eof()
+        return response
+    envelope = {"request_id": request["request_id"], "auth_token": token or ""}
+    return web.Response(body=render_json(result, envelope), content_type="application/json")
+
+
+async def health_handler(request: web.Request) -> web.Response:
+    up = await request.app[READER].couch.ping()
+    body = {"status": "ok" if up else "degraded", "couchdb": "up" if up else "down"}
+    return _json(200 if up else 503, body, request)
+
+
+def create_app(settings: Settings, auth: Authenticator | None = None) -> web.Application:
+    app = web.Application(middlewares=[envelope_middleware], client_max_size=1024 * 1024)
+    app[SETTINGS] = settings
+    app[AUTH] = auth or StaticTokens(settings.tokens)
+
+    async def couch_lifecycle(app: web.Application) -> Any:
+        couch = Couch(
+            settings.couchdb_url,
+            timeout=settings.couch_timeout,
+            max_concurrency=settings.couch_concurrency,
+        )
+        app[READER] = Reader(couch, Installer(couch), settings.month_concurrency)
+        yield
+        await couch.close()
+
+    app.cleanup_ctx.append(couch_lifecycle)
+    base = "/v2/accounts/{account_id}/qubicle_reports"
+    for path in (base, base + "/", base + "/{report}", base + "/{report}/"):
+        app.router.add_route("POST", path, report_handler)
+        app.router.add_route("GET", path, report_handler)
+    app.router.add_get("/health", health_handler)
+    return app
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    web.run_app(
+        create_app(settings),
+        host=host,
+        port=port,
+        access_log=None,
+        shutdown_timeout=60,
+        print=lambda msg: logging.getLogger("qubicle_reports").info(msg),
+    )

@@ -1,0 +1,79 @@
+"""Make sure the current design document is in a MoDB before it is queried.
+
+Installed lazily on first use and remembered per process; a changed design doc (new version
+hash) is written over the old one. Two service instances may race: a 409 means someone else
+wrote first, so we re-read and decide again. A database that does not exist is never created
+here: a month without a MoDB simply has no data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Literal
+
+from app import design_docs
+from app.couch import Couch, CouchError
+from app.modb import encode
+
+Outcome = Literal["missing", "current", "installed", "upgraded"]
+
+
+class ViewsNotInstallable(Exception):
+    """The design doc is missing or stale and our CouchDB user may not write it."""
+
+
+class Installer:
+    def __init__(self, couch: Couch, ddoc: dict[str, Any] | None = None) -> None:
+        self.couch = couch
+        self.ddoc = ddoc if ddoc is not None else design_docs.load()
+        self.version = design_docs.version_of(self.ddoc)
+        self._ready: set[str] = set()
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def ensure(self, db: str) -> bool:
+        """True when ``db`` exists and holds the current design doc; False when db is missing."""
+        if db in self._ready:
+            return True
+        lock = self._locks.setdefault(db, asyncio.Lock())
+        async with lock:
+            if db in self._ready:
+                return True
+            outcome = await self.install(db)
+        self._locks.pop(db, None)
+        if outcome == "missing":
+            return False
+        self._ready.add(db)
+        return True
+
+    def forget(self, db: str) -> None:
+        """Drop the memo, e.g. after a query found the design doc gone."""
+        self._ready.discard(db)
+
+    async def install(self, db: str, attempts: int = 5) -> Outcome:
+        """Write the design doc into an existing database unless it is already current."""
+        path = f"{encode(db)}/{self.ddoc['_id']}"
+        for _ in range(attempts):
+            current = await self.couch.get_doc(db, self.ddoc["_id"])
+            if current is None and await self.couch.db_info(db) is None:
+                return "missing"
+            if design_docs.version_of(current) == self.version:
+                return "current"
+            doc = dict(self.ddoc)
+            if current is not None:
+                doc["_rev"] = current["_rev"]
+            status, body = await self.couch.request("PUT", path, body=doc)
+            if status in (201, 202):
+                return "installed" if current is None else "upgraded"
+            if status == 409:  # another instance wrote first: look again
+                continue
+            if status in (401, 403):
+                raise ViewsNotInstallable(
+                    "the design document qubicle_reports is missing or outdated and the "
+                    "configured CouchDB user may not write it: run `qubicle-reports "
+                    "install-views` with admin credentials"
+                )
+            if status == 404:
+                return "missing"
+            body = body if isinstance(body, dict) else {}
+            raise CouchError(status, str(body.get("error")), str(body.get("reason")))
+        raise CouchError(409, "conflict", f"design doc kept changing under us in {db}")
