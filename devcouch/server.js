@@ -1,0 +1,338 @@
+#!/usr/bin/env node
+'use strict';
+/*
+ * devcouch: an in-memory stand-in that speaks enough of the CouchDB 3.x HTTP
+ * protocol for qubicle-reports' tests and demo, where no Docker engine (and
+ * so no real CouchDB) is available.
+ *
+ * It mounts express-pouchdb (the engine behind pouchdb-server) over PouchDB
+ * with the in-memory adapter and corrects, in the wrappers below, the points
+ * where stock pouchdb-server differs from CouchDB 3.x. Each correction names
+ * the item of the project spec COUCH_FACTS.md ("Stock pouchdb-server is NOT
+ * CouchDB-compatible enough out of the box", items 1-7) that it fixes.
+ *
+ * Nothing is written to disk: express-pouchdb runs in its
+ * "minimumForPouchDB" mode (no config.json, no log.txt: fact 7) and the
+ * memory adapter keeps every database in this process.
+ *
+ * Usage:
+ *   node server.js [--port 5984 (0: any free port)] [--host 127.0.0.1]
+ *                  [--user admin] [--password admin]
+ *                  [--reader-user U --reader-password P] [--exit-with-stdin]
+ * When ready it prints exactly one line to stdout: DEVCOUCH_LISTENING <port>
+ */
+
+const Module = require('module');
+const { parseArgs } = require('util');
+const express = require('express');
+
+// ---------------------------------------------------------------------------
+// Fact 1: database names lose their slashes.
+// express-pouchdb passes every database name through lib/clean-filename.js
+// (sanitize-filename), which strips "/" so that a name can be a file name.
+// The memory adapter never turns a name into a file name, so the sanitiser is
+// replaced by a pass-through before express-pouchdb loads it. Names are
+// validated the CouchDB way instead (see PUT /:db below). Internal names are
+// then exactly CouchDB's unencoded names ("account/4f/e2/...-202403"), which
+// is what express-pouchdb's own name comparisons and _all_dbs expect.
+// ---------------------------------------------------------------------------
+const cleanFilenamePath = require.resolve('express-pouchdb/lib/clean-filename');
+const passThrough = new Module(cleanFilenamePath);
+passThrough.filename = cleanFilenamePath;
+passThrough.loaded = true;
+passThrough.exports = (name) => name;
+require.cache[cleanFilenamePath] = passThrough;
+
+const expressPouchDB = require('express-pouchdb');
+const utils = require('express-pouchdb/lib/utils');
+const { getOrCreateDB } = require('express-pouchdb/lib/create-or-delete-dbs');
+const PouchDB = require('pouchdb-core')
+  .plugin(require('pouchdb-adapter-memory'))
+  .plugin(require('pouchdb-mapreduce'));
+
+const VERSION = '3.4.3-devcouch';
+// CouchDB's rule for database names (chttpd_db / couch_db:validate_dbname).
+const DB_NAME_RE = /^[a-z][a-z0-9_$()+/-]*$/;
+
+function sendJSON(res, status, body) {
+  utils.sendJSON(res, status, body);
+}
+
+// ---------------------------------------------------------------------------
+// Fact 2: JSON replies come as text/plain unless Accept asks for JSON.
+// CouchDB 2+ always answers application/json. Every JSON reply of
+// express-pouchdb goes through utils.sendJSON (buffered replies) or
+// utils.setJsonOrPlaintext (streamed _changes), so both are replaced.
+//
+// Fact 5: document ETags are a body hash, not "<rev>".
+// A 200 reply to GET/HEAD whose body is an object with a top-level _rev is a
+// document (views, _all_docs and db info have no top-level _rev), so it gets
+// CouchDB's ETag "<rev>". aiocouch reads the rev of a HEAD reply from it.
+// express keeps an ETag that is already set, and answers 304 on a matching
+// If-None-Match, as CouchDB does.
+// ---------------------------------------------------------------------------
+utils.setJsonOrPlaintext = (res) => {
+  res.setHeader('Content-Type', 'application/json');
+};
+utils.sendJSON = (res, status, body) => {
+  res.status(status);
+  res.setHeader('Content-Type', 'application/json');
+  const method = res.req.method;
+  if (status === 200 && (method === 'GET' || method === 'HEAD') &&
+      body && typeof body === 'object' && !Array.isArray(body) &&
+      typeof body._rev === 'string') {
+    res.setHeader('ETag', '"' + body._rev + '"');
+  }
+  res.send(Buffer.from(JSON.stringify(body) + '\n', 'utf8'));
+};
+
+// ---------------------------------------------------------------------------
+// GET/DELETE of a missing database: CouchDB 3 answers
+// 404 {"error":"not_found","reason":"Database does not exist."}
+// (express-pouchdb says "no_db_file"). express-pouchdb resolves the database
+// of every /:db/... request in utils.setDBOnReq; this is that function minus
+// its leveldb-only workaround that mkdir's a directory for names with "/"
+// (fact 7: write nothing to disk) and with CouchDB's 404 reason.
+// ---------------------------------------------------------------------------
+const NO_DB = { error: 'not_found', reason: 'Database does not exist.' };
+
+utils.setDBOnReq = (dbName, dbWrapper, req, res, next) => {
+  req.PouchDB.allDbs()
+    .then((dbs) => {
+      if (!dbs.includes(dbName)) {
+        return sendJSON(res, 404, NO_DB);
+      }
+      return getOrCreateDB(req.PouchDB, dbName)
+        .then((db) => dbWrapper.wrap(dbName, db).then(() => {
+          req.db = db;
+          next();
+        }));
+    })
+    .catch((err) => utils.sendError(res, err));
+};
+
+// ---------------------------------------------------------------------------
+// Command line
+// ---------------------------------------------------------------------------
+const { values: args } = parseArgs({
+  options: {
+    port: { type: 'string', default: '5984' },
+    host: { type: 'string', default: '127.0.0.1' },
+    user: { type: 'string', default: 'admin' },
+    password: { type: 'string', default: 'admin' },
+    'reader-user': { type: 'string' },
+    'reader-password': { type: 'string' },
+    // Exit when stdin closes: a parent that holds our stdin open (app/devcouch.py)
+    // can die without leaving an orphaned server behind.
+    'exit-with-stdin': { type: 'boolean', default: false },
+  },
+});
+
+// ---------------------------------------------------------------------------
+// Fact 4 (an anonymous PUT /db crashes it once an admin exists) and the
+// project's need for an admin and a read-only user.
+// Authentication is HTTP Basic only. Every request except GET / and an
+// anonymous GET /_session needs credentials; wrong credentials are always 401.
+// The admin may do everything. The reader behaves like a CouchDB member of
+// every database whose writes a validate_doc_update rejects: it may read
+// (GET/HEAD) and run read-only POST queries; other writes get 403 forbidden,
+// and creating/deleting a database 401, as CouchDB answers a non-admin.
+// ---------------------------------------------------------------------------
+const users = new Map([[args.user, { password: args.password, roles: ['_admin'] }]]);
+if (args['reader-user']) {
+  if (args['reader-user'] === args.user) {
+    throw new Error('--reader-user must differ from --user');
+  }
+  users.set(args['reader-user'], { password: args['reader-password'] || '', roles: [] });
+}
+
+// Read-only POSTs: queries that CouchDB serves to any member.
+const READ_POST_RE =
+  /^\/[^/]+\/(_all_docs|_bulk_get|_changes|_design\/[^/]+\/_view\/[^/]+)(\/queries)?\/?$/;
+
+function parseBasicAuth(header) {
+  const m = /^Basic\s+(\S+)\s*$/i.exec(header || '');
+  if (!m) return null;
+  const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return null;
+  return { name: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+function authenticate(req, res, next) {
+  const header = req.headers.authorization;
+  if (header) {
+    const creds = parseBasicAuth(header);
+    const user = creds && users.get(creds.name);
+    if (!user || user.password !== creds.password) {
+      return sendJSON(res, 401, {
+        error: 'unauthorized', reason: 'Name or password is incorrect.',
+      });
+    }
+    req.userCtx = { name: creds.name, roles: user.roles };
+    return next();
+  }
+  req.userCtx = { name: null, roles: [] };
+  if (req.method === 'GET' && req.path === '/_session') {
+    return next();
+  }
+  return sendJSON(res, 401, { error: 'unauthorized', reason: 'Authentication required.' });
+}
+
+function authorize(req, res, next) {
+  if (req.userCtx.roles.includes('_admin')) return next();
+  if (req.method === 'GET' || req.method === 'HEAD') return next();
+  if (req.method === 'POST' && READ_POST_RE.test(req.path)) return next();
+  // req.path is still percent-encoded, so "/<db>" has exactly one "/".
+  if ((req.method === 'PUT' || req.method === 'DELETE') && /^\/[^/]+\/?$/.test(req.path)) {
+    return sendJSON(res, 401, { error: 'unauthorized', reason: 'You are not a server admin.' });
+  }
+  return sendJSON(res, 403, {
+    error: 'forbidden', reason: 'devcouch: user ' + req.userCtx.name + ' is read-only.',
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Fact 6: a non-JSON startkey or a repeated key parameter gives 200, not 400.
+// express-pouchdb JSON-parses every query parameter and silently keeps the
+// raw string when that fails; express's query parser turns a repeated
+// parameter into an array. CouchDB answers 400 bad_request for both.
+// ---------------------------------------------------------------------------
+const JSON_PARAMS = ['key', 'keys', 'startkey', 'start_key', 'endkey', 'end_key'];
+
+function checkJsonParams(req, res, next) {
+  for (const name of JSON_PARAMS) {
+    const value = req.query[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'string') {
+      return sendJSON(res, 400, {
+        error: 'bad_request',
+        reason: `Query parameter \`${name}\` must be given once, as a JSON value.`,
+      });
+    }
+    try {
+      JSON.parse(value);
+    } catch (e) {
+      return sendJSON(res, 400, {
+        error: 'bad_request', reason: `Query parameter \`${name}\` is not valid JSON.`,
+      });
+    }
+  }
+  return next();
+}
+
+async function main() {
+  const MemPouchDB = PouchDB.defaults({ adapter: 'memory' });
+  const pouchApp = expressPouchDB({ mode: 'minimumForPouchDB' });
+  // Installs pouchdb-all-dbs and express-pouchdb's wrappers on MemPouchDB.
+  await pouchApp.setPouchDB(MemPouchDB);
+
+  pouchApp.disable('x-powered-by');
+
+  const app = express();
+  app.disable('x-powered-by');
+
+  // GET / answers without credentials, as on CouchDB.
+  app.get('/', (req, res) => {
+    sendJSON(res, 200, {
+      couchdb: 'Welcome',
+      version: VERSION,
+      git_sha: 'devcouch',
+      features: [],
+      vendor: { name: 'qubicle-reports devcouch (express-pouchdb, in-memory)' },
+    });
+  });
+
+  app.use(authenticate);
+
+  // Answered here, with the real user (express-pouchdb's stub always says
+  // anonymous admin); aiocouch's check_credentials() calls it.
+  app.get('/_session', (req, res) => {
+    sendJSON(res, 200, {
+      ok: true,
+      userCtx: req.userCtx,
+      info: { authentication_handlers: ['default'], authenticated: 'default' },
+    });
+  });
+
+  app.use(authorize);
+  app.use(checkJsonParams);
+
+  // PUT /db: CouchDB's name check (names are no longer sanitised, fact 1)
+  // and CouchDB's 412 reply for an existing database.
+  app.put('/:db', (req, res, next) => {
+    const name = req.params.db;
+    if (!DB_NAME_RE.test(name)) {
+      return sendJSON(res, 400, {
+        error: 'illegal_database_name',
+        reason: `Name: '${name}'. Only lowercase characters (a-z), digits (0-9), ` +
+          'and any of the characters _, $, (, ), +, -, and / are allowed. ' +
+          'Must begin with a letter.',
+      });
+    }
+    return MemPouchDB.allDbs().then((dbs) => {
+      if (dbs.includes(name)) {
+        return sendJSON(res, 412, {
+          error: 'file_exists',
+          reason: 'The database could not be created, the file already exists.',
+        });
+      }
+      return next();
+    }, next);
+  });
+
+  // DELETE of a missing database: express-pouchdb answers 200 (destroying a
+  // memory database that never existed succeeds); CouchDB answers 404.
+  app.delete('/:db', (req, res, next) => {
+    MemPouchDB.allDbs().then((dbs) => {
+      if (!dbs.includes(req.params.db)) return sendJSON(res, 404, NO_DB);
+      return next();
+    }, next);
+  });
+
+  // Fact 3: on PUT /db/{id} the _id in the body wins over the id in the URL.
+  // The body is parsed here with express-pouchdb's own parser (which then
+  // sees it parsed and skips), and the URL's id is written into it. Only
+  // document paths: /db/id, /db/_design/name, /db/_local/name (longer paths
+  // are attachments).
+  app.put(['/:db/:id', '/:db/:prefix(_design|_local)/:id'], utils.jsonParser,
+    (req, res, next) => {
+      const doc = req.body;
+      if (doc && typeof doc === 'object' && !Array.isArray(doc)) {
+        doc._id = req.params.prefix ? `${req.params.prefix}/${req.params.id}` : req.params.id;
+      }
+      next();
+    });
+
+  app.use(pouchApp);
+
+  // Anything that escaped express-pouchdb's own error handling.
+  app.use((err, req, res, next) => { // eslint-disable-line no-unused-vars
+    sendJSON(res, err.status || 500, {
+      error: err.name || 'unknown_error', reason: err.message || String(err),
+    });
+  });
+
+  const server = app.listen(Number(args.port), args.host, () => {
+    process.stdout.write(`DEVCOUCH_LISTENING ${server.address().port}\n`);
+  });
+  server.on('error', (err) => {
+    process.stderr.write(`devcouch: cannot listen: ${err.message}\n`);
+    process.exit(1);
+  });
+  const stop = () => {
+    server.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  if (args['exit-with-stdin']) {
+    process.stdin.on('end', stop);
+    process.stdin.resume();
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`devcouch: ${err.stack || err}\n`);
+  process.exit(1);
+});
