@@ -2,14 +2,44 @@
 
 ``authenticate`` turns a presented token into the account it speaks for (or 401);
 ``authorize`` decides whether that account may read the requested one (or 403).
+
+Two schemes authenticate (static tokens, KAZOO's JWTs); both authorize the same way, as
+Crossbar does (``kzd_accounts:is_in_account_hierarchy/3``): an account may read itself and
+every account whose ``pvt_tree`` (the ancestor ids kept on its account document) names it.
 """
 
 from __future__ import annotations
 
 import hmac
-from typing import Protocol
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+import jwt
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from app import errors
+from app.config import Settings
+from app.couch import Couch
+from app.modb import account_db, is_account_id
+
+log = logging.getLogger("qubicle_reports.auth")
+
+AUTH_MODES = ("static", "jwt")
+# KAZOO signs with RS256 by default (kz_auth_jwt.erl ?DEFAULT_ALGORITHM); accepting exactly one
+# asymmetric algorithm is what rules out `none` and HS256-keyed-with-the-public-PEM tokens.
+JWT_ALGORITHMS = ["RS256"]
+ACCOUNT_CLAIM = "account_id"  # crossbar_auth:create_auth_token/3 puts the account id here
+ACCOUNT_CACHE_SIZE = 10_000
+
+
+class AuthConfigError(ValueError):
+    """The authentication settings cannot work; raised at start-up, never per request."""
 
 
 class Authenticator(Protocol):
@@ -22,11 +52,77 @@ class Authenticator(Protocol):
         ...
 
 
-class StaticTokens:
-    """``QUBICLE_REPORTS_TOKENS="token1=ACCOUNT_ID,..."``: each token reads its own account."""
+class DocSource(Protocol):
+    """The one :class:`~app.couch.Couch` call the tree needs (a protocol, so tests can fake it)."""
 
-    def __init__(self, tokens: dict[str, str]) -> None:
+    async def get_doc(self, db: str, doc_id: str) -> dict[str, Any] | None: ...
+
+
+class AccountTree:
+    """Crossbar's hierarchy rule over account documents, with a short, bounded cache.
+
+    The cache keeps one CouchDB read per target account per ``ttl`` seconds; accounts that do
+    not exist are cached too, so a flood of made-up ids costs at most one read each. CouchDB
+    failures are not cached and propagate as ``CouchUnavailable``/``CouchError``: "could not
+    check" must never turn into either answer.
+    """
+
+    def __init__(
+        self,
+        couch: DocSource,
+        *,
+        ttl: float = 30.0,
+        max_entries: int = ACCOUNT_CACHE_SIZE,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._couch = couch
+        self._ttl = ttl
+        self._max = max_entries
+        self._clock = clock
+        self._cache: OrderedDict[str, tuple[float, frozenset[str] | None]] = OrderedDict()
+
+    async def ancestors(self, account_id: str) -> frozenset[str] | None:
+        """The ids in the account's ``pvt_tree``; None when the account does not exist.
+
+        A soft-deleted account (``pvt_deleted: true``) counts as not existing. A disabled one
+        (``pvt_enabled: false``) still exists: Crossbar's hierarchy check ignores the flag, and
+        a reseller reading a suspended customer's history is expected.
+        """
+        if not is_account_id(account_id):
+            return None
+        now = self._clock()
+        hit = self._cache.get(account_id)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        doc = await self._couch.get_doc(account_db(account_id), account_id)
+        found = _ancestors(doc)
+        if self._ttl > 0:
+            self._cache.pop(account_id, None)
+            self._cache[account_id] = (now + self._ttl, found)
+            while len(self._cache) > self._max:
+                self._cache.popitem(last=False)  # oldest entry: the first to expire anyway
+        return found
+
+    async def authorize(self, principal: str, account_id: str) -> None:
+        """403 unless the account exists and is ``principal`` or one of its descendants."""
+        ancestors = await self.ancestors(account_id)
+        if ancestors is None or (principal != account_id and principal not in ancestors):
+            raise errors.forbidden()
+
+
+def _ancestors(doc: dict[str, Any] | None) -> frozenset[str] | None:
+    if not isinstance(doc, dict) or doc.get("pvt_deleted") is True:
+        return None
+    tree = doc.get("pvt_tree")
+    return frozenset(a for a in tree if is_account_id(a)) if isinstance(tree, list) else frozenset()
+
+
+class StaticTokens:
+    """``QUBICLE_REPORTS_TOKENS="token1=ACCOUNT_ID,..."``: each token speaks for its account."""
+
+    def __init__(self, tokens: dict[str, str], tree: AccountTree) -> None:
         self._tokens = [(t.encode(), account) for t, account in tokens.items()]
+        self._tree = tree
 
     async def authenticate(self, token: str | None) -> str:
         if not token:
@@ -41,5 +137,69 @@ class StaticTokens:
         return found
 
     async def authorize(self, principal: str, account_id: str) -> None:
-        if not hmac.compare_digest(principal.encode(), account_id.encode()):
-            raise errors.forbidden()
+        await self._tree.authorize(principal, account_id)
+
+
+class JwtTokens:
+    """KAZOO 4.x ``X-Auth-Token``s: RS256 JWTs verified with the operator's KAZOO public key.
+
+    Every failure is the same 401 for the client (which check failed would help a forger);
+    the reason goes to the debug log, never the token itself.
+    """
+
+    def __init__(self, public_key: RSAPublicKey, tree: AccountTree, *, leeway: float = 5.0) -> None:
+        if leeway < 0:
+            raise AuthConfigError("QUBICLE_REPORTS_JWT_LEEWAY must not be negative")
+        self._key = public_key
+        self._tree = tree
+        self._leeway = leeway
+
+    async def authenticate(self, token: str | None) -> str:
+        if not token:
+            raise errors.unauthorized()
+        try:
+            claims = jwt.decode(
+                token,
+                self._key,
+                algorithms=JWT_ALGORITHMS,
+                leeway=self._leeway,
+                options={"require": ["exp"]},
+            )
+        except (jwt.PyJWTError, ValueError, TypeError) as e:
+            log.debug("JWT rejected: %s: %s", type(e).__name__, e)
+            raise errors.unauthorized() from None
+        account = claims.get(ACCOUNT_CLAIM)
+        if not is_account_id(account):
+            log.debug("JWT rejected: %r claim missing or not an account id", ACCOUNT_CLAIM)
+            raise errors.unauthorized()
+        return str(account)
+
+    async def authorize(self, principal: str, account_id: str) -> None:
+        await self._tree.authorize(principal, account_id)
+
+
+def load_public_key(path: str | None) -> RSAPublicKey:
+    """The RSA public key in a PEM file, or an :class:`AuthConfigError` saying what is wrong."""
+    if not path:
+        raise AuthConfigError("QUBICLE_REPORTS_AUTH=jwt needs QUBICLE_REPORTS_JWT_PUBLIC_KEY")
+    try:
+        key = load_pem_public_key(Path(path).read_bytes())
+    except (OSError, ValueError, UnsupportedAlgorithm) as e:
+        raise AuthConfigError(
+            f"QUBICLE_REPORTS_JWT_PUBLIC_KEY={path}: not a readable PEM public key "
+            f"({type(e).__name__}: {e})"
+        ) from None
+    if not isinstance(key, RSAPublicKey):
+        raise AuthConfigError(f"QUBICLE_REPORTS_JWT_PUBLIC_KEY={path}: not an RSA public key")
+    return key
+
+
+def build_authenticator(settings: Settings, couch: Couch) -> Authenticator:
+    """The scheme the configuration asks for; a scheme that cannot work stops the start-up."""
+    tree = AccountTree(couch, ttl=settings.account_cache_ttl)
+    if settings.auth == "static":
+        return StaticTokens(settings.tokens, tree)
+    if settings.auth == "jwt":
+        key = load_public_key(settings.jwt_public_key)
+        return JwtTokens(key, tree, leeway=settings.jwt_leeway)
+    raise AuthConfigError(f"QUBICLE_REPORTS_AUTH must be one of {', '.join(AUTH_MODES)}")

@@ -15,7 +15,6 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 PERIODS = ("daily", "weekly", "monthly", "hourly")
-HOUR = timedelta(hours=1)
 QUARTER = timedelta(minutes=15)
 
 
@@ -91,28 +90,27 @@ def plan(start: date, end: date, period: str, tz_name: str = "UTC") -> BucketPla
 
     tz = ZoneInfo(tz_name)
     t0, t1 = local_window(start, end, tz)
-    hours = _steps(t0.replace(minute=0), t1, HOUR)
-    offsets = [h.astimezone(tz).utcoffset() or timedelta(0) for h in hours]
-    seconds = {int(o.total_seconds()) for o in offsets}
-    if t0.minute % 15 or t0.second or any(s % 900 for s in seconds):
+    quarters = _steps(t0, t1, QUARTER)
+    local = [q.astimezone(tz) for q in quarters]  # per quarter: offsets can change mid-hour
+    if t0.minute % 15 or t0.second or any(lt.utcoffset().seconds % 900 for lt in local):
         raise UnsupportedTimezone(tz_name)
-    whole_hours = t0.minute == 0 and t1.minute == 0 and not any(s % 3600 for s in seconds)
-    level, minutes = (3, (0,)) if whole_hours else (4, (0, 15, 30, 45))
     keys: dict[tuple[date, int], str] = {}  # local (date, hour) -> bucket: strftime once each
-    slots: dict[tuple[object, ...], str] = {}
-    for h, off in zip(hours, offsets, strict=True):
-        utc_day = day_key(h)
-        for minute in minutes:
-            t = h.replace(minute=minute)
-            if not t0 <= t < t1:
-                continue
-            local = t + off
-            lk = (local.date(), local.hour)
-            bucket = keys.get(lk)
-            if bucket is None:
-                bucket = keys[lk] = bucket_key(period, local)
-            tail = (utc_day, h.hour) if level == 3 else (utc_day, h.hour, minute // 15)
-            slots[tail] = bucket
+    quarter_slots: dict[tuple[object, ...], str] = {}
+    for q, lt in zip(quarters, local, strict=True):
+        lk = (lt.date(), lt.hour)
+        bucket = keys.get(lk)
+        if bucket is None:
+            bucket = keys[lk] = bucket_key(period, lt)
+        quarter_slots[(day_key(q), q.hour, q.minute // 15)] = bucket
+    # the coarsest rows that still fall whole into one bucket: hours where the zone allows
+    hour_slots: dict[tuple[object, ...], str] = {}
+    whole_hours = t0.minute == 0 and t1.minute == 0
+    for (day, hour, _), bucket in quarter_slots.items():
+        if not whole_hours:
+            break
+        if hour_slots.setdefault((day, hour), bucket) != bucket:
+            whole_hours = False
+    level, slots = (3, hour_slots) if whole_hours else (4, quarter_slots)
     last = t1 - timedelta(microseconds=1)
     return BucketPlan(
         "quarter", level, t0.date(), last.date(), tuple(dict.fromkeys(slots.values())), slots

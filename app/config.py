@@ -35,6 +35,11 @@ class Settings:
     month_concurrency: int = 8
     max_range_days: int = 366
     tokens: dict[str, str] = field(default_factory=dict)
+    # "static" (QUBICLE_REPORTS_TOKENS) or "jwt" (KAZOO's RS256 tokens); app.auth rejects others
+    auth: str = "static"
+    jwt_public_key: str | None = None  # path to the KAZOO public key PEM (jwt mode)
+    jwt_leeway: float = 5.0  # seconds of clock skew tolerated on ``exp``
+    account_cache_ttl: float = 30.0  # seconds an account's ancestry (pvt_tree) is reused
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -45,4 +50,8 @@ class Settings:
             month_concurrency=_int("QUBICLE_REPORTS_MONTH_CONCURRENCY", cls.month_concurrency),
             max_range_days=_int("QUBICLE_REPORTS_MAX_RANGE_DAYS", cls.max_range_days),
             tokens=_tokens(os.environ.get("QUBICLE_REPORTS_TOKENS", "")),
+            auth=os.environ.get("QUBICLE_REPORTS_AUTH", "").strip().lower() or cls.auth,
+            jwt_public_key=os.environ.get("QUBICLE_REPORTS_JWT_PUBLIC_KEY") or None,
+            jwt_leeway=_float("QUBICLE_REPORTS_JWT_LEEWAY", cls.jwt_leeway),
+            account_cache_ttl=_float("QUBICLE_REPORTS_ACCOUNT_CACHE_TTL", cls.account_cache_ttl),
         )

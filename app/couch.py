@@ -66,10 +66,10 @@ class Couch:
     def __init__(self, url: str, *, timeout: float = 30.0, max_concurrency: int = 16) -> None:
         self.base, user, password = split_url(url)
         self.timeout = timeout
+        # Basic auth goes on each request (aiohttp deprecates session-level BasicAuth)
+        self._auth = aiohttp.encode_basic_auth(user, password or "") if user else None
         self._client = CouchDB(
             self.base,
-            user=user,
-            password=password,
             connector=aiohttp.TCPConnector(limit=max_concurrency, keepalive_timeout=30),
             json_serialize=lambda o: orjson.dumps(o).decode(),
         )
@@ -94,6 +94,8 @@ class Couch:
         """Send one request; return (status, parsed JSON body). Raise only CouchUnavailable."""
         data = None if body is None else orjson.dumps(body)
         headers = {"Accept": "application/json"}
+        if self._auth:
+            headers["Authorization"] = self._auth
         if data is not None:
             headers["Content-Type"] = "application/json"
         client_timeout = aiohttp.ClientTimeout(total=timeout or self.timeout)

@@ -10,14 +10,15 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
 from aiohttp import web
 
 from app import errors
-from app.auth import Authenticator, StaticTokens
+from app.auth import Authenticator, build_authenticator
 from app.config import Settings
 from app.couch import Couch, CouchError, CouchUnavailable
 from app.installer import Installer, ViewsNotInstallable
@@ -31,6 +32,9 @@ log = logging.getLogger("qubicle_reports.access")
 SETTINGS = web.AppKey("settings", Settings)
 READER = web.AppKey("reader", Reader)
 AUTH = web.AppKey("auth", Authenticator)
+REQUEST_ID = web.RequestKey("request_id", str)
+TOKEN = web.RequestKey("auth_token", str)
+LOG_EXTRA = web.RequestKey("log_extra", dict)
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -45,8 +49,8 @@ def error_response(request: web.Request, err: errors.ApiError) -> web.Response:
         "error": str(err.status),
         "message": err.message,
         "status": "error",
-        "request_id": request.get("request_id", ""),
-        "auth_token": request.get("auth_token") or "",
+        "request_id": request.get(REQUEST_ID, ""),
+        "auth_token": request.get(TOKEN) or "",
     }
     return _json(err.status, body, request)
 
@@ -56,7 +60,7 @@ async def envelope_middleware(request: web.Request, handler: Handler) -> web.Str
     """Request id in and out, Crossbar errors for everything, one access-log line."""
     started = time.perf_counter()
     sent = request.headers.get("X-Request-ID", "")
-    request["request_id"] = sent if REQUEST_ID_RE.fullmatch(sent) else uuid.uuid4().hex
+    request[REQUEST_ID] = sent if REQUEST_ID_RE.fullmatch(sent) else uuid.uuid4().hex
     try:
         response = await handler(request)
     except errors.ApiError as e:
@@ -75,26 +79,39 @@ async def envelope_middleware(request: web.Request, handler: Handler) -> web.Str
         else:
             raise
     except Exception:
-        log.exception("unhandled error (request %s)", request["request_id"])
+        log.exception("unhandled error (request %s)", request[REQUEST_ID])
         response = error_response(
             request, errors.ApiError(500, "internal error", {"message": "internal error"})
         )
     if not response.prepared:
-        response.headers["X-Request-ID"] = request["request_id"]
+        response.headers["X-Request-ID"] = request[REQUEST_ID]
     log.info(
         "%s",
         orjson.dumps(
             {
-                "request_id": request["request_id"],
+                "request_id": request[REQUEST_ID],
                 "method": request.method,
                 "path": request.path,
                 "status": response.status,
                 "ms": round((time.perf_counter() - started) * 1000, 3),
-                **request.get("log_extra", {}),
+                **request.get(LOG_EXTRA, {}),
             }
         ).decode(),
     )
     return response
+
+
+@contextmanager
+def datastore_errors() -> Iterator[None]:
+    """Any CouchDB trouble is a Crossbar 503 that names no URL and no credential."""
+    try:
+        yield
+    except ViewsNotInstallable as e:
+        raise errors.datastore(str(e)) from None
+    except CouchUnavailable as e:
+        raise errors.datastore(f"the datastore is unavailable: {e}") from None
+    except CouchError as e:
+        raise errors.datastore(f"the datastore failed: {e.status} {e.error}") from None
 
 
 async def _params(request: web.Request) -> tuple[dict[str, Any], str | None]:
@@ -142,13 +159,14 @@ async def report_handler(request: web.Request) -> web.StreamResponse:
     app = request.app
     params, body_token = await _params(request)
     token = _token(request, body_token)
-    request["auth_token"] = token
+    request[TOKEN] = token or ""
     auth = app[AUTH]
     principal = await auth.authenticate(token)
     account_id = request.match_info["account_id"]
     if not is_account_id(account_id):
         raise errors.bad_identifier(account_id)
-    await auth.authorize(principal, account_id)
+    with datastore_errors():
+        await auth.authorize(principal, account_id)
 
     path_report = request.match_info.get("report")
     settings = app[SETTINGS]
@@ -158,23 +176,17 @@ async def report_handler(request: web.Request) -> web.StreamResponse:
         limits=Limits(max_range_days=settings.max_range_days),
         csv_requested=_wants_csv(request, params),
     )
-    request["log_extra"] = {"account_id": account_id, "report": req.report, "period": req.period}
-    try:
+    request[LOG_EXTRA] = {"account_id": account_id, "report": req.report, "period": req.period}
+    with datastore_errors():
         result = await run_report(app[READER], account_id, req)
-    except ViewsNotInstallable as e:
-        raise errors.datastore(str(e)) from None
-    except CouchUnavailable as e:
-        raise errors.datastore(f"the datastore is unavailable: {e}") from None
-    except CouchError as e:
-        raise errors.datastore(f"the datastore failed: {e.status} {e.error}") from None
-    request["log_extra"].update(result.timings)
+    request[LOG_EXTRA].update(result.timings)
 
     if req.format == "csv":
         response = web.StreamResponse(
             headers={
                 "Content-Type": "text/csv; charset=utf-8",
                 "Content-Disposition": f'attachment; filename="{csv_filename(result)}"',
-                "X-Request-ID": request["request_id"],
+                "X-Request-ID": request[REQUEST_ID],
             }
         )
         await response.prepare(request)
@@ -182,7 +194,7 @@ async def report_handler(request: web.Request) -> web.StreamResponse:
             await response.write(chunk)
         await response.write_eof()
         return response
-    envelope = {"request_id": request["request_id"], "auth_token": token or ""}
+    envelope = {"request_id": request[REQUEST_ID], "auth_token": token or ""}
     return web.Response(body=render_json(result, envelope), content_type="application/json")
 
 
@@ -195,7 +207,6 @@ async def health_handler(request: web.Request) -> web.Response:
 def create_app(settings: Settings, auth: Authenticator | None = None) -> web.Application:
     app = web.Application(middlewares=[envelope_middleware], client_max_size=1024 * 1024)
     app[SETTINGS] = settings
-    app[AUTH] = auth or StaticTokens(settings.tokens)
 
     async def couch_lifecycle(app: web.Application) -> Any:
         couch = Couch(
@@ -203,9 +214,12 @@ def create_app(settings: Settings, auth: Authenticator | None = None) -> web.App
             timeout=settings.couch_timeout,
             max_concurrency=settings.couch_concurrency,
         )
-        app[READER] = Reader(couch, Installer(couch), settings.month_concurrency)
-        yield
-        await couch.close()
+        try:
+            app[READER] = Reader(couch, Installer(couch), settings.month_concurrency)
+            app[AUTH] = auth or build_authenticator(settings, couch)
+            yield
+        finally:
+            await couch.close()
 
     app.cleanup_ctx.append(couch_lifecycle)
     base = "/v2/accounts/{account_id}/qubicle_reports"

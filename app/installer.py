@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Literal
 
+from tqdm import tqdm
+
 from app import design_docs
 from app.couch import Couch, CouchError
-from app.modb import encode
+from app.modb import encode, is_account_id, parse_db_name
 
 Outcome = Literal["missing", "current", "installed", "upgraded"]
 
@@ -77,3 +79,45 @@ class Installer:
             body = body if isinstance(body, dict) else {}
             raise CouchError(status, str(body.get("error")), str(body.get("reason")))
         raise CouchError(409, "conflict", f"design doc kept changing under us in {db}")
+
+
+async def month_dbs(couch: Couch, account_id: str | None = None) -> list[str]:
+    """Every MoDB on the server (or of one account), from ``_all_dbs``."""
+    out = []
+    for name in await couch.all_dbs():
+        parsed = parse_db_name(name)
+        if parsed and parsed[1] is not None and account_id in (None, parsed[0]):
+            out.append(name)
+    return out
+
+
+async def warm(couch: Couch, db: str, views: list[str]) -> None:
+    """Build the indexes now: query each view once (CouchDB builds a ddoc's views together)."""
+    for view in views:
+        await couch.view(db, design_docs.DDOC, view, limit=1, reduce=False)
+
+
+async def install_views_command(settings: Any, account_id: str | None, build: bool) -> int:
+    """``qubicle-reports install-views``: install (and optionally warm) in every MoDB."""
+    if account_id is not None and not is_account_id(account_id):
+        print(f"not an account id (32 lowercase hex): {account_id!r}")
+        return 2
+    couch = Couch(settings.couchdb_url, timeout=3600, max_concurrency=4)
+    try:
+        installer = Installer(couch)
+        dbs = await month_dbs(couch, account_id)
+        counts: dict[str, int] = {}
+        views = list(installer.ddoc["views"])
+        for db in tqdm(dbs, desc="install-views", unit="db"):
+            outcome = await installer.install(db)
+            counts[outcome] = counts.get(outcome, 0) + 1
+            if build and outcome != "missing":
+                await warm(couch, db, views)
+        summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no MoDBs found"
+        print(f"design doc {installer.version}: {summary}" + (" (indexes built)" if build else ""))
+        return 0
+    except ViewsNotInstallable as e:
+        print(str(e))
+        return 1
+    finally:
+        await couch.close()

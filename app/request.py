@@ -116,6 +116,7 @@ def validate(
 ) -> ReportRequest:
     """The validated request, or an :class:`errors.ApiError` naming every bad field."""
     errs: dict[str, dict[str, Any]] = {}
+    params = {k: v for k, v in params.items() if v is not None}  # JSON null = omitted
 
     report = params.get("report", path_report)
     if report is None:

@@ -7,76 +7,20 @@ Order: ``COUCHDB_URL`` if set (a real CouchDB 3.x, possibly holding other data);
 
 from __future__ import annotations
 
-import os
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from app.couch import Couch
+from app.couch_server import couchdb
 from app.modb import parse_db_name
-
-
-def _docker_couch() -> Iterator[str] | None:
-    """A CouchDB 3 container, or None when no Docker engine answers."""
-    try:
-        from testcontainers.core.container import DockerContainer
-
-        container = (
-            DockerContainer("couchdb:3")
-            .with_env("COUCHDB_USER", "admin")
-            .with_env("COUCHDB_PASSWORD", "admin")
-            .with_exposed_ports(5984)
-        )
-        container.start()
-    except Exception:  # docker.errors.DockerException without an engine
-        return None
-
-    def run() -> Iterator[str]:
-        try:
-            host = container.get_container_host_ip()
-            port = container.get_exposed_port(5984)
-            url = f"http://admin:admin@{host}:{port}"
-            _wait_up(url)
-            yield url
-        finally:
-            container.stop()
-
-    return run()
-
-
-def _wait_up(url: str, seconds: float = 60) -> None:
-    import urllib.request
-
-    from app.couch import split_url
-
-    base, _, _ = split_url(url)
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/", timeout=2):
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
 
 
 @pytest.fixture(scope="session")
 def couch_url() -> Iterator[str]:
-    url = os.environ.get("COUCHDB_URL")
-    if url:
+    with couchdb() as (url, _):
         yield url
-        return
-    docker = _docker_couch()
-    if docker is not None:
-        yield from docker
-        return
-    from app.devcouch import DevCouch
-
-    with DevCouch() as dev:
-        yield dev.url
 
 
 @pytest.fixture(scope="session")

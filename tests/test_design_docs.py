@@ -1,0 +1,149 @@
+"""Assembling couch_design_docs/qubicle_reports into a design document (couchapp layout)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from app.design_docs import VERSION_FIELD, assemble, design_docs_dir
+
+SOURCE = Path(__file__).resolve().parent.parent / "couch_design_docs" / "qubicle_reports"
+VIEW_NAMES = sorted(p.name for p in (SOURCE / "views").iterdir() if p.is_dir())
+# an unexpanded macro: a line holding only `// !code <path>`
+MACRO_LINE = re.compile(r"^\s*//\s*!code\s+\S+\s*$", re.MULTILINE)
+
+
+@pytest.fixture
+def ddoc(tmp_path: Path) -> Path:
+    """A private copy of the design doc folder, safe to edit."""
+    target = tmp_path / "couch_design_docs" / "qubicle_reports"
+    shutil.copytree(SOURCE, target)
+    return target
+
+
+def test_the_source_folder_has_the_six_report_views() -> None:
+    assert VIEW_NAMES == [
+        "offers_by_recipient_by_day",
+        "offers_by_recipient_by_quarter",
+        "offers_by_recipient_queue_by_day",
+        "offers_by_recipient_queue_by_quarter",
+        "queue_visits_by_day",
+        "queue_visits_by_quarter",
+    ]
+    # every map.js starts out with the macro, so expansion is really exercised
+    for name in VIEW_NAMES:
+        assert MACRO_LINE.search((SOURCE / "views" / name / "map.js").read_text()), name
+
+
+def test_design_docs_dir_points_at_the_repository_folder_by_default(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("QUBICLE_REPORTS_DESIGN_DOCS", raising=False)
+    assert design_docs_dir().resolve() == SOURCE.parent
+
+
+def test_assembled_doc_has_id_language_views_and_version(ddoc: Path) -> None:
+    doc = assemble(ddoc)
+    assert doc["_id"] == "_design/qubicle_reports"
+    assert doc["language"] == "javascript"
+    assert sorted(doc["views"]) == VIEW_NAMES
+    assert re.fullmatch(r"[0-9a-f]{16}", doc[VERSION_FIELD])
+
+
+def test_code_macro_is_expanded_into_every_map(ddoc: Path) -> None:
+    lib = (ddoc / "lib" / "session.js").read_text()
+    doc = assemble(ddoc)
+    for name, view in doc["views"].items():
+        assert MACRO_LINE.search(view["map"]) is None, name
+        assert lib.strip() in view["map"], name
+        assert "function qubicleSession(doc)" in view["map"], name
+        assert view["map"].startswith("function (doc) {"), name
+        assert view["map"].endswith("}"), name
+
+
+def test_expansion_keeps_the_rest_of_each_map(ddoc: Path) -> None:
+    doc = assemble(ddoc)
+    for name in VIEW_NAMES:
+        source = (ddoc / "views" / name / "map.js").read_text()
+        for line in source.splitlines():
+            if MACRO_LINE.fullmatch(line) or not line.strip():
+                continue
+            assert line in doc["views"][name]["map"], (name, line)
+
+
+def test_every_view_reduces_with_builtin_sum(ddoc: Path) -> None:
+    doc = assemble(ddoc)
+    assert {name: view["reduce"] for name, view in doc["views"].items()} == dict.fromkeys(
+        VIEW_NAMES, "_sum"
+    )
+
+
+def test_version_is_stable_when_nothing_changes(ddoc: Path, tmp_path: Path) -> None:
+    first = assemble(ddoc)[VERSION_FIELD]
+    assert assemble(ddoc)[VERSION_FIELD] == first
+    # a second copy of the same files, elsewhere, has the same version too
+    other = tmp_path / "elsewhere" / "qubicle_reports"
+    shutil.copytree(SOURCE, other)
+    assert assemble(other)[VERSION_FIELD] == first
+    assert assemble(SOURCE)[VERSION_FIELD] == first
+
+
+@pytest.mark.parametrize("view", VIEW_NAMES)
+def test_version_changes_when_a_map_changes(ddoc: Path, view: str) -> None:
+    before = assemble(ddoc)[VERSION_FIELD]
+    map_js = ddoc / "views" / view / "map.js"
+    map_js.write_text(map_js.read_text().replace("if (!s) return;", "if (!s) { return; }"))
+    after = assemble(ddoc)
+    assert "if (!s) { return; }" in after["views"][view]["map"]
+    assert after[VERSION_FIELD] != before
+
+
+def test_version_changes_when_the_shared_lib_changes(ddoc: Path) -> None:
+    before = assemble(ddoc)[VERSION_FIELD]
+    lib = ddoc / "lib" / "session.js"
+    lib.write_text(lib.read_text() + "\nvar ADDED_FOR_TEST = 1;\n")
+    after = assemble(ddoc)
+    assert after[VERSION_FIELD] != before
+    assert all("var ADDED_FOR_TEST = 1;" in v["map"] for v in after["views"].values())
+
+
+def test_version_changes_when_a_reduce_changes(ddoc: Path) -> None:
+    before = assemble(ddoc)[VERSION_FIELD]
+    (ddoc / "views" / VIEW_NAMES[0] / "reduce").write_text("_count\n")
+    after = assemble(ddoc)
+    assert after["views"][VIEW_NAMES[0]]["reduce"] == "_count"
+    assert after[VERSION_FIELD] != before
+
+
+@pytest.mark.parametrize("path", ["../outside.js", "lib/../../outside.js", "/etc/hostname"])
+def test_a_code_macro_escaping_the_design_doc_folder_raises(ddoc: Path, path: str) -> None:
+    (ddoc.parent / "outside.js").write_text("var LEAKED = 1;\n")
+    map_js = ddoc / "views" / VIEW_NAMES[0] / "map.js"
+    map_js.write_text(map_js.read_text().replace("// !code lib/session.js", f"// !code {path}"))
+    with pytest.raises(ValueError, match="outside"):
+        assemble(ddoc)
+
+
+def test_a_code_macro_through_a_symlink_leaving_the_folder_raises(ddoc: Path) -> None:
+    (ddoc.parent / "outside.js").write_text("var LEAKED = 1;\n")
+    (ddoc / "lib" / "link.js").symlink_to(ddoc.parent / "outside.js")
+    map_js = ddoc / "views" / VIEW_NAMES[0] / "map.js"
+    map_js.write_text(map_js.read_text().replace("lib/session.js", "lib/link.js"))
+    with pytest.raises(ValueError, match="outside"):
+        assemble(ddoc)
+
+
+def test_a_code_macro_to_another_file_inside_the_folder_is_inlined(ddoc: Path) -> None:
+    (ddoc / "lib" / "extra.js").write_text("var EXTRA_INLINED = 2;\n")
+    map_js = ddoc / "views" / VIEW_NAMES[0] / "map.js"
+    map_js.write_text(
+        map_js.read_text().replace(
+            "// !code lib/session.js", "// !code lib/session.js\n  // !code lib/extra.js"
+        )
+    )
+    view = assemble(ddoc)["views"][VIEW_NAMES[0]]
+    assert "var EXTRA_INLINED = 2;" in view["map"]
+    assert MACRO_LINE.search(view["map"]) is None
