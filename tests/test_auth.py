@@ -1,0 +1,600 @@
+"""Authentication (static tokens, KAZOO RS256 JWTs) and Crossbar's account isolation.
+
+Key material is generated per test session into a temporary directory: nothing secret, or
+even test-only, is committed. The HTTP tests run against the CouchDB-protocol server of
+``conftest.py`` with real account databases and documents.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+from app import auth as auth_module
+from app import errors
+from app.auth import (
+    AccountTree,
+    AuthConfigError,
+    JwtTokens,
+    StaticTokens,
+    build_authenticator,
+    load_public_key,
+)
+from app.config import Settings
+from app.couch import Couch, CouchUnavailable
+from app.http import create_app
+from app.modb import account_db
+
+BODY = {"data": {"report": "queues", "start_date": "2024-01-01", "end_date": "2024-01-02"}}
+
+
+# -- key material and token helpers ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Keys:
+    private: RSAPrivateKey
+    public_pem: bytes
+    public_path: Path
+    other: RSAPrivateKey  # a key the service does not trust
+
+
+def _rsa() -> RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture(scope="session")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
+    private = _rsa()
+    pem = private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    path = tmp_path_factory.mktemp("keys") / "kazoo_public.pem"
+    path.write_bytes(pem)
+    return Keys(private, pem, path, _rsa())
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _segment(obj: dict[str, Any]) -> str:
+    return _b64(json.dumps(obj, separators=(",", ":")).encode())
+
+
+def claims(account_id: str, *, exp_in: float = 3600, **extra: Any) -> dict[str, Any]:
+    """What crossbar_auth:create_auth_token/3 puts in a KAZOO token."""
+    return {
+        "iss": "kazoo",
+        "account_id": account_id,
+        "owner_id": uuid.uuid4().hex,
+        "method": "cb_user_auth",
+        "exp": int(time.time() + exp_in),
+        **extra,
+    }
+
+
+def kazoo_token(key: RSAPrivateKey, payload: dict[str, Any], alg: str = "RS256") -> str:
+    return jwt.encode(payload, key, algorithm=alg, headers={"typ": "JWT", "kid": "system"})
+
+
+class FakeDocs:
+    """Stands in for Couch.get_doc: documents by (db, id), a read counter, optional outage."""
+
+    def __init__(self, docs: dict[str, dict[str, Any]] | None = None) -> None:
+        self.docs = docs or {}
+        self.reads = 0
+        self.down = False
+
+    def add(self, account_id: str, tree: list[Any], **extra: Any) -> str:
+        self.docs[account_id] = {"_id": account_id, "pvt_type": "account", "pvt_tree": tree}
+        self.docs[account_id].update(extra)
+        return account_id
+
+    async def get_doc(self, db: str, doc_id: str) -> dict[str, Any] | None:
+        self.reads += 1
+        if self.down:
+            raise CouchUnavailable("CouchDB request failed: ClientConnectorError")
+        assert db == account_db(doc_id)
+        return self.docs.get(doc_id)
+
+
+def _jwt_tokens(keys: Keys, leeway: float = 5.0) -> JwtTokens:
+    return JwtTokens(load_public_key(str(keys.public_path)), AccountTree(FakeDocs()), leeway=leeway)
+
+
+async def _rejects(authenticator: Any, token: str | None) -> None:
+    with pytest.raises(errors.ApiError) as caught:
+        await authenticator.authenticate(token)
+    assert (caught.value.status, caught.value.message) == (401, "invalid_credentials")
+    assert caught.value.data == {"message": "invalid credentials"}  # never says why
+
+
+# -- JwtTokens ---------------------------------------------------------------------------------
+
+
+async def test_jwt_valid_token_speaks_for_its_account(keys: Keys) -> None:
+    account = uuid.uuid4().hex
+    token = kazoo_token(keys.private, claims(account))
+    assert await _jwt_tokens(keys).authenticate(token) == account
+
+
+async def test_jwt_expired_token(keys: Keys) -> None:
+    token = kazoo_token(keys.private, claims(uuid.uuid4().hex, exp_in=-60))
+    await _rejects(_jwt_tokens(keys, leeway=5), token)
+
+
+async def test_jwt_leeway_tolerates_small_clock_skew(keys: Keys) -> None:
+    account = uuid.uuid4().hex
+    token = kazoo_token(keys.private, claims(account, exp_in=-2))
+    assert await _jwt_tokens(keys, leeway=30).authenticate(token) == account
+    await _rejects(_jwt_tokens(keys, leeway=0), token)
+
+
+async def test_jwt_without_exp(keys: Keys) -> None:
+    payload = claims(uuid.uuid4().hex)
+    del payload["exp"]
+    await _rejects(_jwt_tokens(keys), kazoo_token(keys.private, payload))
+
+
+async def test_jwt_tampered_payload(keys: Keys) -> None:
+    mine, theirs = uuid.uuid4().hex, uuid.uuid4().hex
+    header, _, signature = kazoo_token(keys.private, claims(mine)).split(".")
+    forged = f"{header}.{_segment(claims(theirs))}.{signature}"
+    await _rejects(_jwt_tokens(keys), forged)
+
+
+async def test_jwt_signed_by_another_key(keys: Keys) -> None:
+    await _rejects(_jwt_tokens(keys), kazoo_token(keys.other, claims(uuid.uuid4().hex)))
+
+
+@pytest.mark.parametrize("signature", ["", "AAAA"])
+async def test_jwt_alg_none(keys: Keys, signature: str) -> None:
+    header = _segment({"alg": "none", "typ": "JWT"})
+    token = f"{header}.{_segment(claims(uuid.uuid4().hex))}.{signature}"
+    await _rejects(_jwt_tokens(keys), token)
+
+
+async def test_jwt_hs256_keyed_with_the_public_pem(keys: Keys) -> None:
+    """The RS/HS confusion: a forger knows the public key, so it must never be an HMAC secret."""
+    signing_input = f"{_segment({'alg': 'HS256', 'typ': 'JWT'})}.{_segment(claims('a' * 32))}"
+    mac = hmac.new(keys.public_pem, signing_input.encode(), hashlib.sha256).digest()
+    await _rejects(_jwt_tokens(keys), f"{signing_input}.{_b64(mac)}")
+
+
+@pytest.mark.parametrize("alg", ["RS384", "RS512", "PS256"])
+async def test_jwt_other_algorithms_even_with_the_right_key(keys: Keys, alg: str) -> None:
+    await _rejects(_jwt_tokens(keys), kazoo_token(keys.private, claims(uuid.uuid4().hex), alg))
+
+
+async def test_jwt_missing_account_claim(keys: Keys) -> None:
+    payload = claims(uuid.uuid4().hex)
+    del payload["account_id"]
+    await _rejects(_jwt_tokens(keys), kazoo_token(keys.private, payload))
+
+
+@pytest.mark.parametrize(
+    "account",
+    [
+        None,
+        "",
+        "A" * 32,
+        "a" * 31,
+        "a" * 33,
+        "g" * 32,
+        "a" * 32 + "\n",
+        "account/aa/aa/" + "a" * 28,
+        1234,
+        ["a" * 32],
+        {"id": "a" * 32},
+    ],
+)
+async def test_jwt_malformed_account_claim(keys: Keys, account: Any) -> None:
+    payload = claims("0" * 32)
+    payload["account_id"] = account
+    await _rejects(_jwt_tokens(keys), kazoo_token(keys.private, payload))
+
+
+@pytest.mark.parametrize(
+    "token",
+    [None, "", "garbage", "a.b.c", "..", "a.b", "a.b.c.d", "é.é.é", "x" * 20_000, "eyJ.eyJ.AA"],
+)
+async def test_jwt_garbage(keys: Keys, token: str | None) -> None:
+    await _rejects(_jwt_tokens(keys), token)
+
+
+async def test_jwt_rejection_logs_no_token(keys: Keys, caplog: pytest.LogCaptureFixture) -> None:
+    token = kazoo_token(keys.other, claims(uuid.uuid4().hex))
+    with caplog.at_level("DEBUG", logger="qubicle_reports.auth"):
+        await _rejects(_jwt_tokens(keys), token)
+    assert caplog.records, "a rejection is logged at debug"
+    assert all(part not in caplog.text for part in token.split("."))
+
+
+def test_jwt_negative_leeway_is_a_configuration_error(keys: Keys) -> None:
+    with pytest.raises(AuthConfigError):
+        _jwt_tokens(keys, leeway=-1)
+
+
+# -- StaticTokens ------------------------------------------------------------------------------
+
+
+def _static(tokens: dict[str, str]) -> StaticTokens:
+    return StaticTokens(tokens, AccountTree(FakeDocs()))
+
+
+async def test_static_right_token() -> None:
+    account = uuid.uuid4().hex
+    assert await _static({"s3cret": account, "other": "b" * 32}).authenticate("s3cret") == account
+
+
+@pytest.mark.parametrize("token", [None, "", "wrong", "s3cre", "s3cret ", "S3CRET"])
+async def test_static_wrong_or_empty_token(token: str | None) -> None:
+    await _rejects(_static({"s3cret": uuid.uuid4().hex}), token)
+
+
+async def test_static_compares_every_token_in_constant_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[tuple[bytes, bytes]] = []
+    real = hmac.compare_digest
+
+    def spy(a: bytes, b: bytes) -> bool:
+        calls.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(auth_module.hmac, "compare_digest", spy)
+    tokens = _static({"one": "a" * 32, "two": "b" * 32, "three": "c" * 32})
+    assert await tokens.authenticate("one") == "a" * 32  # found first, still compares the rest
+    assert len(calls) == 3
+    calls.clear()
+    await _rejects(tokens, "four")
+    assert len(calls) == 3
+
+
+# -- AccountTree -------------------------------------------------------------------------------
+
+
+async def _forbidden(tree: AccountTree, principal: str, account_id: str) -> None:
+    with pytest.raises(errors.ApiError) as caught:
+        await tree.authorize(principal, account_id)
+    assert (caught.value.status, caught.value.data) == (403, {"message": "forbidden"})
+
+
+async def test_tree_hierarchy() -> None:
+    docs = FakeDocs()
+    parent = docs.add(uuid.uuid4().hex, [])
+    child = docs.add(uuid.uuid4().hex, [parent])
+    grandchild = docs.add(uuid.uuid4().hex, [parent, child])
+    sibling = docs.add(uuid.uuid4().hex, [parent])
+    tree = AccountTree(docs)
+    for principal, target in [
+        (parent, parent),
+        (parent, child),
+        (parent, grandchild),
+        (child, grandchild),
+        (child, child),
+    ]:
+        await tree.authorize(principal, target)
+    for principal, target in [(child, parent), (grandchild, child), (child, sibling)]:
+        await _forbidden(tree, principal, target)
+
+
+async def test_tree_missing_deleted_or_malformed_accounts() -> None:
+    docs = FakeDocs()
+    parent = docs.add(uuid.uuid4().hex, [])
+    deleted = docs.add(uuid.uuid4().hex, [parent], pvt_deleted=True)
+    disabled = docs.add(uuid.uuid4().hex, [parent], pvt_enabled=False)
+    broken = docs.add(uuid.uuid4().hex, {"not": "a list"})  # type: ignore[arg-type]
+    missing = uuid.uuid4().hex
+    tree = AccountTree(docs)
+    await _forbidden(tree, missing, missing)  # a token never reads an account that is not there
+    await _forbidden(tree, parent, missing)
+    await _forbidden(tree, deleted, deleted)  # deleted == gone
+    await _forbidden(tree, parent, deleted)
+    await tree.authorize(parent, disabled)  # disabled accounts stay readable (choice documented)
+    await tree.authorize(broken, broken)  # an unreadable pvt_tree only ever grants self
+    await _forbidden(tree, parent, broken)
+    await _forbidden(tree, parent, "NOT-AN-ID")
+
+
+async def test_tree_couch_failure_propagates_and_is_not_cached() -> None:
+    docs = FakeDocs()
+    account = docs.add(uuid.uuid4().hex, [])
+    docs.down = True
+    tree = AccountTree(docs)
+    with pytest.raises(CouchUnavailable):
+        await tree.authorize(account, account)
+    docs.down = False
+    await tree.authorize(account, account)
+
+
+async def test_tree_cache_ttl_and_bound() -> None:
+    now = [1000.0]
+    docs = FakeDocs()
+    a, b, c = (docs.add(uuid.uuid4().hex, []) for _ in range(3))
+    tree = AccountTree(docs, ttl=30, max_entries=2, clock=lambda: now[0])
+    await tree.authorize(a, a)
+    await tree.authorize(a, a)
+    assert docs.reads == 1
+    now[0] += 31
+    await tree.authorize(a, a)
+    assert docs.reads == 2
+    await tree.authorize(b, b)
+    await tree.authorize(c, c)  # evicts a, the oldest
+    assert docs.reads == 4
+    await tree.authorize(c, c)
+    await tree.authorize(a, a)
+    assert docs.reads == 5
+    missing = uuid.uuid4().hex  # "does not exist" is cached too
+    await _forbidden(tree, missing, missing)
+    await _forbidden(tree, missing, missing)
+    assert docs.reads == 6
+
+
+async def test_tree_ttl_zero_disables_the_cache() -> None:
+    docs = FakeDocs()
+    a = docs.add(uuid.uuid4().hex, [])
+    tree = AccountTree(docs, ttl=0)
+    await tree.authorize(a, a)
+    await tree.authorize(a, a)
+    assert docs.reads == 2
+
+
+# -- configuration -----------------------------------------------------------------------------
+
+
+def test_settings_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (
+        "QUBICLE_REPORTS_AUTH",
+        "QUBICLE_REPORTS_JWT_PUBLIC_KEY",
+        "QUBICLE_REPORTS_JWT_LEEWAY",
+        "QUBICLE_REPORTS_ACCOUNT_CACHE_TTL",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    default = Settings.from_env()
+    assert (default.auth, default.jwt_public_key) == ("static", None)
+    assert 0 <= default.jwt_leeway <= 30
+    assert default.account_cache_ttl == 30
+    monkeypatch.setenv("QUBICLE_REPORTS_AUTH", "JWT")
+    monkeypatch.setenv("QUBICLE_REPORTS_JWT_PUBLIC_KEY", "/etc/kazoo/public.pem")
+    monkeypatch.setenv("QUBICLE_REPORTS_JWT_LEEWAY", "10")
+    monkeypatch.setenv("QUBICLE_REPORTS_ACCOUNT_CACHE_TTL", "5")
+    s = Settings.from_env()
+    assert (s.auth, s.jwt_public_key, s.jwt_leeway, s.account_cache_ttl) == (
+        "jwt",
+        "/etc/kazoo/public.pem",
+        10,
+        5,
+    )
+
+
+async def test_build_authenticator_modes(keys: Keys, couch: Couch) -> None:
+    assert isinstance(build_authenticator(Settings(), couch), StaticTokens)
+    jwt_settings = Settings(auth="jwt", jwt_public_key=str(keys.public_path))
+    assert isinstance(build_authenticator(jwt_settings, couch), JwtTokens)
+    with pytest.raises(AuthConfigError, match="QUBICLE_REPORTS_AUTH"):
+        build_authenticator(Settings(auth="ldap"), couch)
+
+
+async def test_jwt_mode_without_a_usable_key_fails_at_start_up(
+    tmp_path: Path, couch: Couch
+) -> None:
+    not_pem = tmp_path / "not.pem"
+    not_pem.write_text("hello")
+    ec_pem = tmp_path / "ec.pem"
+    ec_pem.write_bytes(
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    for path, says in [
+        (None, "needs QUBICLE_REPORTS_JWT_PUBLIC_KEY"),
+        (str(tmp_path / "missing.pem"), "not a readable PEM public key"),
+        (str(tmp_path), "not a readable PEM public key"),  # a directory
+        (str(not_pem), "not a readable PEM public key"),
+        (str(ec_pem), "not an RSA public key"),
+    ]:
+        with pytest.raises(AuthConfigError, match=says):
+            build_authenticator(Settings(auth="jwt", jwt_public_key=path), couch)
+
+
+# -- through the HTTP API, against CouchDB -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Family:
+    parent: str
+    child: str
+    grandchild: str
+    sibling: str  # the child's sibling: another child of parent
+    unrelated: str
+    nonexistent: str  # well formed, no account database
+
+
+async def _account(couch: Couch, account_id: str, tree: list[str]) -> str:
+    await couch.create_db(account_db(account_id))
+    await couch.put_doc(
+        account_db(account_id),
+        {"_id": account_id, "pvt_type": "account", "name": "t", "pvt_tree": tree},
+    )
+    return account_id
+
+
+@pytest.fixture
+async def family(couch: Couch, accounts: Any) -> Family:
+    parent = await _account(couch, accounts.new(), [])
+    child = await _account(couch, accounts.new(), [parent])
+    return Family(
+        parent=parent,
+        child=child,
+        grandchild=await _account(couch, accounts.new(), [parent, child]),
+        sibling=await _account(couch, accounts.new(), [parent]),
+        unrelated=await _account(couch, accounts.new(), []),
+        nonexistent=accounts.new(),
+    )
+
+
+async def _client(settings: Settings) -> TestClient[Any, Any]:
+    client = TestClient(TestServer(create_app(settings)))
+    await client.start_server()
+    return client
+
+
+@pytest.fixture
+async def jwt_api(couch_url: str, keys: Keys) -> AsyncIterator[TestClient[Any, Any]]:
+    client = await _client(
+        Settings(couchdb_url=couch_url, auth="jwt", jwt_public_key=str(keys.public_path))
+    )
+    yield client
+    await client.close()
+
+
+def _url(account_id: str) -> str:
+    return f"/v2/accounts/{account_id}/qubicle_reports"
+
+
+async def _post(
+    client: TestClient[Any, Any], account_id: str, token: str | None
+) -> tuple[int, dict[str, Any], str]:
+    request_id = uuid.uuid4().hex
+    headers = {"X-Request-ID": request_id}
+    if token is not None:
+        headers["X-Auth-Token"] = token
+    resp = await client.post(_url(account_id), json=BODY, headers=headers)
+    return resp.status, await resp.json(), request_id
+
+
+def _error(status: int, message: str, data: dict[str, Any], rid: str, token: str) -> dict[str, Any]:
+    return {
+        "data": data,
+        "error": str(status),
+        "message": message,
+        "status": "error",
+        "request_id": rid,
+        "auth_token": token,
+    }
+
+
+def _assert_zero_report(body: dict[str, Any], rid: str, token: str) -> None:
+    assert body["status"] == "success"
+    assert (body["request_id"], body["auth_token"]) == (rid, token)
+    assert isinstance(body["data"], list) and "report" in body["data"][0]
+
+
+async def test_http_ancestors_read_descendants(
+    jwt_api: TestClient[Any, Any], family: Family, keys: Keys
+) -> None:
+    token = kazoo_token(keys.private, claims(family.parent))
+    for target in (family.parent, family.child, family.grandchild):
+        status, body, rid = await _post(jwt_api, target, token)
+        assert status == 200, body
+        _assert_zero_report(body, rid, token)
+    child_token = kazoo_token(keys.private, claims(family.child))
+    status, body, rid = await _post(jwt_api, family.grandchild, child_token)
+    assert status == 200, body
+
+
+async def test_http_forbidden_outside_the_subtree(
+    jwt_api: TestClient[Any, Any], family: Family, keys: Keys
+) -> None:
+    child_token = kazoo_token(keys.private, claims(family.child))
+    parent_token = kazoo_token(keys.private, claims(family.parent))
+    ghost_token = kazoo_token(keys.private, claims(family.nonexistent))
+    for token, target in [
+        (child_token, family.parent),
+        (child_token, family.sibling),
+        (child_token, family.unrelated),
+        (parent_token, family.unrelated),
+        (parent_token, family.nonexistent),
+        (ghost_token, family.nonexistent),  # a token for an account that does not exist
+    ]:
+        status, body, rid = await _post(jwt_api, target, token)
+        assert (status, body) == (
+            403,
+            _error(403, "forbidden", {"message": "forbidden"}, rid, token),
+        )
+
+
+async def test_http_malformed_account_id(
+    jwt_api: TestClient[Any, Any], family: Family, keys: Keys
+) -> None:
+    token = kazoo_token(keys.private, claims(family.parent))
+    bad = family.parent.upper()
+    status, body, rid = await _post(jwt_api, bad, token)
+    data = {"message": "bad identifier", "cause": bad}
+    assert (status, body) == (404, _error(404, "bad_identifier", data, rid, token))
+
+
+async def test_http_no_or_bad_token(
+    jwt_api: TestClient[Any, Any], family: Family, keys: Keys
+) -> None:
+    invalid = {"message": "invalid credentials"}
+    status, body, rid = await _post(jwt_api, family.parent, None)
+    assert (status, body) == (401, _error(401, "invalid_credentials", invalid, rid, ""))
+    for token in (
+        "garbage",
+        kazoo_token(keys.other, claims(family.parent)),
+        kazoo_token(keys.private, claims(family.parent, exp_in=-3600)),
+    ):
+        status, body, rid = await _post(jwt_api, family.parent, token)
+        assert (status, body) == (401, _error(401, "invalid_credentials", invalid, rid, token))
+    status, body, rid = await _post(jwt_api, "NOT-AN-ID", "garbage")  # 401 comes before 404
+    assert (status, body) == (401, _error(401, "invalid_credentials", invalid, rid, "garbage"))
+
+
+async def test_http_token_places(jwt_api: TestClient[Any, Any], family: Family, keys: Keys) -> None:
+    token = kazoo_token(keys.private, claims(family.parent))
+    url = _url(family.child)
+    resp = await jwt_api.post(url, json=BODY, headers={"Authorization": f"Bearer {token}"})
+    assert resp.status == 200, await resp.text()
+    assert (await resp.json())["auth_token"] == token
+    resp = await jwt_api.post(url, json={**BODY, "auth_token": token})
+    assert resp.status == 200, await resp.text()
+    resp = await jwt_api.post(url, json=BODY, params={"auth_token": token})
+    assert resp.status == 200, await resp.text()
+    query = {**BODY["data"], "auth_token": token}
+    resp = await jwt_api.get(url, params=query)
+    assert resp.status == 200, await resp.text()
+
+
+async def test_http_static_tokens_share_the_tree(couch_url: str, family: Family) -> None:
+    tokens = {"child-token": family.child, "ghost-token": family.nonexistent}
+    client = await _client(Settings(couchdb_url=couch_url, tokens=tokens))
+    try:
+        assert (await _post(client, family.child, "child-token"))[0] == 200
+        assert (await _post(client, family.grandchild, "child-token"))[0] == 200
+        assert (await _post(client, family.parent, "child-token"))[0] == 403
+        assert (await _post(client, family.sibling, "child-token"))[0] == 403
+        assert (await _post(client, family.nonexistent, "ghost-token"))[0] == 403
+        assert (await _post(client, family.child, "wrong"))[0] == 401
+    finally:
+        await client.close()
+
+
+async def test_http_couch_down_is_never_allowed_or_forbidden() -> None:
+    """An unreachable CouchDB while reading the tree is a server error, not a verdict."""
+    account = uuid.uuid4().hex
+    settings = Settings(couchdb_url="http://127.0.0.1:9", couch_timeout=5, tokens={"t": account})
+    client = await _client(settings)
+    try:
+        status, body, _ = await _post(client, account, "t")
+    finally:
+        await client.close()
+    assert status >= 500 and body["status"] == "error"
+    assert "127.0.0.1" not in json.dumps(body)
