@@ -1,19 +1,14 @@
-"""Settings from environment variables (documented in README.md), read once at start-up."""
+"""Settings from environment variables (documented in README.md), read once at start-up.
+
+Each field names its variable in its metadata, so adding a setting is one line here.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
-
-
-def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    return default if raw in (None, "") else int(raw)
-
-
-def _float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    return default if raw in (None, "") else float(raw)
+from typing import Any
 
 
 def _tokens(raw: str) -> dict[str, str]:
@@ -27,31 +22,49 @@ def _tokens(raw: str) -> dict[str, str]:
     return out
 
 
+def _env(name: str, default: Any = None, parse: Any = None) -> Any:
+    meta = {"env": name, "parse": parse} if parse else {"env": name}
+    if isinstance(default, dict):
+        return field(default_factory=dict, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+P = "QUBICLE_REPORTS_"
+
+
 @dataclass(frozen=True)
 class Settings:
-    couchdb_url: str = "http://127.0.0.1:5984"
-    couch_timeout: float = 30.0
-    couch_concurrency: int = 16
-    month_concurrency: int = 8
-    max_range_days: int = 366
-    tokens: dict[str, str] = field(default_factory=dict)
+    couchdb_url: str = _env("COUCHDB_URL", "http://127.0.0.1:5984")
+    couch_timeout: float = _env(P + "COUCH_TIMEOUT", 30.0)  # seconds, one CouchDB request
+    couch_concurrency: int = _env(P + "COUCH_CONCURRENCY", 16)  # requests in flight, process
+    month_concurrency: int = _env(P + "MONTH_CONCURRENCY", 8)  # view queries in flight, report
+    report_timeout: float = _env(P + "REPORT_TIMEOUT", 60.0)  # seconds for a whole report
+    max_reports: int = _env(P + "MAX_REPORTS", 32)  # reports in progress per process
+    queue_timeout: float = _env(P + "QUEUE_TIMEOUT", 10.0)  # wait for a report slot, then 503
+    max_body_bytes: int = _env(P + "MAX_BODY_BYTES", 64 * 1024)
+    max_range_days: int = _env(P + "MAX_RANGE_DAYS", 366)
+    max_identifiers: int = _env(P + "MAX_IDENTIFIERS", 1000)
+    max_queue_ids: int = _env(P + "MAX_QUEUE_IDS", 100)
+    max_id_length: int = _env(P + "MAX_ID_LENGTH", 128)
+    max_cells: int = _env(P + "MAX_CELLS", 500_000)  # entities x buckets in one report
+    cache_rows: int = _env(P + "CACHE_ROWS", 2_000_000)  # closed-month view rows kept; 0 = off
+    tokens: dict[str, str] = _env(P + "TOKENS", {}, _tokens)
     # "static" (QUBICLE_REPORTS_TOKENS) or "jwt" (KAZOO's RS256 tokens); app.auth rejects others
-    auth: str = "static"
-    jwt_public_key: str | None = None  # path to the KAZOO public key PEM (jwt mode)
-    jwt_leeway: float = 5.0  # seconds of clock skew tolerated on ``exp``
-    account_cache_ttl: float = 30.0  # seconds an account's ancestry (pvt_tree) is reused
+    auth: str = _env(P + "AUTH", "static", lambda raw: raw.strip().lower() or "static")
+    jwt_public_key: str | None = _env(P + "JWT_PUBLIC_KEY")  # KAZOO public key PEM (jwt mode)
+    jwt_leeway: float = _env(P + "JWT_LEEWAY", 5.0)  # seconds of clock skew tolerated on exp
+    account_cache_ttl: float = _env(P + "ACCOUNT_CACHE_TTL", 30.0)  # seconds pvt_tree is reused
 
     @classmethod
     def from_env(cls) -> Settings:
-        return cls(
-            couchdb_url=os.environ.get("COUCHDB_URL", cls.couchdb_url),
-            couch_timeout=_float("QUBICLE_REPORTS_COUCH_TIMEOUT", cls.couch_timeout),
-            couch_concurrency=_int("QUBICLE_REPORTS_COUCH_CONCURRENCY", cls.couch_concurrency),
-            month_concurrency=_int("QUBICLE_REPORTS_MONTH_CONCURRENCY", cls.month_concurrency),
-            max_range_days=_int("QUBICLE_REPORTS_MAX_RANGE_DAYS", cls.max_range_days),
-            tokens=_tokens(os.environ.get("QUBICLE_REPORTS_TOKENS", "")),
-            auth=os.environ.get("QUBICLE_REPORTS_AUTH", "").strip().lower() or cls.auth,
-            jwt_public_key=os.environ.get("QUBICLE_REPORTS_JWT_PUBLIC_KEY") or None,
-            jwt_leeway=_float("QUBICLE_REPORTS_JWT_LEEWAY", cls.jwt_leeway),
-            account_cache_ttl=_float("QUBICLE_REPORTS_ACCOUNT_CACHE_TTL", cls.account_cache_ttl),
-        )
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = os.environ.get(f.metadata["env"], "")
+            if raw == "":
+                continue
+            parse = f.metadata.get("parse") or {"int": int, "float": float}.get(str(f.type), str)
+            try:
+                values[f.name] = parse(raw)
+            except ValueError as e:
+                raise ValueError(f"{f.metadata['env']}: {e}") from None
+        return cls(**values)

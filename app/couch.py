@@ -39,6 +39,12 @@ class CouchUnavailable(Exception):
     """CouchDB could not be reached, timed out, failed (5xx) or cut the answer short."""
 
 
+def couch_error(status: int, body: Any) -> CouchError:
+    """A CouchError from any error reply, JSON object or not."""
+    body = body if isinstance(body, dict) else {}
+    return CouchError(status, str(body.get("error", "")), str(body.get("reason", "")))
+
+
 def split_url(url: str) -> tuple[str, str | None, str | None]:
     """Base URL without credentials, plus the user and password it carried."""
     u = URL(url)
@@ -134,8 +140,7 @@ class Couch:
         """Like :meth:`request`, but any non-2xx answer raises :class:`CouchError`."""
         status, doc = await self.request(method, path, params=params, body=body, timeout=timeout)
         if status >= 300:
-            doc = doc if isinstance(doc, dict) else {}
-            raise CouchError(status, str(doc.get("error", "")), str(doc.get("reason", "")))
+            raise couch_error(status, doc)
         return doc
 
     # -- server -------------------------------------------------------------------------
@@ -158,7 +163,7 @@ class Couch:
         if status == 404:
             return None
         if status >= 300:
-            raise CouchError(status, str(doc.get("error")), str(doc.get("reason")))
+            raise couch_error(status, doc)
         return doc
 
     async def create_db(self, db: str) -> bool:
@@ -167,7 +172,7 @@ class Couch:
         if status == 412:
             return False
         if status >= 300:
-            raise CouchError(status, str(doc.get("error")), str(doc.get("reason")))
+            raise couch_error(status, doc)
         return True
 
     async def delete_db(self, db: str) -> bool:
@@ -175,7 +180,7 @@ class Couch:
         if status == 404:
             return False
         if status >= 300:
-            raise CouchError(status, str(doc.get("error")), str(doc.get("reason")))
+            raise couch_error(status, doc)
         return True
 
     # -- documents ----------------------------------------------------------------------
@@ -186,7 +191,7 @@ class Couch:
         if status == 404:
             return None
         if status >= 300:
-            raise CouchError(status, str(doc.get("error")), str(doc.get("reason")))
+            raise couch_error(status, doc)
         return doc
 
     async def put_doc(self, db: str, doc: dict[str, Any]) -> str:
@@ -203,7 +208,7 @@ class Couch:
         if status == 404:
             return []
         if status >= 300:
-            raise CouchError(status, str(doc.get("error")), str(doc.get("reason")))
+            raise couch_error(status, doc)
         return list(doc["rows"])
 
     # -- views --------------------------------------------------------------------------

@@ -6,12 +6,13 @@ report pipeline (:mod:`app.report`) -> hand the result to a renderer (:mod:`app.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import orjson
@@ -19,18 +20,22 @@ from aiohttp import web
 
 from app import errors
 from app.auth import Authenticator, build_authenticator
+from app.cache import RowCache
 from app.config import Settings
 from app.couch import Couch, CouchError, CouchUnavailable
 from app.installer import Installer, ViewsNotInstallable
+from app.load import Loader
 from app.modb import is_account_id
 from app.render import csv_filename, iter_csv, render_json
-from app.report import Reader, run_report
+from app.report import run_report
 from app.request import LIST_FIELDS, Limits, split_list, validate
 
 log = logging.getLogger("qubicle_reports.access")
 
 SETTINGS = web.AppKey("settings", Settings)
-READER = web.AppKey("reader", Reader)
+LOADER = web.AppKey("loader", Loader)
+LIMITS = web.AppKey("limits", Limits)
+REPORT_SLOTS = web.AppKey("report_slots", asyncio.Semaphore)
 AUTH = web.AppKey("auth", Authenticator)
 REQUEST_ID = web.RequestKey("request_id", str)
 TOKEN = web.RequestKey("auth_token", str)
@@ -168,17 +173,20 @@ async def report_handler(request: web.Request) -> web.StreamResponse:
     with datastore_errors():
         await auth.authorize(principal, account_id)
 
-    path_report = request.match_info.get("report")
     settings = app[SETTINGS]
     req = validate(
         params,
-        path_report=path_report,
-        limits=Limits(max_range_days=settings.max_range_days),
+        path_report=request.match_info.get("report"),
+        limits=app[LIMITS],
         csv_requested=_wants_csv(request, params),
     )
     request[LOG_EXTRA] = {"account_id": account_id, "report": req.report, "period": req.period}
-    with datastore_errors():
-        result = await run_report(app[READER], account_id, req)
+    no_cache = "no-cache" in request.headers.get("Cache-Control", "")
+    async with report_slot(app), asyncio.timeout(settings.report_timeout):
+        with datastore_errors():
+            result = await run_report(
+                app[LOADER], account_id, req, max_cells=settings.max_cells, use_cache=not no_cache
+            )
     request[LOG_EXTRA].update(result.timings)
 
     if req.format == "csv":
@@ -198,15 +206,40 @@ async def report_handler(request: web.Request) -> web.StreamResponse:
     return web.Response(body=render_json(result, envelope), content_type="application/json")
 
 
+@asynccontextmanager
+async def report_slot(app: web.Application) -> AsyncIterator[None]:
+    """At most ``max_reports`` reports at once; a request waits ``queue_timeout`` for a slot."""
+    slots = app[REPORT_SLOTS]
+    try:
+        await asyncio.wait_for(slots.acquire(), app[SETTINGS].queue_timeout)
+    except TimeoutError:
+        raise errors.too_busy() from None
+    try:
+        yield
+    except TimeoutError:
+        raise errors.datastore("the datastore did not answer in time") from None
+    finally:
+        slots.release()
+
+
 async def health_handler(request: web.Request) -> web.Response:
-    up = await request.app[READER].couch.ping()
+    up = await request.app[LOADER].couch.ping()
     body = {"status": "ok" if up else "degraded", "couchdb": "up" if up else "down"}
     return _json(200 if up else 503, body, request)
 
 
 def create_app(settings: Settings, auth: Authenticator | None = None) -> web.Application:
-    app = web.Application(middlewares=[envelope_middleware], client_max_size=1024 * 1024)
+    app = web.Application(
+        middlewares=[envelope_middleware], client_max_size=settings.max_body_bytes
+    )
     app[SETTINGS] = settings
+    app[LIMITS] = Limits(
+        max_range_days=settings.max_range_days,
+        max_identifiers=settings.max_identifiers,
+        max_queue_ids=settings.max_queue_ids,
+        max_id_length=settings.max_id_length,
+    )
+    app[REPORT_SLOTS] = asyncio.Semaphore(settings.max_reports)
 
     async def couch_lifecycle(app: web.Application) -> Any:
         couch = Couch(
@@ -215,7 +248,12 @@ def create_app(settings: Settings, auth: Authenticator | None = None) -> web.App
             max_concurrency=settings.couch_concurrency,
         )
         try:
-            app[READER] = Reader(couch, Installer(couch), settings.month_concurrency)
+            app[LOADER] = Loader(
+                couch,
+                Installer(couch),
+                settings.month_concurrency,
+                RowCache(settings.cache_rows),
+            )
             app[AUTH] = auth or build_authenticator(settings, couch)
             yield
         finally:

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from tqdm import tqdm
 
 from app import design_docs
-from app.couch import Couch, CouchError
+from app.couch import Couch, CouchError, couch_error
 from app.modb import encode, is_account_id, parse_db_name
 
 Outcome = Literal["missing", "current", "installed", "upgraded"]
@@ -76,8 +76,7 @@ class Installer:
                 )
             if status == 404:
                 return "missing"
-            body = body if isinstance(body, dict) else {}
-            raise CouchError(status, str(body.get("error")), str(body.get("reason")))
+            raise couch_error(status, body)
         raise CouchError(409, "conflict", f"design doc kept changing under us in {db}")
 
 

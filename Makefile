@@ -1,0 +1,31 @@
+# Two front doors: `make demo` (install, seed, serve on 127.0.0.1:8000) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: install demo test lint bench clean
+
+install: $(VENV)/.installed devcouch/node_modules/.package-lock.json
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+# The CouchDB stand-in for machines without CouchDB or Docker (development only).
+devcouch/node_modules/.package-lock.json: devcouch/package-lock.json
+	cd devcouch && npm ci --omit=optional --no-audit --no-fund
+
+demo: install
+	$(BIN)/qubicle-reports demo
+
+test: install
+	$(BIN)/ruff check app tests bench
+	$(BIN)/pytest -q
+
+bench: install
+	$(BIN)/python bench/bench.py
+
+clean:
+	rm -rf $(VENV) devcouch/node_modules .pytest_cache .hypothesis

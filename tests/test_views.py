@@ -1,0 +1,371 @@
+"""The design document on a real CouchDB-protocol server: how it is installed into MoDBs, and
+that every view, reduced at every group level a report uses, equals the independent
+brute-force aggregation of ``reference.py`` over the same documents.
+
+Only databases of accounts handed out by the ``accounts``/``session_accounts`` fixtures are
+touched, so this also runs against a CouchDB that holds other data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import reference as ref
+from conftest import Accounts
+
+from app import design_docs, modb
+from app.couch import Couch, CouchError
+from app.installer import Installer
+from app.seed import SeededAccount, SeedError, _write_batch, plan_account, seed
+
+DDOC = design_docs.DDOC
+DDOC_ID = f"_design/{DDOC}"
+SEED = 5
+START = date(2023, 12, 10)  # 40 days: over the end of December, which is also a year end
+DAYS = 40
+CALLS_PER_DAY = 30
+QUEUE_VIEWS = ("queue_visits_by_day", "queue_visits_by_quarter")
+OFFER_VIEWS = {  # view -> by_queue
+    "offers_by_recipient_by_day": False,
+    "offers_by_recipient_by_quarter": False,
+    "offers_by_recipient_queue_by_day": True,
+    "offers_by_recipient_queue_by_quarter": True,
+}
+ALL_VIEWS = (*QUEUE_VIEWS, *OFFER_VIEWS)
+
+
+def greg(*args: int) -> int:
+    return int(datetime(*args, tzinfo=UTC).timestamp()) + ref.GREGORIAN_OFFSET
+
+
+def freeze(value: Any) -> Any:
+    """A view key (JSON arrays, maybe nested) as a hashable tuple."""
+    return tuple(freeze(v) for v in value) if isinstance(value, list) else value
+
+
+def group_levels(view: str) -> tuple[int, ...]:
+    return (1, 2) if view.endswith("_by_day") else (2, 3, 4)
+
+
+def expected_rows(view: str, docs: list[Any], group_level: int) -> dict[tuple, list]:
+    """The reduced rows of ``view`` at ``group_level``, computed by brute force."""
+    slots = (
+        ref.queue_buckets(docs)
+        if view in QUEUE_VIEWS
+        else ref.offer_buckets(docs, by_queue=OFFER_VIEWS[view])
+    )
+    return ref.view_rows(slots, group_level)
+
+
+async def reduced(couch: Couch, db: str, view: str, group_level: int) -> dict[tuple, list]:
+    rows = await couch.view(db, DDOC, view, group_level=group_level)
+    out = {freeze(r["key"]): r["value"] for r in rows}
+    assert len(out) == len(rows), "duplicate keys in a grouped answer"
+    return out
+
+
+async def stored_docs(couch: Couch, db: str) -> list[dict[str, Any]]:
+    """Every non-design document of ``db``, without ``_rev``."""
+    rows = await couch.all_docs(db, include_docs=True)
+    docs = [r["doc"] for r in rows if not r["id"].startswith("_design/")]
+    for d in docs:
+        d.pop("_rev", None)
+    return docs
+
+
+async def design_doc_ids(couch: Couch, db: str) -> list[str]:
+    rows = await couch.all_docs(db, startkey="_design/", endkey="_design0")
+    return [r["id"] for r in rows]
+
+
+# -- installing the design document ----------------------------------------------------------
+
+
+async def test_installs_into_existing_modbs_only(couch: Couch, accounts: Accounts) -> None:
+    account = accounts.new()
+    jan, feb, mar = (modb.modb(account, 2024, m) for m in (1, 2, 3))
+    assert await couch.create_db(jan) and await couch.create_db(mar)
+    installer = Installer(couch)
+
+    assert [await installer.install(db) for db in (jan, feb, mar)] == [
+        "installed",
+        "missing",
+        "installed",
+    ]
+    assert await installer.ensure(feb) is False
+    assert await couch.db_info(feb) is None  # never created by an install
+
+    revs = {}
+    for db in (jan, mar):
+        doc = await couch.get_doc(db, DDOC_ID)
+        assert doc is not None and design_docs.version_of(doc) == installer.version
+        assert set(doc["views"]) == set(ALL_VIEWS)
+        revs[db] = doc["_rev"]
+
+    again = Installer(couch)  # a fresh process: no memo
+    assert [await again.install(db) for db in (jan, mar)] == ["current", "current"]
+    for db in (jan, mar):
+        assert (await couch.get_doc(db, DDOC_ID))["_rev"] == revs[db]  # type: ignore[index]
+        assert await again.ensure(db) is True
+        assert await couch.view(db, DDOC, "queue_visits_by_day") == []  # usable, and empty
+
+
+async def test_changed_view_upgrades_every_modb(
+    couch: Couch, accounts: Accounts, tmp_path: Path
+) -> None:
+    account = accounts.new()
+    dbs = [modb.modb(account, y, m) for y, m in ((2023, 11), (2023, 12), (2024, 1))]
+    for db in dbs:
+        await couch.create_db(db)
+    current = Installer(couch)
+    assert [await current.install(db) for db in dbs] == ["installed"] * 3
+    before = {db: (await couch.get_doc(db, DDOC_ID))["_rev"] for db in dbs}  # type: ignore[index]
+
+    copy = tmp_path / DDOC
+    shutil.copytree(design_docs.design_docs_dir() / DDOC, copy)
+    map_js = copy / "views" / "queue_visits_by_day" / "map.js"
+    map_js.write_text(
+        map_js.read_text().replace("function (doc) {", "function (doc) {\n  // v2", 1)
+    )
+    changed = design_docs.assemble(copy)
+    assert changed["views"]["queue_visits_by_day"] != current.ddoc["views"]["queue_visits_by_day"]
+    assert design_docs.version_of(changed) != current.version
+
+    upgrader = Installer(couch, ddoc=changed)
+    assert [await upgrader.install(db) for db in dbs] == ["upgraded"] * 3
+    for db in dbs:
+        doc = await couch.get_doc(db, DDOC_ID)
+        assert doc is not None
+        assert design_docs.version_of(doc) == upgrader.version
+        assert doc["_rev"] != before[db]
+        assert int(doc["_rev"].split("-")[0]) == int(before[db].split("-")[0]) + 1
+        assert "// v2" in doc["views"]["queue_visits_by_day"]["map"]
+        assert await design_doc_ids(couch, db) == [DDOC_ID]
+    assert [await upgrader.install(db) for db in dbs] == ["current"] * 3
+
+
+async def test_concurrent_installs_write_one_current_design_doc(
+    couch: Couch, couch_url: str, accounts: Accounts
+) -> None:
+    account = accounts.new()
+    dbs = [modb.modb(account, 2024, m) for m in range(1, 7)]
+    for db in dbs:
+        await couch.create_db(db)
+    one, two = Couch(couch_url), Couch(couch_url)
+    try:
+        first, second = Installer(one), Installer(two)
+        outcomes = await asyncio.gather(
+            *(installer.install(db) for db in dbs for installer in (first, second))
+        )
+        # and the same installer racing itself through ensure()
+        assert all(await asyncio.gather(*(first.ensure(db) for db in dbs for _ in range(3))))
+    finally:
+        await one.close()
+        await two.close()
+    for i, _db in enumerate(dbs):
+        pair = sorted(outcomes[2 * i : 2 * i + 2])
+        assert pair == ["current", "installed"], pair
+    for db in dbs:
+        assert await design_doc_ids(couch, db) == [DDOC_ID]
+        doc = await couch.get_doc(db, DDOC_ID)
+        assert (
+            doc is not None
+            and design_docs.version_of(doc) == design_docs.load()[design_docs.VERSION_FIELD]
+        )
+        assert doc["_rev"].startswith("1-")  # written once: the loser did not overwrite
+
+
+# -- malformed documents ---------------------------------------------------------------------
+
+
+async def test_malformed_docs_are_counted_nowhere(couch: Couch, accounts: Accounts) -> None:
+    account = accounts.new()
+    queue, r1, r2 = "1" * 32, "b" * 32, "c" * 32
+    db = modb.modb(account, 2024, 3)
+    await couch.create_db(db)
+    t = greg(2024, 3, 15, 12, 0, 0)
+    good = [
+        ref.good_doc(
+            account,
+            queue,
+            "g1",
+            t - 3600,
+            wait=40,
+            talk=60,
+            offers=[ref.offer(r1, t - 3590, "missed", 20), ref.offer(r2, t - 3565, talk=60)],
+            recipient_id=r2,
+        ),
+        ref.good_doc(account, queue, "g2", t + 5, result="timeout", wait=120),
+        ref.good_doc(account, "2" * 32, "g3", t + 900, result="abandoned", wait=9),
+    ]
+    del good[2]["offers"]  # an absent offers list is an empty one
+    bad = ref.malformed_docs(account, queue, r1, t)
+    assert len(bad) >= 30 and not any(ref.is_well_formed(d) for d in bad)
+    cdr = {"_id": "202403-cdr", "pvt_type": "cdr", "call_id": "x", "duration_seconds": 10}
+    rows = await couch.bulk_docs(db, [*good, *bad, cdr])
+    assert all("error" not in r for r in rows)
+    assert await Installer(couch).install(db) == "installed"
+
+    for view in ALL_VIEWS:
+        totals = await couch.view(db, DDOC, view)
+        goods_only = expected_rows(view, good, 1)
+        expected_total = [sum(col) for col in zip(*goods_only.values(), strict=True)]
+        assert [r["value"] for r in totals] == [expected_total], view
+        for level in group_levels(view):
+            assert await reduced(couch, db, view, level) == expected_rows(view, good, level)
+        emitted = await couch.view(db, DDOC, view, reduce=False)
+        assert {r["id"] for r in emitted} <= {d["_id"] for d in good}, view
+    assert expected_rows("queue_visits_by_day", good, 2) == {
+        (queue, "20240315"): [2, 160, 1, 0],
+        ("2" * 32, "20240315"): [1, 9, 0, 1],
+    }
+
+
+# -- seeded data, view by view and MoDB by MoDB ----------------------------------------------
+
+
+@dataclass
+class Seeded:
+    account: SeededAccount
+    generated: list[dict[str, Any]]  # what the generator produced for the account
+    stored: dict[str, list[dict[str, Any]]]  # MoDB -> documents read back (no _rev)
+    design_docs_after_seed: dict[str, list[str]]
+    malformed: list[dict[str, Any]]
+
+
+@pytest.fixture(scope="module")
+async def seeded(couch: Couch, session_accounts: Accounts) -> Seeded:
+    """One account seeded with ``seed()`` (about 950 visits over 2 MoDBs), plus the
+    malformed documents in each MoDB, and the design doc installed afterwards."""
+    account_id = session_accounts.new()
+    [account] = await seed(
+        couch,
+        seed=SEED,
+        accounts=1,
+        queues=3,
+        recipients=5,
+        days=DAYS,
+        calls_per_day=CALLS_PER_DAY,
+        start=START,
+        batch_size=200,
+        progress=False,
+        account_ids=[account_id],
+    )
+    after_seed = {db: await design_doc_ids(couch, db) for db in account.docs_per_modb}
+    malformed = []
+    for db in account.docs_per_modb:
+        year, month = modb.parse_db_name(db)[1:]  # type: ignore[index,misc]
+        bad = ref.malformed_docs(
+            account_id, account.queue_ids[0], account.recipient_ids[0], greg(year, month, 15)
+        )
+        rows = await couch.bulk_docs(db, bad)
+        assert all("error" not in r for r in rows)
+        malformed += bad
+    for db in account.docs_per_modb:
+        assert await Installer(couch).install(db) == "installed"
+    plan = plan_account(SEED, 0, queues=3, recipients=5, account_id=account_id)
+    return Seeded(
+        account=account,
+        generated=list(plan.sessions(START, DAYS, CALLS_PER_DAY)),
+        stored={db: await stored_docs(couch, db) for db in account.docs_per_modb},
+        design_docs_after_seed=after_seed,
+        malformed=malformed,
+    )
+
+
+async def test_seed_writes_every_doc_into_its_exit_month(couch: Couch, seeded: Seeded) -> None:
+    account = seeded.account
+    assert sorted(account.docs_per_modb) == [
+        modb.modb(account.account_id, 2023, 12),
+        modb.modb(account.account_id, 2024, 1),
+    ]
+    assert account.total_docs == len(seeded.generated) <= 2000
+    assert account.already_present == 0
+    stored_sessions = [
+        d for docs in seeded.stored.values() for d in docs if not d["_id"][7:].startswith("bad-")
+    ]
+    by_id = {d["_id"]: d for d in stored_sessions}
+    assert by_id == {d["_id"]: d for d in seeded.generated}  # nothing lost, nothing changed
+    for db, docs in seeded.stored.items():
+        sessions = [d for d in docs if not d["_id"][7:].startswith("bad-")]
+        assert len(sessions) == account.docs_per_modb[db]
+        assert all(d["_id"][:6] == db[-6:] for d in sessions)
+    account_doc = await couch.get_doc(modb.account_db(account.account_id), account.account_id)
+    assert account_doc is not None
+    assert account_doc["pvt_type"] == "account" and account_doc["pvt_tree"] == []
+    # seed() installs no design document: reports install what they query
+    assert seeded.design_docs_after_seed == {db: [] for db in account.docs_per_modb}
+
+
+async def test_seed_again_is_harmless(couch: Couch, seeded: Seeded) -> None:
+    account = seeded.account
+    [again] = await seed(
+        couch,
+        seed=SEED,
+        accounts=1,
+        queues=3,
+        recipients=5,
+        days=DAYS,
+        calls_per_day=CALLS_PER_DAY,
+        start=START,
+        progress=False,
+        account_ids=[account.account_id],
+    )
+    assert again.docs_per_modb == account.docs_per_modb
+    assert again.already_present == account.total_docs
+    for db, docs in seeded.stored.items():
+        info = await couch.db_info(db)
+        assert info is not None and info["doc_count"] == len(docs) + 1  # + the design doc
+
+
+async def test_seed_raises_when_the_server_refuses_a_batch(
+    couch: Couch, accounts: Accounts
+) -> None:
+    """A batch CouchDB refuses outright is an error, never a silent skip (rows that fail one
+    by one are covered without a server in test_seed.py)."""
+    db = modb.modb(accounts.new(), 2024, 1)
+    await couch.create_db(db)
+    ok = ref.good_doc("a" * 32, "1" * 32, "ok", greg(2024, 1, 2))
+    with pytest.raises((SeedError, CouchError)):
+        await _write_batch(couch, db, [ok, {"_id": "_not_allowed", "x": 1}])
+
+
+@pytest.mark.parametrize("view", ALL_VIEWS)
+async def test_view_equals_reference_per_modb(couch: Couch, seeded: Seeded, view: str) -> None:
+    checked = 0
+    for db, docs in seeded.stored.items():
+        assert any(not ref.is_well_formed(d) for d in docs)  # the malformed ones are in there
+        for level in group_levels(view):
+            expected = expected_rows(view, docs, level)
+            assert expected, (db, level)
+            actual = await reduced(couch, db, view, level)
+            assert actual.keys() == expected.keys(), (db, level)
+            for key, values in expected.items():
+                assert actual[key] == values, (db, level, key)
+            checked += len(expected)
+    assert checked > 100
+
+
+async def test_month_end_straddlers_count_for_the_day_they_entered(
+    couch: Couch, seeded: Seeded
+) -> None:
+    """A call entering on 31 December and leaving in January is in the January MoDB and its
+    day-view row is keyed 20231231: reports must read the next month's MoDB too."""
+    jan = modb.modb(seeded.account.account_id, 2024, 1)
+    rows = await couch.view(jan, DDOC, "queue_visits_by_day", group_level=2)
+    days = {r["key"][1] for r in rows}
+    assert "20231231" in days
+    straddlers = [
+        d
+        for d in seeded.stored[jan]
+        if ref.is_well_formed(d) and ref.utc(d["entered_timestamp"]).month == 12
+    ]
+    assert straddlers
+    dec31 = [r for r in rows if r["key"][1] == "20231231"]
+    assert sum(r["value"][0] for r in dec31) == len(straddlers)
