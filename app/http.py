@@ -26,6 +26,7 @@ from app.couch import Couch, CouchError, CouchUnavailable
 from app.installer import Installer, ViewsNotInstallable
 from app.load import Loader
 from app.modb import is_account_id
+from app.openapi import spec
 from app.render import csv_filename, iter_csv, render_json
 from app.report import run_report
 from app.request import LIST_FIELDS, Limits, split_list, validate
@@ -228,6 +229,10 @@ async def health_handler(request: web.Request) -> web.Response:
     return _json(200 if up else 503, body, request)
 
 
+async def openapi_handler(request: web.Request) -> web.Response:
+    return _json(200, spec(), request)
+
+
 def create_app(settings: Settings, auth: Authenticator | None = None) -> web.Application:
     app = web.Application(
         middlewares=[envelope_middleware], client_max_size=settings.max_body_bytes
@@ -265,6 +270,7 @@ def create_app(settings: Settings, auth: Authenticator | None = None) -> web.App
         app.router.add_route("POST", path, report_handler)
         app.router.add_route("GET", path, report_handler)
     app.router.add_get("/health", health_handler)
+    app.router.add_get("/openapi.json", openapi_handler)
     return app
 
 

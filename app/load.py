@@ -23,6 +23,7 @@ from app.metrics import REPORTS
 from app.modb import MonthDb, modbs_for_range, next_month
 from app.request import ReportRequest
 
+PER_ENTITY_RANGES = 8  # more identifiers than this: one spanning range per MoDB
 HIGH: dict[str, Any] = {}  # CouchDB collation's highest value, for inclusive key-range ends
 
 
@@ -45,26 +46,37 @@ def view_for(req: ReportRequest, plan: BucketPlan) -> tuple[str, bool]:
     return kind.views[plan.resolution], False
 
 
+def key_range(by_queue: bool, first: str, last: str, plan: BucketPlan) -> dict[str, Any]:
+    """startkey/endkey from entity ``first`` to entity ``last`` over the plan's UTC days."""
+    if by_queue:  # every queue of these recipients; queue_ids are filtered on merge
+        return {"startkey": [[first]], "endkey": [[last, HIGH]]}
+    return {
+        "startkey": [first, plan.first_day_key],
+        "endkey": [last, plan.last_day_key, HIGH],
+    }
+
+
 def plan_queries(account_id: str, req: ReportRequest, plan: BucketPlan) -> list[Query]:
-    """One key range per entity when identifiers are given, else one query per MoDB."""
+    """The fewest queries per MoDB that cover the report.
+
+    No identifiers: the whole view of each MoDB (a MoDB holds about one month, so little is
+    read outside the range). A few identifiers: one key range each. Many: one range from the
+    lowest to the highest id, the rows of other entities dropped on merge.
+    """
     view, by_queue = view_for(req, plan)
-    level = plan.group_level
-    queries: list[Query] = []
-    for month in modbs_for_range(account_id, plan.first_day, plan.last_day):
-        if req.identifiers is None:
-            queries.append(Query(month, view, {"group_level": level}))
-            continue
-        for entity in req.identifiers:
-            if by_queue:  # every queue of this recipient; queue_ids are filtered on merge
-                start: list[Any] = [[entity]]
-                end: list[Any] = [[entity, HIGH]]
-            else:
-                start = [entity, plan.first_day_key]
-                end = [entity, plan.last_day_key, HIGH]
-            queries.append(
-                Query(month, view, {"group_level": level, "startkey": start, "endkey": end})
-            )
-    return queries
+    level = {"group_level": plan.group_level}
+    ids = sorted(req.identifiers) if req.identifiers is not None else None
+    if ids is None:
+        ranges = [level]
+    elif len(ids) > PER_ENTITY_RANGES:
+        ranges = [{**level, **key_range(by_queue, ids[0], ids[-1], plan)}]
+    else:
+        ranges = [{**level, **key_range(by_queue, e, e, plan)} for e in ids]
+    return [
+        Query(month, view, params)
+        for month in modbs_for_range(account_id, plan.first_day, plan.last_day)
+        for params in ranges
+    ]
 
 
 def is_closed(month: MonthDb, now: datetime) -> bool:
@@ -95,14 +107,18 @@ class Loader:
         return []
 
     async def _seq(self, db: str) -> Any:
+        """The MoDB's update_seq once our design doc is in (installing it moves the seq)."""
+        if not await self.installer.ensure(db):
+            return None
         info = await self.couch.db_info(db)
         return None if info is None else info.get("update_seq")
 
     async def load(self, queries: list[Query], use_cache: bool = True) -> list[Rows]:
-        """Rows of every query, in query order."""
+        """Rows of every query, in query order. ``use_cache=False`` bypasses the cache."""
         slots = asyncio.Semaphore(self.concurrency)
+        cache = self.cache if use_cache and self.cache is not None and self.cache.max_rows else None
         now = datetime.now(UTC)
-        cache = self.cache if self.cache is not None and self.cache.max_rows > 0 else None
+        # update_seq is read BEFORE the view, so cached rows are never newer than their seq
         seqs: dict[str, asyncio.Task[Any]] = {}
         if cache is not None:
             for q in queries:
@@ -110,17 +126,17 @@ class Loader:
                     seqs[q.db] = asyncio.ensure_future(self._seq(q.db))
 
         async def one(q: Query) -> Rows:
-            key = seq = None
-            if cache is not None and q.db in seqs:
-                seq = await seqs[q.db]
-                if seq is None:  # no such MoDB
-                    return []
-                key = cache.key(q.db, q.view, q.params)
-                if use_cache and (rows := cache.get(key, seq)) is not None:
-                    return rows
-            async with slots:
-                rows = await self._view(q)
-            if key is not None:
+            if q.db not in seqs:
+                async with slots:
+                    return await self._view(q)
+            seq = await seqs[q.db]
+            if seq is None:  # no such MoDB
+                return []
+            key = RowCache.key(q.db, q.view, q.params)
+            rows = cache.get(key, seq)  # type: ignore[union-attr]
+            if rows is None:
+                async with slots:
+                    rows = await self._view(q)
                 cache.put(key, seq, rows)  # type: ignore[union-attr]
             return rows
 

@@ -22,7 +22,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from app.config import Settings
 from app.couch import Couch
-from app.http import create_app
+from app.http import LOADER, create_app
 from app.seed import seed
 
 TOKEN_A = "token-account-a"
@@ -504,3 +504,50 @@ async def test_health_needs_no_token_and_reports_couchdb(client: TestClient) -> 
     resp = await client.get("/health")
     assert resp.status == 200
     assert (await resp.json())["couchdb"] == "up"
+
+
+@pytest.mark.parametrize("report", ["queues", "recipients"])
+async def test_many_identifiers_read_as_one_span_still_match_reference(
+    client: TestClient, data: dict[str, Seeded], report: str
+) -> None:
+    a = data["a"]
+    real = a.queue_ids if report == "queues" else a.recipient_ids
+    ids = [*real, *(f"zz-missing-{i}" for i in range(6)), "0-before-all"]
+    assert len(ids) > 8  # more than load.PER_ENTITY_RANGES: one spanning range per MoDB
+    params: dict[str, Any] = {"report": report, "identifiers": ids, "period": "weekly", **A_RANGE}
+    if report == "recipients":
+        params["queue_ids"] = a.queue_ids[:2]
+    body = await post(client, TOKEN_A, a.account_id, params)
+    assert_matches(body, expected_report(a, params))
+
+
+async def test_closed_month_cache_sees_a_late_write(
+    couch: Couch, client: TestClient, data: dict[str, Seeded]
+) -> None:
+    """Cached rows of a closed month are dropped once its MoDB's update_seq moves."""
+    a = data["a"]
+    params = {
+        "report": "queues",
+        "period": "monthly",
+        "identifiers": [a.queue_ids[0]],
+        "start_date": "2024-01-01",
+        "end_date": "2024-01-31",
+    }
+    cache = client.server.app[LOADER].cache
+    first = as_dict(await post(client, TOKEN_A, a.account_id, params))
+    hits = cache.hits
+    again = as_dict(await post(client, TOKEN_A, a.account_id, params))
+    assert again == first
+    assert cache.hits == hits + 2  # 202401 and 202402 are closed months: both from cache
+    entered = int(datetime(2024, 1, 15, 10, tzinfo=UTC).timestamp()) + ref.GREGORIAN_OFFSET
+    late = ref.good_doc(a.account_id, a.queue_ids[0], "late-write-call", entered, wait=10)
+    db = f"account/{a.account_id[:2]}/{a.account_id[2:4]}/{a.account_id[4:]}-202401"
+    [row] = await couch.bulk_docs(db, [late])
+    assert row.get("ok"), row
+    after = as_dict(await post(client, TOKEN_A, a.account_id, params))
+    q = a.queue_ids[0]
+    assert after[q]["call_count"]["202401"] == first[q]["call_count"]["202401"] + 1
+    await couch.request(
+        "DELETE", f"{db.replace('/', '%2F')}/{late['_id']}", params={"rev": row["rev"]}
+    )
+    data["a"].docs = await _read_back(couch, a.account_id)
