@@ -41,7 +41,7 @@ def bucket_key(period: str, local: datetime | date) -> str:
 
 
 def day_key(d: date) -> str:
-    return d.strftime("%Y%m%d")
+    return f"{d.year:04d}{d.month:02d}{d.day:02d}"
 
 
 @dataclass(frozen=True)
@@ -96,12 +96,15 @@ def plan(start: date, end: date, period: str, tz_name: str = "UTC") -> BucketPla
         raise UnsupportedTimezone(tz_name)
     keys: dict[tuple[date, int], str] = {}  # local (date, hour) -> bucket: strftime once each
     quarter_slots: dict[tuple[object, ...], str] = {}
+    utc_days: dict[date, str] = {}
     for q, lt in zip(quarters, local, strict=True):
         lk = (lt.date(), lt.hour)
         bucket = keys.get(lk)
         if bucket is None:
             bucket = keys[lk] = bucket_key(period, lt)
-        quarter_slots[(day_key(q), q.hour, q.minute // 15)] = bucket
+        qd = q.date()
+        utc_day = utc_days.get(qd) or utc_days.setdefault(qd, day_key(qd))
+        quarter_slots[(utc_day, q.hour, q.minute // 15)] = bucket
     # the coarsest rows that still fall whole into one bucket: hours where the zone allows
     hour_slots: dict[tuple[object, ...], str] = {}
     whole_hours = t0.minute == 0 and t1.minute == 0
