@@ -163,6 +163,7 @@ def _wants_csv(request: web.Request, params: dict[str, Any]) -> bool:
 
 async def report_handler(request: web.Request) -> web.StreamResponse:
     app = request.app
+    request[TOKEN] = _token(request, request.query.get("auth_token")) or ""  # for early errors
     params, body_token = await _params(request)
     token = _token(request, body_token)
     request[TOKEN] = token or ""

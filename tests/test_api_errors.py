@@ -1,0 +1,255 @@
+"""Validation errors through HTTP: the exact Crossbar body, for POST and GET alike."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from app.config import Settings
+from app.couch import Couch
+from app.http import create_app
+from app.modb import account_db
+
+TOKEN = "errors-token"
+REQUEST_ID = "errors-req-1"
+QUEUE_METRICS = ["avg_wait", "call_count", "timeout_count", "abandon_count"]
+ENUM_MSG = "Value not found in enumerated list of values"
+
+
+@pytest.fixture
+async def client(couch_url: str, couch: Couch, accounts: Any) -> AsyncIterator[TestClient]:
+    account_id = accounts.new()
+    await couch.create_db(account_db(account_id))
+    await couch.put_doc(
+        account_db(account_id), {"_id": account_id, "pvt_type": "account", "pvt_tree": []}
+    )
+    app = create_app(Settings(couchdb_url=couch_url, tokens={TOKEN: account_id}))
+    async with TestClient(TestServer(app)) as c:
+        c.account_id = account_id  # type: ignore[attr-defined]
+        yield c
+
+
+def envelope(data: dict[str, Any], status: int = 400, message: str = "validation error") -> dict:
+    return {
+        "data": data,
+        "error": str(status),
+        "message": message,
+        "status": "error",
+        "request_id": REQUEST_ID,
+        "auth_token": TOKEN,
+    }
+
+
+CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
+    (
+        "report missing",
+        {"start_date": "2017-01-01", "end_date": "2017-01-31"},
+        {"report": {"required": {"message": "Field is required but missing"}}},
+    ),
+    (
+        "report unknown",
+        {"report": "agents", "start_date": "2017-01-01", "end_date": "2017-01-31"},
+        {
+            "report": {
+                "enum": {"message": ENUM_MSG, "value": "agents", "target": ["queues", "recipients"]}
+            }
+        },
+    ),
+    (
+        "start_date missing",
+        {"report": "queues"},
+        {"start_date": {"required": {"message": "Field is required but missing"}}},
+    ),
+    (
+        "start after end",
+        {"report": "queues", "start_date": "2017-01-10", "end_date": "2017-01-01"},
+        {
+            "start_date": {
+                "date_range": {
+                    "message": "start_date is after end_date",
+                    "value": "2017-01-10",
+                    "target": "2017-01-01",
+                }
+            }
+        },
+    ),
+    (
+        "range too long",
+        {"report": "queues", "start_date": "2017-01-01", "end_date": "2018-01-02"},
+        {
+            "end_date": {
+                "date_range": {
+                    "message": "The range may span at most 366 days",
+                    "value": 367,
+                    "target": 366,
+                }
+            }
+        },
+    ),
+    (
+        "bad dates and period, several at once",
+        {"report": "queues", "start_date": "2017-02-30", "end_date": "soon", "period": "yearly"},
+        {
+            "start_date": {
+                "format": {
+                    "message": "Must be an ISO 8601 date (YYYY-MM-DD) or date-time",
+                    "value": "2017-02-30",
+                }
+            },
+            "end_date": {
+                "format": {
+                    "message": "Must be an ISO 8601 date (YYYY-MM-DD) or date-time",
+                    "value": "soon",
+                }
+            },
+            "period": {
+                "enum": {
+                    "message": ENUM_MSG,
+                    "value": "yearly",
+                    "target": ["daily", "weekly", "monthly", "hourly"],
+                }
+            },
+        },
+    ),
+    (
+        "unknown metric names the allowed ones",
+        {
+            "report": "queues",
+            "start_date": "2017-01-01",
+            "end_date": "2017-01-31",
+            "metrics": ["call_count", "talk_time"],
+        },
+        {"metrics": {"enum": {"message": ENUM_MSG, "value": "talk_time", "target": QUEUE_METRICS}}},
+    ),
+    (
+        "queue_ids on the queue report",
+        {
+            "report": "queues",
+            "start_date": "2017-01-01",
+            "end_date": "2017-01-31",
+            "queue_ids": ["q1"],
+        },
+        {
+            "queue_ids": {
+                "forbidden": {
+                    "message": "queue_ids applies only to the recipients report",
+                    "value": ["q1"],
+                }
+            }
+        },
+    ),
+    (
+        "identifiers not a list",
+        {
+            "report": "queues",
+            "start_date": "2017-01-01",
+            "end_date": "2017-01-31",
+            "identifiers": "q1",
+        },
+        {"identifiers": {"type": {"message": "Value did not match type(s): array", "value": "q1"}}},
+    ),
+    (
+        "format unknown",
+        {"report": "queues", "start_date": "2017-01-01", "end_date": "2017-01-31", "format": "xml"},
+        {"format": {"enum": {"message": ENUM_MSG, "value": "xml", "target": ["json", "csv"]}}},
+    ),
+    (
+        "timezone unknown",
+        {
+            "report": "queues",
+            "start_date": "2017-01-01",
+            "end_date": "2017-01-31",
+            "timezone": "Mars/Olympus",
+        },
+        {
+            "timezone": {
+                "format": {
+                    "message": "Must be an IANA time zone name such as America/New_York",
+                    "value": "Mars/Olympus",
+                }
+            }
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(("params", "data"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+async def test_post_validation_error_body_is_exact(
+    client: TestClient, params: dict[str, Any], data: dict[str, Any]
+) -> None:
+    resp = await client.post(
+        f"/v2/accounts/{client.account_id}/qubicle_reports",  # type: ignore[attr-defined]
+        json={"data": params},
+        headers={"X-Auth-Token": TOKEN, "X-Request-ID": REQUEST_ID},
+    )
+    assert resp.status == 400
+    assert resp.content_type == "application/json"
+    assert await resp.json() == envelope(data)
+
+
+async def test_get_lists_are_comma_separated_in_errors_too(client: TestClient) -> None:
+    resp = await client.get(
+        f"/v2/accounts/{client.account_id}/qubicle_reports/queues",  # type: ignore[attr-defined]
+        params={
+            "start_date": "2017-01-01",
+            "end_date": "2017-01-31",
+            "metrics": "call_count,nope,avg_wait",
+        },
+        headers={"X-Auth-Token": TOKEN, "X-Request-ID": REQUEST_ID},
+    )
+    assert resp.status == 400
+    assert await resp.json() == envelope(
+        {"metrics": {"enum": {"message": ENUM_MSG, "value": "nope", "target": QUEUE_METRICS}}}
+    )
+
+
+async def test_body_report_different_from_path_report(client: TestClient) -> None:
+    resp = await client.post(
+        f"/v2/accounts/{client.account_id}/qubicle_reports/queues",  # type: ignore[attr-defined]
+        json={
+            "data": {"report": "recipients", "start_date": "2017-01-01", "end_date": "2017-01-31"}
+        },
+        headers={"X-Auth-Token": TOKEN, "X-Request-ID": REQUEST_ID},
+    )
+    assert resp.status == 400
+    assert await resp.json() == envelope(
+        {
+            "report": {
+                "enum": {
+                    "message": "Must match the report in the URL",
+                    "value": "recipients",
+                    "target": ["queues"],
+                }
+            }
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"{not json", "invalid request"),
+        (b'{"data": [1]}', "validation error"),
+        (b"[]", "validation error"),
+    ],
+)
+async def test_body_that_is_not_a_crossbar_envelope(
+    client: TestClient, body: bytes, message: str
+) -> None:
+    resp = await client.post(
+        f"/v2/accounts/{client.account_id}/qubicle_reports",  # type: ignore[attr-defined]
+        data=body,
+        headers={
+            "X-Auth-Token": TOKEN,
+            "X-Request-ID": REQUEST_ID,
+            "Content-Type": "application/json",
+        },
+    )
+    assert resp.status == 400
+    assert await resp.json() == envelope(
+        {"json": {"invalid": {"message": "All JSON must be valid", "target": "body"}}},
+        message=message,
+    )
