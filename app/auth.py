@@ -52,12 +52,6 @@ class Authenticator(Protocol):
         ...
 
 
-class DocSource(Protocol):
-    """The one :class:`~app.couch.Couch` call the tree needs (a protocol, so tests can fake it)."""
-
-    async def get_doc(self, db: str, doc_id: str) -> dict[str, Any] | None: ...
-
-
 class AccountTree:
     """Crossbar's hierarchy rule over account documents, with a short, bounded cache.
 
@@ -69,7 +63,7 @@ class AccountTree:
 
     def __init__(
         self,
-        couch: DocSource,
+        couch: Couch,
         *,
         ttl: float = 30.0,
         max_entries: int = ACCOUNT_CACHE_SIZE,
@@ -117,7 +111,16 @@ def _ancestors(doc: dict[str, Any] | None) -> frozenset[str] | None:
     return frozenset(a for a in tree if is_account_id(a)) if isinstance(tree, list) else frozenset()
 
 
-class StaticTokens:
+class _TreeAuthorized:
+    """Both schemes authorize by the account hierarchy."""
+
+    _tree: AccountTree
+
+    async def authorize(self, principal: str, account_id: str) -> None:
+        await self._tree.authorize(principal, account_id)
+
+
+class StaticTokens(_TreeAuthorized):
     """``QUBICLE_REPORTS_TOKENS="token1=ACCOUNT_ID,..."``: each token speaks for its account."""
 
     def __init__(self, tokens: dict[str, str], tree: AccountTree) -> None:
@@ -136,11 +139,8 @@ class StaticTokens:
             raise errors.unauthorized()
         return found
 
-    async def authorize(self, principal: str, account_id: str) -> None:
-        await self._tree.authorize(principal, account_id)
 
-
-class JwtTokens:
+class JwtTokens(_TreeAuthorized):
     """KAZOO 4.x ``X-Auth-Token``s: RS256 JWTs verified with the operator's KAZOO public key.
 
     Every failure is the same 401 for the client (which check failed would help a forger);
@@ -173,9 +173,6 @@ class JwtTokens:
             log.debug("JWT rejected: %r claim missing or not an account id", ACCOUNT_CLAIM)
             raise errors.unauthorized()
         return str(account)
-
-    async def authorize(self, principal: str, account_id: str) -> None:
-        await self._tree.authorize(principal, account_id)
 
 
 def load_public_key(path: str | None) -> RSAPublicKey:

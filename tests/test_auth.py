@@ -1,16 +1,19 @@
 """Authentication (static tokens, KAZOO RS256 JWTs) and Crossbar's account isolation.
 
 Key material is generated per test session into a temporary directory: nothing secret, or
-even test-only, is committed. The HTTP tests run against the CouchDB-protocol server of
-``conftest.py`` with real account databases and documents.
+even test-only, is committed. Everything that reads accounts (the tree tests and the HTTP
+tests) runs against the CouchDB-protocol server of ``conftest.py`` with real account databases
+and documents; CouchDB failures are real ones (a refused connection, a refused login).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import json
+import socket
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -21,9 +24,11 @@ from typing import Any
 import jwt
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from conftest import Accounts
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from yarl import URL
 
 from app import auth as auth_module
 from app import errors
@@ -36,7 +41,7 @@ from app.auth import (
     load_public_key,
 )
 from app.config import Settings
-from app.couch import Couch, CouchUnavailable
+from app.couch import Couch, CouchError, CouchUnavailable
 from app.http import create_app
 from app.modb import account_db
 
@@ -93,29 +98,14 @@ def kazoo_token(key: RSAPrivateKey, payload: dict[str, Any], alg: str = "RS256")
     return jwt.encode(payload, key, algorithm=alg, headers={"typ": "JWT", "kid": "system"})
 
 
-class FakeDocs:
-    """Stands in for Couch.get_doc: documents by (db, id), a read counter, optional outage."""
-
-    def __init__(self, docs: dict[str, dict[str, Any]] | None = None) -> None:
-        self.docs = docs or {}
-        self.reads = 0
-        self.down = False
-
-    def add(self, account_id: str, tree: list[Any], **extra: Any) -> str:
-        self.docs[account_id] = {"_id": account_id, "pvt_type": "account", "pvt_tree": tree}
-        self.docs[account_id].update(extra)
-        return account_id
-
-    async def get_doc(self, db: str, doc_id: str) -> dict[str, Any] | None:
-        self.reads += 1
-        if self.down:
-            raise CouchUnavailable("CouchDB request failed: ClientConnectorError")
-        assert db == account_db(doc_id)
-        return self.docs.get(doc_id)
+@pytest.fixture
+def tree(couch: Couch) -> AccountTree:
+    """A tree over the real server, for the token tests (they stop before ``authorize``)."""
+    return AccountTree(couch)
 
 
-def _jwt_tokens(keys: Keys, leeway: float = 5.0) -> JwtTokens:
-    return JwtTokens(load_public_key(str(keys.public_path)), AccountTree(FakeDocs()), leeway=leeway)
+def _jwt_tokens(keys: Keys, tree: AccountTree, leeway: float = 5.0) -> JwtTokens:
+    return JwtTokens(load_public_key(str(keys.public_path)), tree, leeway=leeway)
 
 
 async def _rejects(authenticator: Any, token: str | None) -> None:
@@ -128,64 +118,68 @@ async def _rejects(authenticator: Any, token: str | None) -> None:
 # -- JwtTokens ---------------------------------------------------------------------------------
 
 
-async def test_jwt_valid_token_speaks_for_its_account(keys: Keys) -> None:
+async def test_jwt_valid_token_speaks_for_its_account(keys: Keys, tree: AccountTree) -> None:
     account = uuid.uuid4().hex
     token = kazoo_token(keys.private, claims(account))
-    assert await _jwt_tokens(keys).authenticate(token) == account
+    assert await _jwt_tokens(keys, tree).authenticate(token) == account
 
 
-async def test_jwt_expired_token(keys: Keys) -> None:
+async def test_jwt_expired_token(keys: Keys, tree: AccountTree) -> None:
     token = kazoo_token(keys.private, claims(uuid.uuid4().hex, exp_in=-60))
-    await _rejects(_jwt_tokens(keys, leeway=5), token)
+    await _rejects(_jwt_tokens(keys, tree, leeway=5), token)
 
 
-async def test_jwt_leeway_tolerates_small_clock_skew(keys: Keys) -> None:
+async def test_jwt_leeway_tolerates_small_clock_skew(keys: Keys, tree: AccountTree) -> None:
     account = uuid.uuid4().hex
     token = kazoo_token(keys.private, claims(account, exp_in=-2))
-    assert await _jwt_tokens(keys, leeway=30).authenticate(token) == account
-    await _rejects(_jwt_tokens(keys, leeway=0), token)
+    assert await _jwt_tokens(keys, tree, leeway=30).authenticate(token) == account
+    await _rejects(_jwt_tokens(keys, tree, leeway=0), token)
 
 
-async def test_jwt_without_exp(keys: Keys) -> None:
+async def test_jwt_without_exp(keys: Keys, tree: AccountTree) -> None:
     payload = claims(uuid.uuid4().hex)
     del payload["exp"]
-    await _rejects(_jwt_tokens(keys), kazoo_token(keys.private, payload))
+    await _rejects(_jwt_tokens(keys, tree), kazoo_token(keys.private, payload))
 
 
-async def test_jwt_tampered_payload(keys: Keys) -> None:
+async def test_jwt_tampered_payload(keys: Keys, tree: AccountTree) -> None:
     mine, theirs = uuid.uuid4().hex, uuid.uuid4().hex
     header, _, signature = kazoo_token(keys.private, claims(mine)).split(".")
     forged = f"{header}.{_segment(claims(theirs))}.{signature}"
-    await _rejects(_jwt_tokens(keys), forged)
+    await _rejects(_jwt_tokens(keys, tree), forged)
 
 
-async def test_jwt_signed_by_another_key(keys: Keys) -> None:
-    await _rejects(_jwt_tokens(keys), kazoo_token(keys.other, claims(uuid.uuid4().hex)))
+async def test_jwt_signed_by_another_key(keys: Keys, tree: AccountTree) -> None:
+    await _rejects(_jwt_tokens(keys, tree), kazoo_token(keys.other, claims(uuid.uuid4().hex)))
 
 
 @pytest.mark.parametrize("signature", ["", "AAAA"])
-async def test_jwt_alg_none(keys: Keys, signature: str) -> None:
+async def test_jwt_alg_none(keys: Keys, tree: AccountTree, signature: str) -> None:
     header = _segment({"alg": "none", "typ": "JWT"})
     token = f"{header}.{_segment(claims(uuid.uuid4().hex))}.{signature}"
-    await _rejects(_jwt_tokens(keys), token)
+    await _rejects(_jwt_tokens(keys, tree), token)
 
 
-async def test_jwt_hs256_keyed_with_the_public_pem(keys: Keys) -> None:
+async def test_jwt_hs256_keyed_with_the_public_pem(keys: Keys, tree: AccountTree) -> None:
     """The RS/HS confusion: a forger knows the public key, so it must never be an HMAC secret."""
     signing_input = f"{_segment({'alg': 'HS256', 'typ': 'JWT'})}.{_segment(claims('a' * 32))}"
     mac = hmac.new(keys.public_pem, signing_input.encode(), hashlib.sha256).digest()
-    await _rejects(_jwt_tokens(keys), f"{signing_input}.{_b64(mac)}")
+    await _rejects(_jwt_tokens(keys, tree), f"{signing_input}.{_b64(mac)}")
 
 
 @pytest.mark.parametrize("alg", ["RS384", "RS512", "PS256"])
-async def test_jwt_other_algorithms_even_with_the_right_key(keys: Keys, alg: str) -> None:
-    await _rejects(_jwt_tokens(keys), kazoo_token(keys.private, claims(uuid.uuid4().hex), alg))
+async def test_jwt_other_algorithms_even_with_the_right_key(
+    keys: Keys, tree: AccountTree, alg: str
+) -> None:
+    await _rejects(
+        _jwt_tokens(keys, tree), kazoo_token(keys.private, claims(uuid.uuid4().hex), alg)
+    )
 
 
-async def test_jwt_missing_account_claim(keys: Keys) -> None:
+async def test_jwt_missing_account_claim(keys: Keys, tree: AccountTree) -> None:
     payload = claims(uuid.uuid4().hex)
     del payload["account_id"]
-    await _rejects(_jwt_tokens(keys), kazoo_token(keys.private, payload))
+    await _rejects(_jwt_tokens(keys, tree), kazoo_token(keys.private, payload))
 
 
 @pytest.mark.parametrize(
@@ -204,52 +198,53 @@ async def test_jwt_missing_account_claim(keys: Keys) -> None:
         {"id": "a" * 32},
     ],
 )
-async def test_jwt_malformed_account_claim(keys: Keys, account: Any) -> None:
+async def test_jwt_malformed_account_claim(keys: Keys, tree: AccountTree, account: Any) -> None:
     payload = claims("0" * 32)
     payload["account_id"] = account
-    await _rejects(_jwt_tokens(keys), kazoo_token(keys.private, payload))
+    await _rejects(_jwt_tokens(keys, tree), kazoo_token(keys.private, payload))
 
 
 @pytest.mark.parametrize(
     "token",
     [None, "", "garbage", "a.b.c", "..", "a.b", "a.b.c.d", "é.é.é", "x" * 20_000, "eyJ.eyJ.AA"],
 )
-async def test_jwt_garbage(keys: Keys, token: str | None) -> None:
-    await _rejects(_jwt_tokens(keys), token)
+async def test_jwt_garbage(keys: Keys, tree: AccountTree, token: str | None) -> None:
+    await _rejects(_jwt_tokens(keys, tree), token)
 
 
-async def test_jwt_rejection_logs_no_token(keys: Keys, caplog: pytest.LogCaptureFixture) -> None:
+async def test_jwt_rejection_logs_no_token(
+    keys: Keys, tree: AccountTree, caplog: pytest.LogCaptureFixture
+) -> None:
     token = kazoo_token(keys.other, claims(uuid.uuid4().hex))
     with caplog.at_level("DEBUG", logger="qubicle_reports.auth"):
-        await _rejects(_jwt_tokens(keys), token)
+        await _rejects(_jwt_tokens(keys, tree), token)
     assert caplog.records, "a rejection is logged at debug"
     assert all(part not in caplog.text for part in token.split("."))
 
 
-def test_jwt_negative_leeway_is_a_configuration_error(keys: Keys) -> None:
+def test_jwt_negative_leeway_is_a_configuration_error(keys: Keys, tree: AccountTree) -> None:
     with pytest.raises(AuthConfigError):
-        _jwt_tokens(keys, leeway=-1)
+        _jwt_tokens(keys, tree, leeway=-1)
 
 
 # -- StaticTokens ------------------------------------------------------------------------------
 
 
-def _static(tokens: dict[str, str]) -> StaticTokens:
-    return StaticTokens(tokens, AccountTree(FakeDocs()))
-
-
-async def test_static_right_token() -> None:
+async def test_static_right_token(tree: AccountTree) -> None:
     account = uuid.uuid4().hex
-    assert await _static({"s3cret": account, "other": "b" * 32}).authenticate("s3cret") == account
+    assert (
+        await StaticTokens({"s3cret": account, "other": "b" * 32}, tree).authenticate("s3cret")
+        == account
+    )
 
 
 @pytest.mark.parametrize("token", [None, "", "wrong", "s3cre", "s3cret ", "S3CRET"])
-async def test_static_wrong_or_empty_token(token: str | None) -> None:
-    await _rejects(_static({"s3cret": uuid.uuid4().hex}), token)
+async def test_static_wrong_or_empty_token(token: str | None, tree: AccountTree) -> None:
+    await _rejects(StaticTokens({"s3cret": uuid.uuid4().hex}, tree), token)
 
 
 async def test_static_compares_every_token_in_constant_time(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, tree: AccountTree
 ) -> None:
     calls: list[tuple[bytes, bytes]] = []
     real = hmac.compare_digest
@@ -259,7 +254,7 @@ async def test_static_compares_every_token_in_constant_time(
         return real(a, b)
 
     monkeypatch.setattr(auth_module.hmac, "compare_digest", spy)
-    tokens = _static({"one": "a" * 32, "two": "b" * 32, "three": "c" * 32})
+    tokens = StaticTokens({"one": "a" * 32, "two": "b" * 32, "three": "c" * 32}, tree)
     assert await tokens.authenticate("one") == "a" * 32  # found first, still compares the rest
     assert len(calls) == 3
     calls.clear()
@@ -267,7 +262,22 @@ async def test_static_compares_every_token_in_constant_time(
     assert len(calls) == 3
 
 
-# -- AccountTree -------------------------------------------------------------------------------
+# -- AccountTree, over account documents in CouchDB -------------------------------------------
+
+
+async def _account(couch: Couch, account_id: str, tree: Any, **extra: Any) -> str:
+    """Create the account's database and its KAZOO account document (``pvt_tree``: ancestors)."""
+    await couch.create_db(account_db(account_id))
+    doc = {"_id": account_id, "pvt_type": "account", "name": "t", "pvt_tree": tree, **extra}
+    await couch.put_doc(account_db(account_id), doc)
+    return account_id
+
+
+async def _change(couch: Couch, account_id: str, **fields: Any) -> None:
+    """Update the account document in CouchDB (``_deleted=True`` deletes it)."""
+    doc = await couch.get_doc(account_db(account_id), account_id)
+    assert doc is not None
+    await couch.put_doc(account_db(account_id), {**doc, **fields})
 
 
 async def _forbidden(tree: AccountTree, principal: str, account_id: str) -> None:
@@ -276,13 +286,61 @@ async def _forbidden(tree: AccountTree, principal: str, account_id: str) -> None
     assert (caught.value.status, caught.value.data) == (403, {"message": "forbidden"})
 
 
-async def test_tree_hierarchy() -> None:
-    docs = FakeDocs()
-    parent = docs.add(uuid.uuid4().hex, [])
-    child = docs.add(uuid.uuid4().hex, [parent])
-    grandchild = docs.add(uuid.uuid4().hex, [parent, child])
-    sibling = docs.add(uuid.uuid4().hex, [parent])
-    tree = AccountTree(docs)
+class Clock:
+    """The tree's injected clock: time moves only when a test moves it."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    except ConnectionError:
+        pass
+    finally:
+        writer.close()
+
+
+class Outage:
+    """A loopback port where CouchDB is down: a socket is bound to it but does not listen, so
+    every connection is really refused. :meth:`recover` brings it up as a plain TCP relay to
+    the real server, so the same client, at the same URL, then reaches CouchDB."""
+
+    def __init__(self, couch_url: str) -> None:
+        real = URL(couch_url)
+        self._upstream = (real.host, real.port)
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.bind(("127.0.0.1", 0))
+        self.url = str(real.with_host("127.0.0.1").with_port(self._sock.getsockname()[1]))
+        self._server: asyncio.Server | None = None
+
+    async def recover(self) -> None:
+        self._sock.listen()
+        self._server = await asyncio.start_server(self._relay, sock=self._sock)
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(*self._upstream)
+        await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        self._sock.close()
+
+
+async def test_tree_hierarchy_from_pvt_tree(couch: Couch, accounts: Accounts) -> None:
+    parent = await _account(couch, accounts.new(), [])
+    child = await _account(couch, accounts.new(), [parent])
+    grandchild = await _account(couch, accounts.new(), [parent, child])
+    sibling = await _account(couch, accounts.new(), [parent])
+    tree = AccountTree(couch)
     for principal, target in [
         (parent, parent),
         (parent, child),
@@ -295,65 +353,137 @@ async def test_tree_hierarchy() -> None:
         await _forbidden(tree, principal, target)
 
 
-async def test_tree_missing_deleted_or_malformed_accounts() -> None:
-    docs = FakeDocs()
-    parent = docs.add(uuid.uuid4().hex, [])
-    deleted = docs.add(uuid.uuid4().hex, [parent], pvt_deleted=True)
-    disabled = docs.add(uuid.uuid4().hex, [parent], pvt_enabled=False)
-    broken = docs.add(uuid.uuid4().hex, {"not": "a list"})  # type: ignore[arg-type]
-    missing = uuid.uuid4().hex
-    tree = AccountTree(docs)
+async def test_tree_missing_deleted_or_malformed_accounts(couch: Couch, accounts: Accounts) -> None:
+    parent = await _account(couch, accounts.new(), [])
+    deleted = await _account(couch, accounts.new(), [parent], pvt_deleted=True)  # KAZOO's way
+    erased = await _account(couch, accounts.new(), [parent])
+    await _change(couch, erased, _deleted=True)  # the document itself deleted in CouchDB
+    disabled = await _account(couch, accounts.new(), [parent], pvt_enabled=False)
+    broken = await _account(couch, accounts.new(), {"not": "a list"})
+    missing = accounts.new()  # well formed, no account database
+    no_doc = accounts.new()  # an account database without its account document
+    await couch.create_db(account_db(no_doc))
+    tree = AccountTree(couch)
     await _forbidden(tree, missing, missing)  # a token never reads an account that is not there
     await _forbidden(tree, parent, missing)
+    await _forbidden(tree, no_doc, no_doc)
+    await _forbidden(tree, parent, no_doc)
     await _forbidden(tree, deleted, deleted)  # deleted == gone
     await _forbidden(tree, parent, deleted)
+    await _forbidden(tree, erased, erased)
+    await _forbidden(tree, parent, erased)
     await tree.authorize(parent, disabled)  # disabled accounts stay readable (choice documented)
     await tree.authorize(broken, broken)  # an unreadable pvt_tree only ever grants self
     await _forbidden(tree, parent, broken)
     await _forbidden(tree, parent, "NOT-AN-ID")
 
 
-async def test_tree_couch_failure_propagates_and_is_not_cached() -> None:
-    docs = FakeDocs()
-    account = docs.add(uuid.uuid4().hex, [])
-    docs.down = True
-    tree = AccountTree(docs)
-    with pytest.raises(CouchUnavailable):
+async def test_tree_unreachable_couch_raises_and_the_failure_is_not_cached(
+    couch_url: str, couch: Couch, accounts: Accounts
+) -> None:
+    account = await _account(couch, accounts.new(), [])
+    missing = accounts.new()
+    await AccountTree(couch).authorize(account, account)  # readable through a working client
+    outage = Outage(couch_url)
+    down = Couch(outage.url, timeout=5)
+    try:
+        tree = AccountTree(down)
+        # "could not check" is neither answer, for an existing account or a missing one, and
+        # each attempt goes to CouchDB again
+        for target in (account, missing, account):
+            with pytest.raises(CouchUnavailable):
+                await tree.authorize(account, target)
+        await outage.recover()  # CouchDB is back at the same address
         await tree.authorize(account, account)
-    docs.down = False
+        await _forbidden(tree, account, missing)
+    finally:
+        await down.close()
+        await outage.close()
+
+
+async def test_tree_couch_error_is_raised_not_turned_into_a_verdict(
+    couch_url: str, couch: Couch, accounts: Accounts
+) -> None:
+    account = await _account(couch, accounts.new(), [])
+    wrong_login = URL(couch_url).with_user("qubicle-nobody").with_password(uuid.uuid4().hex)
+    refused = Couch(str(wrong_login), timeout=5)
+    try:
+        with pytest.raises(CouchError) as caught:
+            await AccountTree(refused).authorize(account, account)
+    finally:
+        await refused.close()
+    assert caught.value.status == 401
+
+
+async def test_tree_cache_keeps_a_hierarchy_change_until_the_ttl_passes(
+    couch: Couch, accounts: Accounts
+) -> None:
+    parent = await _account(couch, accounts.new(), [])
+    child = await _account(couch, accounts.new(), [parent])
+    clock = Clock()
+    tree = AccountTree(couch, ttl=30, clock=clock)
+    await tree.authorize(parent, child)
+    await _change(couch, child, pvt_tree=[])  # moved out of parent's subtree
+    await _forbidden(AccountTree(couch), parent, child)  # what CouchDB now says
+    clock.now += 29
+    await tree.authorize(parent, child)  # the decision read 29 s ago
+    clock.now += 2
+    await _forbidden(tree, parent, child)
+
+
+async def test_tree_cache_keeps_a_deleted_account_until_the_ttl_passes(
+    couch: Couch, accounts: Accounts
+) -> None:
+    account = await _account(couch, accounts.new(), [])
+    clock = Clock()
+    tree = AccountTree(couch, ttl=30, clock=clock)
+    await tree.authorize(account, account)
+    await _change(couch, account, _deleted=True)
+    await _forbidden(AccountTree(couch), account, account)
+    clock.now += 29
+    await tree.authorize(account, account)
+    clock.now += 2
+    await _forbidden(tree, account, account)
+
+
+async def test_tree_cache_keeps_a_missing_account_missing_until_the_ttl_passes(
+    couch: Couch, accounts: Accounts
+) -> None:
+    """An account that does not exist is cached too: made-up ids cost one read each per TTL."""
+    account = accounts.new()
+    clock = Clock()
+    tree = AccountTree(couch, ttl=30, clock=clock)
+    await _forbidden(tree, account, account)
+    await _account(couch, account, [])  # created meanwhile
+    await AccountTree(couch).authorize(account, account)
+    clock.now += 29
+    await _forbidden(tree, account, account)
+    clock.now += 2
     await tree.authorize(account, account)
 
 
-async def test_tree_cache_ttl_and_bound() -> None:
-    now = [1000.0]
-    docs = FakeDocs()
-    a, b, c = (docs.add(uuid.uuid4().hex, []) for _ in range(3))
-    tree = AccountTree(docs, ttl=30, max_entries=2, clock=lambda: now[0])
-    await tree.authorize(a, a)
-    await tree.authorize(a, a)
-    assert docs.reads == 1
-    now[0] += 31
-    await tree.authorize(a, a)
-    assert docs.reads == 2
-    await tree.authorize(b, b)
-    await tree.authorize(c, c)  # evicts a, the oldest
-    assert docs.reads == 4
-    await tree.authorize(c, c)
-    await tree.authorize(a, a)
-    assert docs.reads == 5
-    missing = uuid.uuid4().hex  # "does not exist" is cached too
-    await _forbidden(tree, missing, missing)
-    await _forbidden(tree, missing, missing)
-    assert docs.reads == 6
+async def test_tree_cache_holds_at_most_max_entries_and_evicts_the_oldest(
+    couch: Couch, accounts: Accounts
+) -> None:
+    a, b, c = [await _account(couch, accounts.new(), []) for _ in range(3)]
+    tree = AccountTree(couch, ttl=30, max_entries=2, clock=Clock())  # time stands still
+    for account in (a, b, c):  # c evicts a, the oldest
+        await tree.authorize(account, account)
+    for account in (a, b, c):
+        await _change(couch, account, _deleted=True)
+    await tree.authorize(c, c)  # still cached
+    await tree.authorize(b, b)  # still cached
+    await _forbidden(tree, a, a)  # evicted, so read again; caching it evicts b
+    await _forbidden(tree, b, b)  # evicted, read again; caching it evicts c
+    await _forbidden(tree, c, c)
 
 
-async def test_tree_ttl_zero_disables_the_cache() -> None:
-    docs = FakeDocs()
-    a = docs.add(uuid.uuid4().hex, [])
-    tree = AccountTree(docs, ttl=0)
-    await tree.authorize(a, a)
-    await tree.authorize(a, a)
-    assert docs.reads == 2
+async def test_tree_ttl_zero_disables_the_cache(couch: Couch, accounts: Accounts) -> None:
+    account = await _account(couch, accounts.new(), [])
+    tree = AccountTree(couch, ttl=0, clock=Clock())  # time stands still
+    await tree.authorize(account, account)
+    await _change(couch, account, _deleted=True)
+    await _forbidden(tree, account, account)  # seen at once
 
 
 # -- configuration -----------------------------------------------------------------------------
@@ -427,17 +557,8 @@ class Family:
     nonexistent: str  # well formed, no account database
 
 
-async def _account(couch: Couch, account_id: str, tree: list[str]) -> str:
-    await couch.create_db(account_db(account_id))
-    await couch.put_doc(
-        account_db(account_id),
-        {"_id": account_id, "pvt_type": "account", "name": "t", "pvt_tree": tree},
-    )
-    return account_id
-
-
 @pytest.fixture
-async def family(couch: Couch, accounts: Any) -> Family:
+async def family(couch: Couch, accounts: Accounts) -> Family:
     parent = await _account(couch, accounts.new(), [])
     child = await _account(couch, accounts.new(), [parent])
     return Family(

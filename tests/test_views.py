@@ -327,8 +327,7 @@ async def test_seed_again_is_harmless(couch: Couch, seeded: Seeded) -> None:
 async def test_seed_raises_when_the_server_refuses_a_batch(
     couch: Couch, accounts: Accounts
 ) -> None:
-    """A batch CouchDB refuses outright is an error, never a silent skip (rows that fail one
-    by one are covered without a server in test_seed.py)."""
+    """A batch CouchDB refuses outright is an error, never a silent skip."""
     db = modb.modb(accounts.new(), 2024, 1)
     await couch.create_db(db)
     ok = ref.good_doc("a" * 32, "1" * 32, "ok", greg(2024, 1, 2))
