@@ -216,7 +216,10 @@ class Couch:
     async def view(self, db: str, ddoc: str, view: str, **params: Any) -> list[dict[str, Any]]:
         """Rows of a view query (reduced or not). JSON parameters are serialised here."""
         doc = await self.ok("GET", f"{encode(db)}/_design/{ddoc}/_view/{view}", params=params)
-        return list(doc["rows"])
+        rows = doc.get("rows") if isinstance(doc, dict) else None
+        if not isinstance(rows, list):
+            raise CouchUnavailable("CouchDB answered a view query without rows")
+        return rows
 
 
 def _doc_path(doc_id: str) -> str:

@@ -67,6 +67,7 @@ async def envelope_middleware(request: web.Request, handler: Handler) -> web.Str
     started = time.perf_counter()
     sent = request.headers.get("X-Request-ID", "")
     request[REQUEST_ID] = sent if REQUEST_ID_RE.fullmatch(sent) else uuid.uuid4().hex
+    request[TOKEN] = _token(request, request.query.get("auth_token")) or ""
     try:
         response = await handler(request)
     except errors.ApiError as e:
@@ -118,6 +119,8 @@ def datastore_errors() -> Iterator[None]:
         raise errors.datastore(f"the datastore is unavailable: {e}") from None
     except CouchError as e:
         raise errors.datastore(f"the datastore failed: {e.status} {e.error}") from None
+    except TimeoutError:
+        raise errors.datastore("the datastore did not answer in time") from None
 
 
 async def _params(request: web.Request) -> tuple[dict[str, Any], str | None]:
@@ -163,7 +166,6 @@ def _wants_csv(request: web.Request, params: dict[str, Any]) -> bool:
 
 async def report_handler(request: web.Request) -> web.StreamResponse:
     app = request.app
-    request[TOKEN] = _token(request, request.query.get("auth_token")) or ""  # for early errors
     params, body_token = await _params(request)
     token = _token(request, body_token)
     request[TOKEN] = token or ""
@@ -173,7 +175,8 @@ async def report_handler(request: web.Request) -> web.StreamResponse:
     if not is_account_id(account_id):
         raise errors.bad_identifier(account_id)
     with datastore_errors():
-        await auth.authorize(principal, account_id)
+        async with asyncio.timeout(app[SETTINGS].report_timeout):
+            await auth.authorize(principal, account_id)
 
     settings = app[SETTINGS]
     req = validate(
@@ -184,11 +187,16 @@ async def report_handler(request: web.Request) -> web.StreamResponse:
     )
     request[LOG_EXTRA] = {"account_id": account_id, "report": req.report, "period": req.period}
     no_cache = "no-cache" in request.headers.get("Cache-Control", "")
-    async with report_slot(app), asyncio.timeout(settings.report_timeout):
+    async with report_slot(app):
         with datastore_errors():
-            result = await run_report(
-                app[LOADER], account_id, req, max_cells=settings.max_cells, use_cache=not no_cache
-            )
+            async with asyncio.timeout(settings.report_timeout):
+                result = await run_report(
+                    app[LOADER],
+                    account_id,
+                    req,
+                    max_cells=settings.max_cells,
+                    use_cache=not no_cache,
+                )
     request[LOG_EXTRA].update(result.timings)
 
     if req.format == "csv":
@@ -218,8 +226,6 @@ async def report_slot(app: web.Application) -> AsyncIterator[None]:
         raise errors.too_busy() from None
     try:
         yield
-    except TimeoutError:
-        raise errors.datastore("the datastore did not answer in time") from None
     finally:
         slots.release()
 
@@ -236,7 +242,10 @@ async def openapi_handler(request: web.Request) -> web.Response:
 
 def create_app(settings: Settings, auth: Authenticator | None = None) -> web.Application:
     app = web.Application(
-        middlewares=[envelope_middleware], client_max_size=settings.max_body_bytes
+        middlewares=[envelope_middleware],
+        client_max_size=settings.max_body_bytes,
+        # a GET's query string carries what a POST's body would (aiohttp's default: 8190)
+        handler_args={"max_line_size": max(8190, settings.max_body_bytes)},
     )
     app[SETTINGS] = settings
     app[LIMITS] = Limits(

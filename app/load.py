@@ -140,8 +140,9 @@ class Loader:
                 cache.put(key, seq, rows)  # type: ignore[union-attr]
             return rows
 
+        tasks = [asyncio.ensure_future(one(q)) for q in queries]
         try:
-            return list(await asyncio.gather(*(one(q) for q in queries)))
-        finally:
-            for task in seqs.values():
+            return list(await asyncio.gather(*tasks))
+        finally:  # one failed (or we were cancelled): stop the others' requests too
+            for task in [*tasks, *seqs.values()]:
                 task.cancel()
