@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import secrets
 from datetime import UTC, datetime, timedelta
 
 import orjson
@@ -16,6 +15,7 @@ from app.http import serve
 from app.installer import Installer, month_dbs, warm
 
 DEMO_DAYS = 45
+DEMO_TOKEN = "demo-token"  # loopback demo only
 DEMO_CALLS_PER_DAY = 120
 
 
@@ -52,7 +52,7 @@ def run_demo(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> i
     with couchdb() as (url, origin):
         print(f"CouchDB: {origin}", flush=True)
         account_id, start, end = asyncio.run(_prepare(url))
-        token = (settings.tokens and next(iter(settings.tokens))) or secrets.token_hex(16)
+        token = DEMO_TOKEN
         tokens = {**settings.tokens, token: account_id}
         body = {
             "data": {"report": "queues", "start_date": start, "end_date": end, "period": "weekly"}
@@ -61,7 +61,9 @@ def run_demo(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> i
             "\nThe API is starting. Try:\n\n"
             f"curl -s -H 'X-Auth-Token: {token}' -H 'Content-Type: application/json' "
             f"http://{host}:{port}/v2/accounts/{account_id}/qubicle_reports "
-            f"-d '{orjson.dumps(body).decode()}'\n",
+            f"-d '{orjson.dumps(body).decode()}'\n\n"
+            "For the README's examples:\n\n"
+            f"export TOKEN={token} ACCOUNT={account_id} START={start} END={end}\n",
             flush=True,
         )
         serve(dataclasses.replace(settings, couchdb_url=url, tokens=tokens), host, port)
