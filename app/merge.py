@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from operator import add
 from typing import Any
 
 from app.buckets import BucketPlan
@@ -52,32 +53,53 @@ class Result:
                 yield entity, b, [f(sums) for f in fns]
 
 
-def merge(req: ReportRequest, plan: BucketPlan, row_sets: Iterable[list[dict[str, Any]]]) -> Result:
+def merge(
+    req: ReportRequest, plan: BucketPlan, row_sets: Iterable[list[dict[str, Any]]]
+) -> Result:
+    """Sum every row into (entity, bucket). Rows come sorted by key, so the entity checks run
+    once per run of rows of one entity, not once per row."""
     by_queue = req.queue_ids is not None
     wanted = set(req.identifiers) if req.identifiers is not None else None
-    queues = set(req.queue_ids) if req.queue_ids is not None else None
-    slots = plan.slots
+    queues = set(req.queue_ids) if req.queue_ids is not None else set()
+    slot_of = plan.slots.get
     sums: dict[str, dict[str, Sums]] = {}
     for rows in row_sets:
+        last: Any = _NONE
+        per_bucket: dict[str, Sums] | None = None
         for row in rows:
             key = row["key"]
-            entity = key[0]
-            if by_queue:
-                if not isinstance(entity, list) or len(entity) != 2 or entity[1] not in queues:
-                    continue
-                entity = entity[0]
-            if not isinstance(entity, str) or (wanted is not None and entity not in wanted):
+            if key[0] != last:
+                last = key[0]
+                per_bucket = _entity_sums(last, by_queue, queues, wanted, sums)
+            if per_bucket is None:
                 continue
-            bucket = slots.get(tuple(key[1:]))
+            bucket = slot_of(tuple(key[1:]))
             if bucket is None:
                 continue
-            per_bucket = sums.setdefault(entity, {})
             acc = per_bucket.get(bucket)
-            value = row["value"]
             if acc is None:
-                per_bucket[bucket] = list(value)
+                per_bucket[bucket] = list(row["value"])
             else:
-                for i, v in enumerate(value):
-                    acc[i] += v
+                acc[:] = map(add, acc, row["value"])
     entities = list(req.identifiers) if req.identifiers is not None else sorted(sums)
     return Result(req, plan.buckets, entities, sums)
+
+
+_NONE = object()
+
+
+def _entity_sums(
+    entity: Any,
+    by_queue: bool,
+    queues: set[str],
+    wanted: set[str] | None,
+    sums: dict[str, dict[str, Sums]],
+) -> dict[str, Sums] | None:
+    """The sums of the report entity a view key's entity part stands for, or None to skip."""
+    if by_queue:  # [recipient, queue]
+        if not isinstance(entity, list) or len(entity) != 2 or entity[1] not in queues:
+            return None
+        entity = entity[0]
+    if not isinstance(entity, str) or (wanted is not None and entity not in wanted):
+        return None
+    return sums.setdefault(entity, {})

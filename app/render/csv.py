@@ -26,16 +26,24 @@ def csv_filename(result: Result) -> str:
     return f"qubicle_{r.report}_{r.period}_{r.start:%Y%m%d}_{r.end:%Y%m%d}.csv"
 
 
-def iter_csv(result: Result) -> Iterator[bytes]:
+def _cell(text: str) -> str:
+    """One text cell, neutralised and quoted as the csv module would."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(["id", "period", *result.request.metrics])
-    for n, (entity, bucket, values) in enumerate(result.rows(), 1):
-        writer.writerow([neutralise(entity), bucket, *values])
+    csv.writer(buf, lineterminator="\r\n").writerow([neutralise(text)])
+    return buf.getvalue()[:-2]
+
+
+def iter_csv(result: Result) -> Iterator[bytes]:
+    """Chunks of CSV. Bucket keys and numbers never need quoting; only ids go through csv."""
+    lines = [",".join(_cell(c) for c in ("id", "period", *result.request.metrics))]
+    entity = None
+    id_cell = ""
+    for n, (entity_id, bucket, values) in enumerate(result.rows(), 1):
+        if entity_id is not entity:
+            entity, id_cell = entity_id, _cell(entity_id)
+        lines.append(f"{id_cell},{bucket},{','.join(map(str, values))}")
         if n % CHUNK_ROWS == 0:
-            yield buf.getvalue().encode()
-            buf.seek(0)
-            buf.truncate()
-    tail = buf.getvalue()
-    if tail:
-        yield tail.encode()
+            yield ("\r\n".join(lines) + "\r\n").encode()
+            lines = []
+    if lines:
+        yield ("\r\n".join(lines) + "\r\n").encode()
