@@ -1,0 +1,557 @@
+"""Pieces shared by ``bench.py`` and ``loadtest.py``: CouchDB, datasets, the service, stats.
+
+Both scripts measure the real thing: a CouchDB-protocol server (``COUCHDB_URL``, else Docker,
+else the in-memory stand-in), a dataset seeded with :func:`app.seed.seed` under a fixed
+account id derived from its size (so reruns on a persistent CouchDB reuse it), and the
+service started as its own process exactly as an operator would (``qubicle-reports serve``).
+Everything is loopback only and every wait has a timeout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import calendar
+import ipaddress
+import math
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import aiohttp
+import orjson
+from yarl import URL
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:  # run as `python bench/x.py` from anywhere
+    sys.path.insert(0, str(REPO))
+
+from app.couch import Couch, split_url  # noqa: E402
+from app.couch_server import couchdb  # noqa: E402
+from app.design_docs import DDOC  # noqa: E402
+from app.installer import Installer, month_dbs, warm  # noqa: E402
+from app.modb import account_db, encode  # noqa: E402
+from app.seed import AccountPlan, plan_account, seed  # noqa: E402
+
+SEED = 20261  # the random seed of every bench dataset: same size -> same documents
+MARKER_ID = "bench_dataset"  # written into the account db once a dataset is complete
+ACCOUNT_PREFIX = "bec4"  # "bench": every bench account id starts with it
+DEFAULT_LAST_MONTH = "2025-12"  # fixed, closed month: reruns find the same data
+
+
+# -- statistics ---------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default), q in [0, 100]."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q / 100
+    low = math.floor(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Milliseconds of a series of timed runs."""
+
+    runs: tuple[float, ...]
+
+    @property
+    def p50(self) -> float:
+        return percentile(self.runs, 50)
+
+    @property
+    def p95(self) -> float:
+        return percentile(self.runs, 95)
+
+    @property
+    def p99(self) -> float:
+        return percentile(self.runs, 99)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"p50_ms": self.p50, "p95_ms": self.p95, "runs_ms": list(self.runs)}
+
+
+def ms(value: float) -> str:
+    """Milliseconds, short and aligned: 0.84, 12.3, 1,234."""
+    if math.isnan(value):
+        return "-"
+    if value < 10:
+        return f"{value:.2f}"
+    if value < 100:
+        return f"{value:.1f}"
+    return f"{value:,.0f}"
+
+
+def ratio(a: float, b: float) -> str:
+    if math.isnan(a) or math.isnan(b) or b <= 0:
+        return "-"
+    return f"{a / b:.2f}x"
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A plain-text table: first column left-aligned, the others right-aligned."""
+    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+
+    def line(cells: Sequence[str]) -> str:
+        out = [
+            str(c).ljust(w) if i == 0 else str(c).rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ]
+        return "  ".join(out).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(headers), rule, *(line(r) for r in rows)])
+
+
+def log(message: str) -> None:
+    """Progress goes to stderr so stdout holds only the results."""
+    print(message, file=sys.stderr, flush=True)
+
+
+# -- loopback only ------------------------------------------------------------------------
+
+
+def is_loopback(url: str) -> bool:
+    host = URL(url).host or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def require_loopback(url: str, what: str) -> None:
+    """These scripts put load on a server: never on anything but this machine."""
+    if not is_loopback(url):
+        base, _, _ = split_url(url)
+        raise SystemExit(f"{what} must be on this machine (loopback), not {URL(base).host}")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# -- CouchDB ------------------------------------------------------------------------------
+
+
+@contextmanager
+def couch_server(loopback_only: bool = False) -> Iterator[tuple[str, str]]:
+    """(url, origin) of a CouchDB: COUCHDB_URL, else Docker, else the stand-in.
+
+    The benchmark may measure a real CouchDB cluster elsewhere; the load test stays on this
+    machine (``loopback_only``)."""
+    with couchdb() as (url, origin):
+        if loopback_only:
+            require_loopback(url, "CouchDB")
+        yield url, origin
+
+
+async def is_stand_in(couch: Couch) -> bool:
+    """devcouch says so in its welcome document; a real CouchDB does not."""
+    _, welcome = await couch.request("GET", "", timeout=10)
+    text = str(welcome.get("version", "")) + str(welcome.get("vendor", ""))
+    return "devcouch" in text
+
+
+# -- datasets -----------------------------------------------------------------------------
+
+
+def month_arg(value: str) -> tuple[int, int]:
+    try:
+        d = datetime.strptime(value, "%Y-%m")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a month (YYYY-MM): {value!r}") from None
+    return d.year, d.month
+
+
+def add_months(year: int, month: int, delta: int) -> tuple[int, int]:
+    index = year * 12 + (month - 1) + delta
+    return index // 12, index % 12 + 1
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A seeded account of a given size over whole UTC months ending with ``last_month``."""
+
+    calls: int  # visits per day (weekdays busier, weekends quieter: app.seed)
+    months: int
+    queues: int
+    recipients: int
+    last_month: tuple[int, int] = month_arg(DEFAULT_LAST_MONTH)
+
+    def __post_init__(self) -> None:
+        limits = {"calls": 10**7, "months": 1000, "queues": 10**5, "recipients": 10**5}
+        for name, limit in limits.items():
+            if not 1 <= getattr(self, name) < limit:
+                raise ValueError(f"{name} must be between 1 and {limit - 1}")
+
+    @property
+    def account_id(self) -> str:
+        """Recognisable and fixed per size: bec4 CCCCCCC MMM QQQQQ RRRRR YYYYMM 00."""
+        y, m = self.last_month
+        return (
+            f"{ACCOUNT_PREFIX}{self.calls:07d}{self.months:03d}{self.queues:05d}"
+            f"{self.recipients:05d}{y:04d}{m:02d}00"
+        )
+
+    def window(self, months: int | None = None) -> tuple[date, date]:
+        """First and last day of the last ``months`` months of data (all by default)."""
+        n = min(months or self.months, self.months)
+        y, m = add_months(*self.last_month, -(n - 1))
+        last_y, last_m = self.last_month
+        return date(y, m, 1), date(last_y, last_m, calendar.monthrange(last_y, last_m)[1])
+
+    @property
+    def days(self) -> int:
+        first, last = self.window()
+        return (last - first).days + 1
+
+    @property
+    def queue_ids(self) -> list[str]:
+        return self._plan().queue_ids
+
+    @property
+    def recipient_ids(self) -> list[str]:
+        return self._plan().recipient_ids
+
+    def _plan(self) -> AccountPlan:
+        return plan_account(
+            SEED, 0, queues=self.queues, recipients=self.recipients, account_id=self.account_id
+        )
+
+    def describe(self) -> dict[str, Any]:
+        first, last = self.window()
+        return {
+            "account_id": self.account_id,
+            "calls_per_day": self.calls,
+            "months": self.months,
+            "queues": self.queues,
+            "recipients": self.recipients,
+            "first_day": first.isoformat(),
+            "last_day": last.isoformat(),
+        }
+
+
+STAND_IN_SIZES = {"calls": 150, "months": 3, "queues": 20, "recipients": 40}
+REAL_SIZES = {"calls": 2000, "months": 12, "queues": 20, "recipients": 40}
+
+
+def add_dataset_args(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "dataset (seeded once per size under a fixed account id, then reused)"
+    )
+    group.add_argument("--calls", type=int, help="visits per day (default 150)")
+    group.add_argument(
+        "--months", type=int, help="months of data (default 3 on the stand-in, else 12)"
+    )
+    group.add_argument("--queues", type=int, help="queues (default 20)")
+    group.add_argument("--recipients", type=int, help="recipients (default 40)")
+    group.add_argument(
+        "--last-month",
+        type=month_arg,
+        default=month_arg(DEFAULT_LAST_MONTH),
+        metavar="YYYY-MM",
+        help=f"the data ends with this (closed) month (default {DEFAULT_LAST_MONTH})",
+    )
+
+
+def resolve_dataset(args: argparse.Namespace, *, stand_in: bool, real_sizes: bool) -> Dataset:
+    """The dataset the arguments ask for; unset sizes from the preset that fits the server."""
+    preset = REAL_SIZES if real_sizes else STAND_IN_SIZES
+    return Dataset(
+        calls=args.calls or preset["calls"],
+        months=args.months or (preset["months"] if stand_in else 12),
+        queues=args.queues or preset["queues"],
+        recipients=args.recipients or preset["recipients"],
+        last_month=args.last_month,
+    )
+
+
+async def ensure_dataset(url: str, ds: Dataset, *, timeout: float) -> dict[str, Any]:
+    """Seed ``ds`` unless a completed run left its marker; return what the marker says.
+
+    Seeding is idempotent (app.seed counts conflicts as already present), so a run cut
+    short is simply completed by the next one; the marker is written only at the end.
+    """
+    couch = Couch(url, timeout=timeout)
+    try:
+        adb = account_db(ds.account_id)
+        marker = await couch.get_doc(adb, MARKER_ID)
+        if marker is not None and marker.get("dataset") == ds.describe():
+            return {**marker["dataset"], "docs": marker["docs"], "seeded_now": False}
+        first, _ = ds.window()
+        log(f"seeding {ds.account_id}: {ds.days} days x ~{ds.calls} visits/day ...")
+        started = time.perf_counter()
+        seeded = await seed(
+            couch,
+            seed=SEED,
+            accounts=1,
+            queues=ds.queues,
+            recipients=ds.recipients,
+            days=ds.days,
+            calls_per_day=ds.calls,
+            start=first,
+            progress=sys.stderr.isatty(),
+            account_ids=[ds.account_id],
+        )
+        docs = seeded[0].total_docs
+        log(f"  {docs} docs in {time.perf_counter() - started:.1f} s")
+        doc: dict[str, Any] = {"_id": MARKER_ID, "dataset": ds.describe(), "docs": docs}
+        if marker is not None:
+            doc["_rev"] = marker["_rev"]
+        await couch.put_doc(adb, doc)
+        return {**ds.describe(), "docs": docs, "seeded_now": True}
+    finally:
+        await couch.close()
+
+
+async def build_indexes(
+    url: str, account_id: str, *, timeout: float, views: list[str] | None = None
+) -> float:
+    """Install our design doc in every MoDB of the account and build its indexes (seconds).
+
+    Measuring a first query would time an index build, not a report. On CouchDB querying
+    one view builds its whole design doc; the stand-in builds only the views queried.
+    """
+    couch = Couch(url, timeout=timeout, max_concurrency=4)
+    started = time.perf_counter()
+    try:
+        installer = Installer(couch)
+        wanted = views or list(installer.ddoc["views"])
+        for db in sorted(await month_dbs(couch, account_id)):
+            if await installer.install(db) != "missing":
+                await warm(couch, db, wanted)
+    finally:
+        await couch.close()
+    return time.perf_counter() - started
+
+
+async def drop_dataset(url: str, account_id: str) -> int:
+    """Delete the account db and the MoDBs of one bench account (nothing else)."""
+    if not account_id.startswith(ACCOUNT_PREFIX):
+        raise ValueError(f"not a bench account: {account_id}")
+    couch = Couch(url, timeout=120)
+    try:
+        names = [*await month_dbs(couch, account_id), account_db(account_id)]
+        return sum([await couch.delete_db(name) for name in names])
+    finally:
+        await couch.close()
+
+
+# -- raw CouchDB reads (no parsing, as the floor must be) ---------------------------------
+
+
+class RawCouch:
+    """One pooled aiohttp session straight to CouchDB, for the floor and the naive baseline."""
+
+    JSON_PARAMS = frozenset({"key", "keys", "startkey", "endkey", "start_key", "end_key"})
+
+    def __init__(self, url: str, *, timeout: float, pool: int = 16) -> None:
+        self.base, user, password = split_url(url)
+        self.headers = {"Accept": "application/json"}
+        if user:
+            self.headers["Authorization"] = aiohttp.BasicAuth(user, password or "").encode()
+        self.session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=pool, keepalive_timeout=30),
+            timeout=aiohttp.ClientTimeout(total=timeout),
+        )
+
+    async def close(self) -> None:
+        await self.session.close()
+
+    def _params(self, params: dict[str, Any]) -> dict[str, str]:
+        out = {}
+        for name, value in params.items():
+            if name in self.JSON_PARAMS:
+                out[name] = orjson.dumps(value).decode()
+            elif isinstance(value, bool):
+                out[name] = "true" if value else "false"
+            else:
+                out[name] = str(value)
+        return out
+
+    async def get(self, db: str, path: str, params: dict[str, Any]) -> bytes:
+        """The body of ``GET /{db}/{path}``; a 404 (MoDB that does not exist) is an answer."""
+        async with self.session.get(
+            f"{self.base}/{encode(db)}/{path}", params=self._params(params), headers=self.headers
+        ) as resp:
+            body = await resp.read()
+            if resp.status >= 300 and resp.status != 404:
+                raise RuntimeError(f"CouchDB answered {resp.status} for {path}: {body[:200]!r}")
+            return body
+
+    async def view(self, db: str, view: str, params: dict[str, Any], ddoc: str = DDOC) -> bytes:
+        return await self.get(db, f"_design/{ddoc}/_view/{view}", params)
+
+
+# -- the service --------------------------------------------------------------------------
+
+
+def vm_hwm_kib(pid: int) -> int | None:
+    """Peak resident set size of a process (``VmHWM``), in KiB; None where unreadable."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def mib(kib: int | None) -> str:
+    return "n/a" if kib is None else f"{kib / 1024:.1f} MiB"
+
+
+def _serve_command(port: int) -> list[str]:
+    script = Path(sys.executable).parent / "qubicle-reports"
+    if script.exists():
+        return [str(script), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    return [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+
+
+class Service:
+    """``qubicle-reports serve`` as a child process on a free loopback port.
+
+    Its output goes to a temporary file (nobody has to drain a pipe); the tail is shown if
+    it fails to come up. Stopped with SIGTERM, then SIGKILL after ``stop_grace`` seconds.
+    """
+
+    def __init__(
+        self,
+        couch_url: str,
+        tokens: dict[str, str],
+        *,
+        env: dict[str, str] | None = None,
+        start_timeout: float = 30.0,
+        stop_grace: float = 10.0,
+    ) -> None:
+        self.couch_url = couch_url
+        self.tokens = tokens
+        self.extra_env = env or {}
+        self.start_timeout = start_timeout
+        self.stop_grace = stop_grace
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._logdir: tempfile.TemporaryDirectory[str] | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def start(self) -> Service:
+        self._logdir = tempfile.TemporaryDirectory(prefix="qubicle-bench-")
+        env = {
+            **os.environ,
+            "COUCHDB_URL": self.couch_url,
+            "QUBICLE_REPORTS_AUTH": "static",
+            "QUBICLE_REPORTS_TOKENS": ",".join(f"{t}={a}" for t, a in self.tokens.items()),
+            **self.extra_env,
+        }
+        with open(Path(self._logdir.name) / "service.log", "wb") as out:
+            self.proc = subprocess.Popen(
+                _serve_command(self.port),
+                cwd=REPO,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            self._wait_healthy()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_healthy(self) -> None:
+        import urllib.error
+        import urllib.request
+
+        deadline = time.monotonic() + self.start_timeout
+        while True:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"the service exited ({self.proc.returncode}):\n{self.log_tail()}"
+                )
+            try:
+                with urllib.request.urlopen(self.url + "/health", timeout=2) as resp:
+                    if resp.status == 200:
+                        return
+            except (OSError, urllib.error.URLError):
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"the service was not healthy within {self.start_timeout:.0f} s:\n"
+                    + self.log_tail()
+                )
+            time.sleep(0.1)
+
+    def log_tail(self, lines: int = 20) -> str:
+        if self._logdir is None:
+            return ""
+        path = Path(self._logdir.name) / "service.log"
+        text = path.read_text(errors="replace") if path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def peak_memory_kib(self) -> int | None:
+        return None if self.proc is None else vm_hwm_kib(self.proc.pid)
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=self.stop_grace)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=self.stop_grace)
+        if self._logdir is not None:
+            self._logdir.cleanup()
+            self._logdir = None
+
+    def __enter__(self) -> Service:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def report_path(account_id: str) -> str:
+    return f"/v2/accounts/{account_id}/qubicle_reports"
+
+
+async def gather_bounded(limit: int, coros: Sequence[Any]) -> list[Any]:
+    """Run coroutines with at most ``limit`` in flight (what the service does per report)."""
+    slots = asyncio.Semaphore(limit)
+
+    async def one(coro: Any) -> Any:
+        async with slots:
+            return await coro
+
+    return list(await asyncio.gather(*(one(c) for c in coros)))
