@@ -574,9 +574,8 @@ def to_json(value: Any) -> Any:
 
 
 EPILOG = """\
-CouchDB: COUCHDB_URL (a real CouchDB 3.x anywhere), else a couchdb:3 container, else the
-in-memory
-stand-in (devcouch: slow beyond ~10k docs, so the defaults are small; its figures say
+CouchDB: COUCHDB_URL (a real CouchDB 3.x anywhere), else a couchdb:3 container, else
+the in-memory stand-in (devcouch: slow beyond ~10k docs, so the defaults are small; its figures say
 little about CouchDB). For numbers that mean something, run against a real CouchDB 3.4
 with --sizes-for-real (~2,000 visits/day, 12 months, 20 queues, 40 recipients: ~560k
 documents; the first run seeds and builds indexes for a long while, later runs reuse the
