@@ -81,6 +81,7 @@ async def envelope_middleware(request: web.Request, handler: Handler) -> web.Str
             response = error_response(
                 request, errors.ApiError(405, "method not allowed", {"message": "not allowed"})
             )
+            response.headers["Allow"] = e.headers.get("Allow", "")
         elif e.status >= 400:
             response = error_response(request, errors.not_found())
         else:
@@ -150,11 +151,20 @@ async def _params(request: web.Request) -> tuple[dict[str, Any], str | None]:
 def _token(request: web.Request, from_params: str | None) -> str | None:
     header = request.headers.get("X-Auth-Token")
     if header:
-        return header
+        return _utf8(header)
     authorization = request.headers.get("Authorization", "")
     if authorization[:7].lower() == "bearer ":
-        return authorization[7:].strip()
+        return _utf8(authorization[7:].strip())
     return from_params
+
+
+def _utf8(token: str) -> str:
+    """A header that is not UTF-8 (aiohttp keeps such bytes as surrogates) holds no token."""
+    try:
+        token.encode()
+    except UnicodeEncodeError:
+        return ""
+    return token
 
 
 def _wants_csv(request: web.Request, params: dict[str, Any]) -> bool:
@@ -237,7 +247,7 @@ async def health_handler(request: web.Request) -> web.Response:
 
 
 async def openapi_handler(request: web.Request) -> web.Response:
-    return _json(200, spec(), request)
+    return _json(200, spec(request.app[LIMITS]), request)
 
 
 def create_app(settings: Settings, auth: Authenticator | None = None) -> web.Application:

@@ -53,9 +53,7 @@ class Result:
                 yield entity, b, [f(sums) for f in fns]
 
 
-def merge(
-    req: ReportRequest, plan: BucketPlan, row_sets: Iterable[list[dict[str, Any]]]
-) -> Result:
+def merge(req: ReportRequest, plan: BucketPlan, row_sets: Iterable[list[dict[str, Any]]]) -> Result:
     """Sum every row into (entity, bucket). Rows come sorted by key, so the entity checks run
     once per run of rows of one entity, not once per row."""
     by_queue = req.queue_ids is not None

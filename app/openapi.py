@@ -1,13 +1,679 @@
-"""The service's own OpenAPI 3 description, served at ``GET /openapi.json``."""
+"""The service's own OpenAPI 3.0.3 description, served at ``GET /openapi.json``.
+
+Built from the same constants the service validates with (reports and their metrics,
+periods, formats, time zones, id patterns, default limits), so the document cannot drift
+from the validator. Request schemas say what a client should send (the service is more
+lenient: unknown fields are ignored and JSON ``null`` counts as omitted); response schemas
+are closed (``additionalProperties: false``) wherever the shape is fixed, so a response
+checker such as schemathesis can hold the service to them.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from app import __version__
+from app.buckets import PERIODS
+from app.metrics import REPORTS
+from app.modb import ACCOUNT_ID_RE
+from app.request import FORMATS, ID_RE, MAX_DATE, MIN_DATE, Limits, time_zones
 
-def spec() -> dict[str, Any]:
+Schema = dict[str, Any]
+
+REPORT_FIELDS = (  # every key of a 400's data: the request fields, and "json" for the body
+    "report",
+    "start_date",
+    "end_date",
+    "period",
+    "metrics",
+    "identifiers",
+    "queue_ids",
+    "format",
+    "timezone",
+    "json",
+)
+VALIDATION_KEYWORDS = (  # app.request, app.report (maxCells) and app.errors (invalid)
+    "required",
+    "enum",
+    "type",
+    "format",
+    "date_range",
+    "minItems",
+    "maxItems",
+    "maxLength",
+    "pattern",
+    "forbidden",
+    "maxCells",
+    "invalid",
+)
+CSV_NOTE = (
+    "CSV instead of JSON: `format=csv`, `accept=csv` (or `text/csv`), or the header "
+    "`Accept: text/csv` (OpenAPI 3.0 ignores `Accept` header parameters, so it is "
+    "documented here and by the `text/csv` response). An explicit `format` wins."
+)
+
+
+def ref(kind: str, name: str) -> Schema:
+    return {"$ref": f"#/components/{kind}/{name}"}
+
+
+def schema_ref(name: str) -> Schema:
+    return ref("schemas", name)
+
+
+def obj(properties: Schema, *, required: list[str] | None = None, closed: bool = True) -> Schema:
+    """An object schema; ``closed`` forbids properties not listed."""
+    out: Schema = {"type": "object", "properties": properties}
+    if required:
+        out["required"] = required
+    if closed:
+        out["additionalProperties"] = False
+    return out
+
+
+def enum(values: list[Any] | tuple[Any, ...], **extra: Any) -> Schema:
+    return {"type": "string", "enum": list(values), **extra}
+
+
+def json_content(schema: Schema) -> Schema:
+    return {"application/json": {"schema": schema}}
+
+
+def response(description: str, content: Schema | None = None) -> Schema:
+    """Every response carries ``X-Request-ID`` (the client's, when well-formed, else new)."""
+    out: Schema = {
+        "description": description,
+        "headers": {"X-Request-ID": ref("headers", "XRequestId")},
+    }
+    if content is not None:
+        out["content"] = content
+    return out
+
+
+# -- request ------------------------------------------------------------------------------
+
+
+def _metric_name(report: str) -> str:
+    return f"{report[:-1].capitalize()}Metric"  # queues -> QueueMetric
+
+
+def _id_list(what: str, limit: int) -> Schema:
+    return {
+        "type": "array",
+        "items": schema_ref("EntityId"),
+        "minItems": 1,
+        "maxItems": limit,
+        "description": f"{what}; duplicates are dropped, order is kept",
+    }
+
+
+def _report_fields(report: str, *, report_required: bool, limits: Limits) -> Schema:
+    """The ``data`` object of a POST for one report."""
+    properties: Schema = {
+        "report": enum(
+            [report],
+            description="the report; in `/qubicle_reports/{report}` it may be left out "
+            "and must otherwise equal the path's",
+        ),
+        "start_date": schema_ref("DateOrDateTime"),
+        "end_date": {
+            "allOf": [schema_ref("DateOrDateTime")],
+            "description": "last day of the report, inclusive; default: today in `timezone`",
+        },
+        "period": schema_ref("Period"),
+        "metrics": {
+            "type": "array",
+            "items": schema_ref(_metric_name(report)),
+            "minItems": 1,
+            "description": "metrics to return, in this order (duplicates dropped); "
+            "default: every metric of the report",
+        },
+        "identifiers": _id_list(
+            "ids to report on, in this order; default: every entity with data, sorted",
+            limits.max_identifiers,
+        ),
+    }
+    if report == "recipients":
+        properties["queue_ids"] = _id_list(
+            "count only offers made from visits to these queues", limits.max_queue_ids
+        )
+    properties |= {
+        "format": schema_ref("Format"),
+        "timezone": schema_ref("Timezone"),
+        "accept": enum(["csv", "text/csv"], description="another way to ask for CSV"),
+        "auth_token": {"type": "string", "description": "the token, if not in a header"},
+    }
+    return obj(
+        properties,
+        required=["report", "start_date"] if report_required else ["start_date"],
+        closed=False,
+    )
+
+
+def _request_body(*, in_path: bool) -> Schema:
+    suffix = "InPath" if in_path else ""
+    variants = [schema_ref(f"{r.capitalize()}ReportData{suffix}") for r in REPORTS]
+    data: Schema = (
+        {"anyOf": variants}
+        if in_path
+        else {
+            "oneOf": variants,
+            "discriminator": {
+                "propertyName": "report",
+                "mapping": {r: f"#/components/schemas/{r.capitalize()}ReportData" for r in REPORTS},
+            },
+        }
+    )
+    example_data = {
+        "start_date": "2017-01-01",
+        "end_date": "2017-01-10",
+        "period": "daily",
+        "metrics": ["call_count"],
+    }
+    if not in_path:
+        example_data = {"report": "queues", **example_data}
+    return {
+        "required": True,
+        "description": "Crossbar's request envelope: the parameters under `data`. A JSON "
+        "`null` counts as an omitted field; unknown fields are ignored.",
+        "content": json_content(
+            {
+                **obj(
+                    {
+                        "data": data,
+                        "auth_token": {
+                            "type": "string",
+                            "description": "the token, if not in a header",
+                        },
+                    },
+                    required=["data"],
+                    closed=False,
+                ),
+                "example": {"data": example_data},
+            }
+        ),
+    }
+
+
+def _query_parameters(*, in_path: bool, limits: Limits) -> list[Schema]:
+    """GET: the same parameters in the query string, lists comma-separated."""
+
+    def q(name: str, schema: Schema, description: str, required: bool = False) -> Schema:
+        out: Schema = {"name": name, "in": "query", "description": description, "schema": schema}
+        if required:
+            out["required"] = True
+        if schema.get("type") == "array":
+            out |= {"style": "form", "explode": False}
+        return out
+
+    metrics = sorted({m for kind in REPORTS.values() for m in kind.metrics})
+    return [
+        q(
+            "report",
+            enum(list(REPORTS)),
+            "must equal the path's report when given" if in_path else "the report to run",
+            required=not in_path,
+        ),
+        q("start_date", schema_ref("DateOrDateTime"), "first day, inclusive", required=True),
+        q("end_date", schema_ref("DateOrDateTime"), "last day, inclusive; default today"),
+        q("period", schema_ref("Period"), "bucket size; default daily"),
+        q(
+            "metrics",
+            {"type": "array", "items": enum(metrics), "minItems": 1},
+            "comma-separated; the report's own metrics only (see QueueMetric, RecipientMetric)",
+        ),
+        q(
+            "identifiers",
+            _id_list("comma-separated ids", limits.max_identifiers),
+            "comma-separated ids to report on, in this order",
+        ),
+        q(
+            "queue_ids",
+            _id_list("comma-separated queue ids", limits.max_queue_ids),
+            "recipients report only: count only offers from these queues",
+        ),
+        q("format", schema_ref("Format"), "json (default) or csv"),
+        q("timezone", schema_ref("Timezone"), "IANA zone of the report's calendar"),
+        q("accept", enum(["csv", "text/csv"]), "another way to ask for CSV"),
+    ]
+
+
+# -- responses ----------------------------------------------------------------------------
+
+
+def _error_envelope(status: int, messages: list[str], data: Schema) -> Schema:
+    return obj(
+        {
+            "data": data,
+            "error": enum([str(status)]),
+            "message": enum(messages),
+            "status": enum(["error"]),
+            "request_id": schema_ref("RequestId"),
+            "auth_token": {"type": "string", "description": "the token presented, or empty"},
+        },
+        required=["data", "error", "message", "status", "request_id", "auth_token"],
+    )
+
+
+def _message_only(messages: list[str] | None = None) -> Schema:
+    message: Schema = enum(messages) if messages else {"type": "string"}
+    return obj({"message": message}, required=["message"])
+
+
+def _error(status: int, description: str, messages: list[str], data: Schema) -> Schema:
+    return response(description, json_content(_error_envelope(status, messages, data)))
+
+
+def _responses() -> Schema:
+    return {
+        "ReportOk": response(
+            "The report. " + CSV_NOTE,
+            {
+                "application/json": {"schema": schema_ref("ReportEnvelope")},
+                "text/csv": {
+                    "schema": {
+                        "type": "string",
+                        "description": "header `id,period,<metrics...>`, then one row per "
+                        "entity per bucket, CRLF line ends; cells a spreadsheet would run as "
+                        "a formula are prefixed with `'`",
+                    }
+                },
+            },
+        )
+        | {
+            "headers": {
+                "X-Request-ID": ref("headers", "XRequestId"),
+                "Content-Disposition": ref("headers", "ContentDisposition"),
+            }
+        },
+        "ValidationError": _error(
+            400,
+            "A bad body (`invalid request`: not JSON; `validation error`: not "
+            '`{"data": {...}}`), or bad fields, every one of them at once',
+            ["validation error", "invalid request"],
+            schema_ref("ValidationErrors"),
+        ),
+        "Unauthorized": _error(
+            401,
+            "No token, or not a valid one",
+            ["invalid_credentials"],
+            _message_only(["invalid credentials"]),
+        ),
+        "Forbidden": _error(
+            403,
+            "The token's account may not read this account (or it does not exist)",
+            ["forbidden"],
+            _message_only(["forbidden"]),
+        ),
+        "NotFound": _error(
+            404,
+            "`bad_identifier`: the account id is not 32 lowercase hex digits; "
+            "`not_found`: no such route",
+            ["bad_identifier", "not_found"],
+            {
+                "anyOf": [
+                    obj(
+                        {"message": enum(["bad identifier"]), "cause": {"type": "string"}},
+                        required=["message", "cause"],
+                    ),
+                    _message_only(["not found"]),
+                ]
+            },
+        ),
+        "MethodNotAllowed": _error(
+            405, "Another HTTP method on this path", ["method not allowed"], _message_only()
+        ),
+        "TooLarge": _error(
+            413,
+            "The body is larger than QUBICLE_REPORTS_MAX_BODY_BYTES (64 KiB by default)",
+            ["request too large"],
+            _message_only(),
+        ),
+        "InternalError": _error(
+            500,
+            "An unexpected failure (logged with the request id; no details are returned)",
+            ["internal error"],
+            _message_only(["internal error"]),
+        ),
+        "Unavailable": _error(
+            503,
+            "`datastore fatal error`: CouchDB unreachable, failing or too slow; `too busy`: "
+            "too many reports in progress, retry shortly",
+            ["datastore fatal error", "too busy"],
+            _message_only(),
+        ),
+    }
+
+
+def _schemas(limits: Limits) -> Schema:
+    report_schemas: Schema = {}
+    for report in REPORTS:
+        name = report.capitalize()
+        report_schemas[f"{name}ReportData"] = _report_fields(
+            report, report_required=True, limits=limits
+        )
+        report_schemas[f"{name}ReportDataInPath"] = _report_fields(
+            report, report_required=False, limits=limits
+        )
+    metric_schemas = {
+        _metric_name(r): enum(list(kind.metrics), description=f"a metric of the {r} report")
+        for r, kind in REPORTS.items()
+    }
+    counts = {m for kind in REPORTS.values() for m in kind.metrics if not m.startswith("avg_")}
+    series = {
+        m: {
+            "type": "object",
+            "additionalProperties": {
+                "type": "integer" if m in counts else "number",
+                "minimum": 0,
+            },
+            "description": "bucket key (daily `YYYYMMDD`, weekly `YYYYWW` of the starting "
+            "Sunday, monthly `YYYYMM`, hourly `YYYYMMDDHH`) -> value; every bucket of the "
+            "range, zero-filled",
+        }
+        for kind in REPORTS.values()
+        for m in kind.metrics
+    }
+    detail = obj(
+        {"message": {"type": "string"}, "value": {}, "target": {}},
+        required=["message"],
+    )
+    field_errors = {
+        "type": "object",
+        "properties": {k: schema_ref("ValidationDetail") for k in VALIDATION_KEYWORDS},
+        "additionalProperties": False,
+        "minProperties": 1,
+        "description": "keyword -> detail",
+    }
+    return {
+        **metric_schemas,
+        "Period": enum(
+            list(PERIODS),
+            description="bucket size: daily `YYYYMMDD`, weekly (weeks start on Sunday, key "
+            "`%Y%U` of that Sunday), monthly `YYYYMM`, hourly `YYYYMMDDHH`; default daily",
+        ),
+        "Format": enum(list(FORMATS), description="default json"),
+        "Timezone": enum(
+            sorted(time_zones()),
+            description="IANA zone whose local days/weeks/months/hours make the buckets; "
+            "default UTC",
+        ),
+        "DateOrDateTime": {
+            "anyOf": [
+                {"type": "string", "format": "date"},
+                {"type": "string", "format": "date-time"},
+            ],
+            "description": "ISO 8601 date (`2017-01-01`) or date-time, whose day is taken in "
+            "`timezone`; both ends inclusive, at most "
+            f"{limits.max_range_days} days (QUBICLE_REPORTS_MAX_RANGE_DAYS), "
+            f"between {MIN_DATE} and {MAX_DATE}",
+            "example": "2017-01-01",
+        },
+        "EntityId": {
+            "type": "string",
+            "pattern": ID_RE.pattern,
+            "minLength": 1,
+            "maxLength": limits.max_id_length,
+        },
+        **report_schemas,
+        "RequestId": {
+            "type": "string",
+            "pattern": _request_id_pattern(),
+            "description": "the client's X-Request-ID when well-formed, else a new one",
+        },
+        "ExecutionTimes": obj(
+            {k: {"type": "number", "minimum": 0} for k in ("load", "filter", "render")},
+            required=["load", "filter", "render"],
+        ),
+        "ReportEntry": obj(
+            {"id": {"type": "string"}, "data": obj(series)},
+            required=["id", "data"],
+        ),
+        "ReportEnvelope": obj(
+            {
+                "data": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": 1,
+                    "items": obj(
+                        {
+                            "execution_times": schema_ref("ExecutionTimes"),
+                            "report": {"type": "array", "items": schema_ref("ReportEntry")},
+                        },
+                        required=["execution_times", "report"],
+                    ),
+                },
+                "request_id": schema_ref("RequestId"),
+                "status": enum(["success"]),
+                "auth_token": {"type": "string"},
+            },
+            required=["data", "request_id", "status", "auth_token"],
+        ),
+        "ValidationDetail": detail,
+        "ValidationErrors": {
+            "type": "object",
+            "properties": {f: field_errors for f in REPORT_FIELDS},
+            "additionalProperties": False,
+            "minProperties": 1,
+            "description": "field -> keyword -> {message, value, target}",
+        },
+        "Health": obj(
+            {"status": enum(["ok", "degraded"]), "couchdb": enum(["up", "down"])},
+            required=["status", "couchdb"],
+        ),
+    }
+
+
+def _request_id_pattern() -> str:
+    from app.http import REQUEST_ID_RE  # app.http imports this module: import late
+
+    return REQUEST_ID_RE.pattern
+
+
+# -- operations ---------------------------------------------------------------------------
+
+ERRORS = {
+    "400": "ValidationError",
+    "401": "Unauthorized",
+    "403": "Forbidden",
+    "404": "NotFound",
+    "405": "MethodNotAllowed",
+    "500": "InternalError",
+    "503": "Unavailable",
+}
+REPORT_SECURITY = [{"XAuthToken": []}, {"BearerAuth": []}, {"AuthTokenQuery": []}]
+
+
+def _report_operation(method: str, *, in_path: bool, limits: Limits) -> Schema:
+    which = "a report named in the path" if in_path else "a report"
+    op: Schema = {
+        "tags": ["reports"],
+        "operationId": f"{method}{'Named' if in_path else ''}Report",
+        "summary": f"Run {which} ({'query string' if method == 'get' else 'JSON body'})",
+        "description": "Per request: authenticate, check the account id, authorize, validate "
+        "every field (all errors at once), read the reduced views of the month databases, "
+        "render. A trailing slash on the path is accepted too. " + CSV_NOTE,
+        "parameters": [
+            ref("parameters", "AccountId"),
+            *([ref("parameters", "Report")] if in_path else []),
+            ref("parameters", "XRequestId"),
+            ref("parameters", "CacheControl"),
+            *(_query_parameters(in_path=in_path, limits=limits) if method == "get" else []),
+        ],
+        "security": REPORT_SECURITY,
+        "responses": {
+            "200": ref("responses", "ReportOk"),
+            **{code: ref("responses", name) for code, name in ERRORS.items()},
+        },
+    }
+    if method == "post":
+        op["requestBody"] = _request_body(in_path=in_path)
+        op["responses"]["413"] = ref("responses", "TooLarge")
+        op["responses"] = dict(sorted(op["responses"].items()))
+    return op
+
+
+def _service_operation(operation_id: str, summary: str, responses: Schema) -> Schema:
+    return {
+        "tags": ["service"],
+        "operationId": operation_id,
+        "summary": summary,
+        "security": [],
+        "responses": {
+            **responses,
+            "405": ref("responses", "MethodNotAllowed"),
+            "500": ref("responses", "InternalError"),
+        },
+    }
+
+
+def spec(limits: Limits | None = None) -> dict[str, Any]:
+    """A fresh copy of the document (callers may mutate it)."""
+    limits = limits or Limits()
+    base = "/v2/accounts/{account_id}/qubicle_reports"
+    health = schema_ref("Health")
     return {
         "openapi": "3.0.3",
-        "info": {"title": "qubicle-reports", "version": "0.1.0"},
-        "paths": {},
+        "info": {
+            "title": "qubicle-reports",
+            "version": __version__,
+            "description": "KAZOO's Qubicle Crossbar Reporting API (queue and recipient "
+            "reports), answered from CouchDB map/reduce views. Errors use Crossbar's "
+            "envelope: `data`, `error` (the status as a string), `message`, `status`, "
+            "`request_id`, `auth_token`.",
+        },
+        "tags": [
+            {"name": "reports", "description": "Queue and recipient reports"},
+            {"name": "service", "description": "Health and this document"},
+        ],
+        "paths": {
+            base: {
+                "post": _report_operation("post", in_path=False, limits=limits),
+                "get": _report_operation("get", in_path=False, limits=limits),
+            },
+            base + "/{report}": {
+                "post": _report_operation("post", in_path=True, limits=limits),
+                "get": _report_operation("get", in_path=True, limits=limits),
+            },
+            "/health": {
+                "get": _service_operation(
+                    "getHealth",
+                    "Whether CouchDB answers (no token needed)",
+                    {
+                        "200": response(
+                            "CouchDB answers",
+                            json_content(
+                                {
+                                    "allOf": [health],
+                                    "properties": {
+                                        "status": enum(["ok"]),
+                                        "couchdb": enum(["up"]),
+                                    },
+                                }
+                            ),
+                        ),
+                        "503": response(
+                            "CouchDB does not answer",
+                            json_content(
+                                {
+                                    "allOf": [health],
+                                    "properties": {
+                                        "status": enum(["degraded"]),
+                                        "couchdb": enum(["down"]),
+                                    },
+                                }
+                            ),
+                        ),
+                    },
+                )
+            },
+            "/openapi.json": {
+                "get": _service_operation(
+                    "getOpenApi",
+                    "This document",
+                    {
+                        "200": response(
+                            "The OpenAPI 3.0 description of this service",
+                            json_content(
+                                obj(
+                                    {
+                                        "openapi": {"type": "string"},
+                                        "info": {"type": "object"},
+                                        "paths": {"type": "object"},
+                                    },
+                                    required=["openapi", "info", "paths"],
+                                    closed=False,
+                                )
+                            ),
+                        )
+                    },
+                )
+            },
+        },
+        "components": {
+            "securitySchemes": {
+                "XAuthToken": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-Auth-Token",
+                    "description": "Crossbar's header; wins over every other place",
+                },
+                "BearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "`Authorization: Bearer <token>`",
+                },
+                "AuthTokenQuery": {
+                    "type": "apiKey",
+                    "in": "query",
+                    "name": "auth_token",
+                    "description": "in the query string (or, for POST, `auth_token` in the "
+                    "body or in `data`)",
+                },
+            },
+            "parameters": {
+                "AccountId": {
+                    "name": "account_id",
+                    "in": "path",
+                    "required": True,
+                    "description": "the KAZOO account id: 32 lowercase hex digits",
+                    "schema": {"type": "string", "pattern": ACCOUNT_ID_RE.pattern},
+                },
+                "Report": {
+                    "name": "report",
+                    "in": "path",
+                    "required": True,
+                    "description": "the report to run",
+                    "schema": enum(list(REPORTS)),
+                },
+                "XRequestId": {
+                    "name": "X-Request-ID",
+                    "in": "header",
+                    "description": "echoed in the response and the access log when it matches "
+                    f"`{_request_id_pattern()}`; otherwise a new id is made",
+                    "schema": {"type": "string"},
+                },
+                "CacheControl": {
+                    "name": "Cache-Control",
+                    "in": "header",
+                    "description": "a value containing `no-cache` reads every month from "
+                    "CouchDB, bypassing the closed-month row cache",
+                    "schema": {"type": "string", "example": "no-cache"},
+                },
+            },
+            "headers": {
+                "XRequestId": {
+                    "required": True,
+                    "description": "the request id",
+                    "schema": schema_ref("RequestId"),
+                },
+                "ContentDisposition": {
+                    "description": 'CSV only: `attachment; filename="qubicle_<report>_'
+                    '<period>_<start>_<end>.csv"`',
+                    "schema": {"type": "string"},
+                },
+            },
+            "schemas": _schemas(limits),
+            "responses": _responses(),
+        },
     }

@@ -20,6 +20,9 @@ from app.metrics import REPORTS
 FORMATS = ("json", "csv")
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@:+-]*$")
 LIST_FIELDS = ("metrics", "identifiers", "queue_ids")
+# Room for a report's local window and the MoDB month after it inside Python's calendar
+# (years 1..9999, where plan() would overflow), with four-digit years in every bucket key
+MIN_DATE, MAX_DATE = date(1900, 1, 1), date(9998, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,7 @@ class ReportRequest:
 
 
 @cache
-def _zones() -> frozenset[str]:
+def time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones()) | {"UTC"}
 
 
@@ -63,6 +66,15 @@ def _date(value: Any, tz: zoneinfo.ZoneInfo | None) -> date:
     if dt.tzinfo is not None and tz is not None:
         dt = dt.astimezone(tz)
     return dt.date()
+
+
+def _out_of_calendar(day: date) -> dict[str, dict[str, Any]]:
+    return _err(
+        "date_range",
+        f"Must be between {MIN_DATE.isoformat()} and {MAX_DATE.isoformat()}",
+        value=day.isoformat(),
+        target=[MIN_DATE.isoformat(), MAX_DATE.isoformat()],
+    )
 
 
 def split_list(value: Any) -> Any:
@@ -136,7 +148,7 @@ def validate(
 
     tz_name = params.get("timezone", "UTC")
     tz: zoneinfo.ZoneInfo | None = None
-    if not isinstance(tz_name, str) or tz_name not in _zones():
+    if not isinstance(tz_name, str) or tz_name not in time_zones():
         errs["timezone"] = _err(
             "format", "Must be an IANA time zone name such as America/New_York", value=tz_name
         )
@@ -150,7 +162,7 @@ def validate(
     else:
         try:
             start = _date(raw_start, tz)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             errs["start_date"] = _err(
                 "format", "Must be an ISO 8601 date (YYYY-MM-DD) or date-time", value=raw_start
             )
@@ -160,10 +172,14 @@ def validate(
     else:
         try:
             end = _date(raw_end, tz)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             errs["end_date"] = _err(
                 "format", "Must be an ISO 8601 date (YYYY-MM-DD) or date-time", value=raw_end
             )
+    if start is not None and not MIN_DATE <= start <= MAX_DATE:
+        errs["start_date"], start = _out_of_calendar(start), None
+    if end is not None and not MIN_DATE <= end <= MAX_DATE:
+        errs["end_date"], end = _out_of_calendar(end), None
     if start is not None and end is not None:
         if start > end:
             errs["start_date"] = _err(

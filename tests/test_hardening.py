@@ -450,6 +450,7 @@ async def test_wrong_methods_are_a_crossbar_405(
         "request_id": "wrong-verb",
         "auth_token": "",
     }
+    assert set(resp.headers["Allow"].split(",")) >= {"GET", "POST"}
     assert proxy.requests == []
 
 
