@@ -7,14 +7,22 @@ Order: ``COUCHDB_URL`` if set (a real CouchDB 3.x, possibly holding other data);
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from hypothesis import settings
 
 from app.couch import Couch
 from app.couch_server import couchdb
 from app.modb import parse_db_name
+
+# CI runs the property tests on a fixed sequence of examples, so a landing never depends on
+# luck; on a developer machine they keep exploring new examples each run.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture(scope="session")

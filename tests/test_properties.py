@@ -338,7 +338,9 @@ BAD_VALUES: dict[str, list[Any]] = {
 @COMMON
 @given(
     report=st.sampled_from(list(REPORTS)),
-    start=st.dates(date(1971, 1, 1), date(2090, 1, 1)),
+    # from 1990: earlier, some zones had offsets that are not whole quarter hours
+    # (Pacific/Kiritimati was -10:40 until 1979), which is rightly a timezone error
+    start=st.dates(date(1990, 1, 1), date(2090, 1, 1)),
     length=st.integers(0, 365),
     period=st.sampled_from(PERIODS),
     zone=st.sampled_from(ODD_ZONES),
