@@ -52,7 +52,7 @@ def split_url(url: str) -> tuple[str, str | None, str | None]:
     return base, u.user, u.password
 
 
-def _params(params: Mapping[str, Any] | None) -> dict[str, str]:
+def query_params(params: Mapping[str, Any] | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for name, value in (params or {}).items():
         if value is None:
@@ -111,7 +111,7 @@ class Couch:
                 self._session.request(
                     method,
                     f"{self.base}/{path}",
-                    params=_params(params),
+                    params=query_params(params),
                     data=data,
                     headers=headers,
                     timeout=client_timeout,
@@ -155,44 +155,37 @@ class Couch:
     async def all_dbs(self) -> list[str]:
         return list(await self.ok("GET", "_all_dbs"))
 
+    async def answered(
+        self, absent: int, method: str, path: str, **kwargs: Any
+    ) -> tuple[bool, Any]:
+        """(True, body) on success; (False, None) when CouchDB answers ``absent`` (404: no
+        such thing, 412: already exists); any other failure raises :class:`CouchError`."""
+        status, doc = await self.request(method, path, **kwargs)
+        if status == absent:
+            return False, None
+        if status >= 300:
+            raise couch_error(status, doc)
+        return True, doc
+
     # -- databases ----------------------------------------------------------------------
 
     async def db_info(self, db: str) -> dict[str, Any] | None:
         """The database's info document, or None when it does not exist."""
-        status, doc = await self.request("GET", encode(db))
-        if status == 404:
-            return None
-        if status >= 300:
-            raise couch_error(status, doc)
-        return doc
+        return (await self.answered(404, "GET", encode(db)))[1]
 
     async def create_db(self, db: str) -> bool:
         """Create a database; False when it already existed."""
-        status, doc = await self.request("PUT", encode(db))
-        if status == 412:
-            return False
-        if status >= 300:
-            raise couch_error(status, doc)
-        return True
+        return (await self.answered(412, "PUT", encode(db)))[0]
 
     async def delete_db(self, db: str) -> bool:
-        status, doc = await self.request("DELETE", encode(db))
-        if status == 404:
-            return False
-        if status >= 300:
-            raise couch_error(status, doc)
-        return True
+        """Delete a database; False when there was none."""
+        return (await self.answered(404, "DELETE", encode(db)))[0]
 
     # -- documents ----------------------------------------------------------------------
 
     async def get_doc(self, db: str, doc_id: str) -> dict[str, Any] | None:
         """A document, or None when it (or its database) does not exist."""
-        status, doc = await self.request("GET", f"{encode(db)}/{_doc_path(doc_id)}")
-        if status == 404:
-            return None
-        if status >= 300:
-            raise couch_error(status, doc)
-        return doc
+        return (await self.answered(404, "GET", f"{encode(db)}/{_doc_path(doc_id)}"))[1]
 
     async def put_doc(self, db: str, doc: dict[str, Any]) -> str:
         """Write a document; its ``_rev`` must be current. Returns the new rev."""
@@ -204,12 +197,8 @@ class Couch:
 
     async def all_docs(self, db: str, **params: Any) -> list[dict[str, Any]]:
         """``_all_docs`` rows, or [] when the database does not exist."""
-        status, doc = await self.request("GET", f"{encode(db)}/_all_docs", params=params)
-        if status == 404:
-            return []
-        if status >= 300:
-            raise couch_error(status, doc)
-        return list(doc["rows"])
+        found, doc = await self.answered(404, "GET", f"{encode(db)}/_all_docs", params=params)
+        return list(doc["rows"]) if found else []
 
     # -- views --------------------------------------------------------------------------
 

@@ -79,3 +79,12 @@ function offerValue(o) {
     answered ? o.ring_time : 0
   ];
 }
+
+// emit(keyOf(offer, slot of the offer, session), offerValue(offer)) for every offer.
+function emitOffers(s, keyOf) {
+  var offers = s.offers || [];
+  for (var i = 0; i < offers.length; i++) {
+    var o = offers[i];
+    emit(keyOf(o, slot(o.offered_timestamp), s), offerValue(o));
+  }
+}
