@@ -417,6 +417,38 @@ def per_unit(row: dict[str, Any], base: dict[str, Any], unit: str) -> str:
     return f"{(row['service'].p50 / row[unit]) / first:.2f}" if first > 0 else "-"
 
 
+def growth_table(
+    growth: list[dict[str, Any]],
+    unit: tuple[str, str],
+    size: tuple[str, str],
+    per_unit_ms: Callable[[float], str],
+) -> str:
+    """Service and floor times as ``unit`` grows: ``unit`` and ``size`` are (row key, label),
+    ``per_unit_ms`` formats the service's milliseconds per unit."""
+    (unit_key, unit_label), (size_key, size_label) = unit, size
+    return table(
+        [
+            f"{unit_label}s",
+            size_label,
+            "service p50 ms",
+            "floor p50 ms",
+            f"service ms/{unit_label}",
+            "per-unit vs first",
+        ],
+        [
+            [
+                str(g[unit_key]),
+                str(g[size_key]),
+                ms(g["service"].p50),
+                ms(g["floor"].p50),
+                per_unit_ms(g["service"].p50 / g[unit_key]),
+                per_unit(g, growth[0], unit_key),
+            ]
+            for g in growth
+        ],
+    )
+
+
 def print_results(results: dict[str, Any]) -> None:
     items: list[Report] = results["reports"]
     print()
@@ -488,58 +520,12 @@ def print_results(results: dict[str, Any]) -> None:
         )
     growth = results.get("growth_months") or []
     if growth:
-        base = growth[0]
         print("\ngrowth with months (queues daily, cold); per-unit vs first row: 1.00 = linear")
-        print(
-            table(
-                [
-                    "months",
-                    "MoDBs",
-                    "service p50 ms",
-                    "floor p50 ms",
-                    "service ms/month",
-                    "per-unit vs first",
-                ],
-                [
-                    [
-                        str(g["months"]),
-                        str(g["modbs"]),
-                        ms(g["service"].p50),
-                        ms(g["floor"].p50),
-                        ms(g["service"].p50 / g["months"]),
-                        per_unit(g, base, "months"),
-                    ]
-                    for g in growth
-                ],
-            )
-        )
+        print(growth_table(growth, ("months", "month"), ("modbs", "MoDBs"), ms))
     growth = results.get("growth_entities") or []
     if growth:
-        base = growth[0]
         print("\ngrowth with entities (queues daily 1 month, same data per queue, cold)")
-        print(
-            table(
-                [
-                    "queues",
-                    "docs",
-                    "service p50 ms",
-                    "floor p50 ms",
-                    "service ms/queue",
-                    "per-unit vs first",
-                ],
-                [
-                    [
-                        str(g["entities"]),
-                        str(g["docs"]),
-                        ms(g["service"].p50),
-                        ms(g["floor"].p50),
-                        f"{g['service'].p50 / g['entities']:.3f}",
-                        per_unit(g, base, "entities"),
-                    ]
-                    for g in growth
-                ],
-            )
-        )
+        print(growth_table(growth, ("entities", "queue"), ("docs", "docs"), "{:.3f}".format))
     elif results.get("growth_note"):
         print(f"\ngrowth with entities: {results['growth_note']}")
     print(

@@ -30,14 +30,13 @@ from types import TracebackType
 from typing import Any
 
 import aiohttp
-import orjson
 from yarl import URL
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # run as `python bench/x.py` from anywhere
     sys.path.insert(0, str(REPO))
 
-from app.couch import Couch, split_url  # noqa: E402
+from app.couch import Couch, query_params, split_url  # noqa: E402
 from app.couch_server import couchdb  # noqa: E402
 from app.design_docs import DDOC  # noqa: E402
 from app.installer import Installer, month_dbs, warm  # noqa: E402
@@ -362,8 +361,6 @@ async def drop_dataset(url: str, account_id: str) -> int:
 class RawCouch:
     """One pooled aiohttp session straight to CouchDB, for the floor and the naive baseline."""
 
-    JSON_PARAMS = frozenset({"key", "keys", "startkey", "endkey", "start_key", "end_key"})
-
     def __init__(self, url: str, *, timeout: float, pool: int = 16) -> None:
         self.base, user, password = split_url(url)
         self.headers = {"Accept": "application/json"}
@@ -377,21 +374,10 @@ class RawCouch:
     async def close(self) -> None:
         await self.session.close()
 
-    def _params(self, params: dict[str, Any]) -> dict[str, str]:
-        out = {}
-        for name, value in params.items():
-            if name in self.JSON_PARAMS:
-                out[name] = orjson.dumps(value).decode()
-            elif isinstance(value, bool):
-                out[name] = "true" if value else "false"
-            else:
-                out[name] = str(value)
-        return out
-
     async def get(self, db: str, path: str, params: dict[str, Any]) -> bytes:
         """The body of ``GET /{db}/{path}``; a 404 (MoDB that does not exist) is an answer."""
         async with self.session.get(
-            f"{self.base}/{encode(db)}/{path}", params=self._params(params), headers=self.headers
+            f"{self.base}/{encode(db)}/{path}", params=query_params(params), headers=self.headers
         ) as resp:
             body = await resp.read()
             if resp.status >= 300 and resp.status != 404:

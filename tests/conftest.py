@@ -3,6 +3,10 @@
 Order: ``COUCHDB_URL`` if set (a real CouchDB 3.x, possibly holding other data); else a
 ``couchdb:3`` container when a Docker engine answers; else the in-memory stand-in from
 ``devcouch/``. Tests create uniquely named accounts and delete exactly those afterwards.
+
+Also what several test modules share: a fault proxy per module (``proxy``), one seeded
+account (:func:`seed_account`), the service behind a test client (:func:`make_client`) and
+the Crossbar error body expected (:func:`error_body`).
 """
 
 from __future__ import annotations
@@ -10,13 +14,22 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from datetime import date
+from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from faultproxy import FaultProxy
 from hypothesis import settings
 
+from app.config import Settings
 from app.couch import Couch
 from app.couch_server import couchdb
+from app.http import create_app
 from app.modb import parse_db_name
+from app.seed import SeededAccount
+from app.seed import seed as seed_accounts
 
 # CI runs the property tests on a fixed sequence of examples, so a landing never depends on
 # luck; on a developer machine they keep exploring new examples each run.
@@ -72,3 +85,60 @@ async def session_accounts(couch: Couch) -> AsyncIterator[Accounts]:
     acc = Accounts(couch)
     yield acc
     await acc.cleanup()
+
+
+@pytest.fixture(scope="module")
+async def proxy(couch_url: str) -> AsyncIterator[FaultProxy]:
+    """A pass-through :class:`faultproxy.FaultProxy` in front of the tests' CouchDB, one per
+    test module."""
+    async with FaultProxy(couch_url) as p:
+        yield p
+
+
+# -- helpers for the test modules --------------------------------------------------------------
+
+SMALL_ACCOUNT: dict[str, Any] = {
+    "queues": 3,
+    "recipients": 4,
+    "days": 3,
+    "calls_per_day": 10,
+    "start": date(2024, 1, 30),  # 2024-01-30 .. 2024-02-01: two MoDBs
+}
+
+
+async def seed_account(couch: Couch, account_id: str, *, seed: int, **sizes: Any) -> SeededAccount:
+    """One account seeded with :func:`app.seed.seed` under ``account_id``, quietly.
+
+    Small unless ``sizes`` say otherwise (:data:`SMALL_ACCOUNT`); ``sizes`` may also carry
+    ``seed()``'s ``batch_size``.
+    """
+    [account] = await seed_accounts(
+        couch,
+        seed=seed,
+        accounts=1,
+        progress=False,
+        account_ids=[account_id],
+        **{**SMALL_ACCOUNT, **sizes},
+    )
+    return account
+
+
+@asynccontextmanager
+async def make_client(settings: Settings) -> AsyncIterator[TestClient]:
+    """The service configured by ``settings`` behind an aiohttp test server."""
+    async with TestClient(TestServer(create_app(settings))) as client:
+        yield client
+
+
+def error_body(
+    status: int, message: str, data: dict[str, Any], request_id: str, auth_token: str = ""
+) -> dict[str, Any]:
+    """A whole Crossbar error body, as the service must answer it."""
+    return {
+        "data": data,
+        "error": str(status),
+        "message": message,
+        "status": "error",
+        "request_id": request_id,
+        "auth_token": auth_token,
+    }

@@ -6,11 +6,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
+from conftest import error_body, make_client
 
 from app.config import Settings
 from app.couch import Couch
-from app.http import create_app
 from app.modb import account_db
 
 TOKEN = "errors-token"
@@ -26,21 +26,13 @@ async def client(couch_url: str, couch: Couch, accounts: Any) -> AsyncIterator[T
     await couch.put_doc(
         account_db(account_id), {"_id": account_id, "pvt_type": "account", "pvt_tree": []}
     )
-    app = create_app(Settings(couchdb_url=couch_url, tokens={TOKEN: account_id}))
-    async with TestClient(TestServer(app)) as c:
+    async with make_client(Settings(couchdb_url=couch_url, tokens={TOKEN: account_id})) as c:
         c.account_id = account_id  # type: ignore[attr-defined]
         yield c
 
 
 def envelope(data: dict[str, Any], status: int = 400, message: str = "validation error") -> dict:
-    return {
-        "data": data,
-        "error": str(status),
-        "message": message,
-        "status": "error",
-        "request_id": REQUEST_ID,
-        "auth_token": TOKEN,
-    }
+    return error_body(status, message, data, REQUEST_ID, TOKEN)
 
 
 CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [

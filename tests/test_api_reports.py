@@ -18,12 +18,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import reference as ref
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
+from conftest import make_client, seed_account
 
 from app.config import Settings
 from app.couch import Couch
-from app.http import LOADER, create_app
-from app.seed import seed
+from app.http import LOADER
 
 TOKEN_A = "token-account-a"
 TOKEN_B = "token-account-b"
@@ -57,17 +57,8 @@ async def _read_back(couch: Couch, account_id: str) -> list[dict[str, Any]]:
 
 
 async def _seed(couch: Couch, account_id: str, start: date, days: int, seed_no: int) -> Seeded:
-    [acc] = await seed(
-        couch,
-        seed=seed_no,
-        accounts=1,
-        queues=3,
-        recipients=5,
-        days=days,
-        calls_per_day=24,
-        start=start,
-        progress=False,
-        account_ids=[account_id],
+    acc = await seed_account(
+        couch, account_id, seed=seed_no, recipients=5, days=days, calls_per_day=24, start=start
     )
     # malformed documents beside the good ones: every report must ignore them
     noon = datetime.combine(start + timedelta(days=1), time(12), UTC)
@@ -91,7 +82,7 @@ async def client(couch_url: str, data: dict[str, Seeded]) -> AsyncIterator[TestC
         couchdb_url=couch_url,
         tokens={TOKEN_A: data["a"].account_id, TOKEN_B: data["b"].account_id},
     )
-    async with TestClient(TestServer(create_app(settings))) as c:
+    async with make_client(settings) as c:
         yield c
 
 
@@ -158,6 +149,11 @@ def _drop_queue(slots: dict) -> dict:
     return out
 
 
+def report_params(report: str, period: str, start: str, end: str, **more: Any) -> dict[str, Any]:
+    """A request's data: ``report`` in ``period`` buckets from ``start`` to ``end``."""
+    return {"report": report, "period": period, "start_date": start, "end_date": end, **more}
+
+
 async def post(client: TestClient, token: str, account: str, data: dict) -> Any:
     resp = await client.post(
         f"/v2/accounts/{account}/qubicle_reports",
@@ -204,12 +200,7 @@ async def test_whole_range_every_period_matches_reference(
 async def test_hourly_across_the_year_end_matches_reference(
     client: TestClient, data: dict[str, Seeded], report: str
 ) -> None:
-    params = {
-        "report": report,
-        "period": "hourly",
-        "start_date": "2023-12-31",
-        "end_date": "2024-01-01",
-    }
+    params = report_params(report, "hourly", "2023-12-31", "2024-01-01")
     body = await post(client, TOKEN_A, data["a"].account_id, params)
     expected = expected_report(data["a"], params)
     first = next(iter(expected.values()))
@@ -220,12 +211,7 @@ async def test_hourly_across_the_year_end_matches_reference(
 async def test_hourly_across_a_month_end_matches_reference(
     client: TestClient, data: dict[str, Seeded]
 ) -> None:
-    params = {
-        "report": "queues",
-        "period": "hourly",
-        "start_date": "2024-01-31",
-        "end_date": "2024-02-01",
-    }
+    params = report_params("queues", "hourly", "2024-01-31", "2024-02-01")
     body = await post(client, TOKEN_A, data["a"].account_id, params)
     assert_matches(body, expected_report(data["a"], params))
 
@@ -234,12 +220,7 @@ async def test_weeks_split_by_the_range_ends_hold_only_days_inside(
     client: TestClient, data: dict[str, Seeded]
 ) -> None:
     # Wed 2023-12-27 .. Tue 2024-01-09: first and last weeks are partial
-    params = {
-        "report": "queues",
-        "period": "weekly",
-        "start_date": "2023-12-27",
-        "end_date": "2024-01-09",
-    }
+    params = report_params("queues", "weekly", "2023-12-27", "2024-01-09")
     body = await post(client, TOKEN_A, data["a"].account_id, params)
     expected = expected_report(data["a"], params)
     assert list(next(iter(next(iter(expected.values())).values()))) == [
@@ -248,12 +229,7 @@ async def test_weeks_split_by_the_range_ends_hold_only_days_inside(
         "202401",
     ]
     assert_matches(body, expected)
-    whole = {
-        "report": "queues",
-        "period": "weekly",
-        "start_date": "2023-12-24",
-        "end_date": "2024-01-13",
-    }
+    whole = report_params("queues", "weekly", "2023-12-24", "2024-01-13")
     whole_body = await post(client, TOKEN_A, data["a"].account_id, whole)
     q = data["a"].queue_ids[0]
     partial = as_dict(body)[q]["call_count"]
@@ -347,13 +323,7 @@ async def test_timezones_bucket_by_local_calendar(
     end: str,
     report: str,
 ) -> None:
-    params = {
-        "report": report,
-        "period": period,
-        "start_date": start,
-        "end_date": end,
-        "timezone": tz,
-    }
+    params = report_params(report, period, start, end, timezone=tz)
     body = await post(client, TOKEN_A, data["a"].account_id, params)
     assert_matches(body, expected_report(data["a"], params))
 
@@ -362,13 +332,9 @@ async def test_timezones_bucket_by_local_calendar(
 async def test_dst_change_in_new_york(
     client: TestClient, data: dict[str, Seeded], period: str
 ) -> None:
-    params = {
-        "report": "queues",
-        "period": period,
-        "start_date": "2024-03-09",
-        "end_date": "2024-03-11",
-        "timezone": "America/New_York",
-    }
+    params = report_params(
+        "queues", period, "2024-03-09", "2024-03-11", timezone="America/New_York"
+    )
     body = await post(client, TOKEN_B, data["b"].account_id, params)
     expected = expected_report(data["b"], params)
     if period == "hourly":  # 2024-03-10 has no 02:00 in New York: 71 hours in 3 days
@@ -380,12 +346,7 @@ async def test_utc_and_a_zone_disagree_where_they_should(
     client: TestClient, data: dict[str, Seeded]
 ) -> None:
     """Guards against a zone being silently ignored."""
-    base = {
-        "report": "queues",
-        "period": "daily",
-        "start_date": "2024-01-02",
-        "end_date": "2024-01-04",
-    }
+    base = report_params("queues", "daily", "2024-01-02", "2024-01-04")
     utc = as_dict(await post(client, TOKEN_A, data["a"].account_id, base))
     kol = as_dict(
         await post(client, TOKEN_A, data["a"].account_id, {**base, "timezone": "Asia/Kolkata"})

@@ -23,8 +23,8 @@ from typing import Any
 
 import jwt
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
-from conftest import Accounts
+from aiohttp.test_utils import TestClient
+from conftest import Accounts, error_body, make_client
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -42,7 +42,6 @@ from app.auth import (
 )
 from app.config import Settings
 from app.couch import Couch, CouchError, CouchUnavailable
-from app.http import create_app
 from app.modb import account_db
 
 BODY = {"data": {"report": "queues", "start_date": "2024-01-01", "end_date": "2024-01-02"}}
@@ -571,19 +570,11 @@ async def family(couch: Couch, accounts: Accounts) -> Family:
     )
 
 
-async def _client(settings: Settings) -> TestClient[Any, Any]:
-    client = TestClient(TestServer(create_app(settings)))
-    await client.start_server()
-    return client
-
-
 @pytest.fixture
 async def jwt_api(couch_url: str, keys: Keys) -> AsyncIterator[TestClient[Any, Any]]:
-    client = await _client(
-        Settings(couchdb_url=couch_url, auth="jwt", jwt_public_key=str(keys.public_path))
-    )
-    yield client
-    await client.close()
+    settings = Settings(couchdb_url=couch_url, auth="jwt", jwt_public_key=str(keys.public_path))
+    async with make_client(settings) as client:
+        yield client
 
 
 def _url(account_id: str) -> str:
@@ -599,17 +590,6 @@ async def _post(
         headers["X-Auth-Token"] = token
     resp = await client.post(_url(account_id), json=BODY, headers=headers)
     return resp.status, await resp.json(), request_id
-
-
-def _error(status: int, message: str, data: dict[str, Any], rid: str, token: str) -> dict[str, Any]:
-    return {
-        "data": data,
-        "error": str(status),
-        "message": message,
-        "status": "error",
-        "request_id": rid,
-        "auth_token": token,
-    }
 
 
 def _assert_zero_report(body: dict[str, Any], rid: str, token: str) -> None:
@@ -648,7 +628,7 @@ async def test_http_forbidden_outside_the_subtree(
         status, body, rid = await _post(jwt_api, target, token)
         assert (status, body) == (
             403,
-            _error(403, "forbidden", {"message": "forbidden"}, rid, token),
+            error_body(403, "forbidden", {"message": "forbidden"}, rid, token),
         )
 
 
@@ -659,7 +639,7 @@ async def test_http_malformed_account_id(
     bad = family.parent.upper()
     status, body, rid = await _post(jwt_api, bad, token)
     data = {"message": "bad identifier", "cause": bad}
-    assert (status, body) == (404, _error(404, "bad_identifier", data, rid, token))
+    assert (status, body) == (404, error_body(404, "bad_identifier", data, rid, token))
 
 
 async def test_http_no_or_bad_token(
@@ -667,16 +647,16 @@ async def test_http_no_or_bad_token(
 ) -> None:
     invalid = {"message": "invalid credentials"}
     status, body, rid = await _post(jwt_api, family.parent, None)
-    assert (status, body) == (401, _error(401, "invalid_credentials", invalid, rid, ""))
+    assert (status, body) == (401, error_body(401, "invalid_credentials", invalid, rid, ""))
     for token in (
         "garbage",
         kazoo_token(keys.other, claims(family.parent)),
         kazoo_token(keys.private, claims(family.parent, exp_in=-3600)),
     ):
         status, body, rid = await _post(jwt_api, family.parent, token)
-        assert (status, body) == (401, _error(401, "invalid_credentials", invalid, rid, token))
+        assert (status, body) == (401, error_body(401, "invalid_credentials", invalid, rid, token))
     status, body, rid = await _post(jwt_api, "NOT-AN-ID", "garbage")  # 401 comes before 404
-    assert (status, body) == (401, _error(401, "invalid_credentials", invalid, rid, "garbage"))
+    assert (status, body) == (401, error_body(401, "invalid_credentials", invalid, rid, "garbage"))
 
 
 async def test_http_token_places(jwt_api: TestClient[Any, Any], family: Family, keys: Keys) -> None:
@@ -696,26 +676,20 @@ async def test_http_token_places(jwt_api: TestClient[Any, Any], family: Family, 
 
 async def test_http_static_tokens_share_the_tree(couch_url: str, family: Family) -> None:
     tokens = {"child-token": family.child, "ghost-token": family.nonexistent}
-    client = await _client(Settings(couchdb_url=couch_url, tokens=tokens))
-    try:
+    async with make_client(Settings(couchdb_url=couch_url, tokens=tokens)) as client:
         assert (await _post(client, family.child, "child-token"))[0] == 200
         assert (await _post(client, family.grandchild, "child-token"))[0] == 200
         assert (await _post(client, family.parent, "child-token"))[0] == 403
         assert (await _post(client, family.sibling, "child-token"))[0] == 403
         assert (await _post(client, family.nonexistent, "ghost-token"))[0] == 403
         assert (await _post(client, family.child, "wrong"))[0] == 401
-    finally:
-        await client.close()
 
 
 async def test_http_couch_down_is_never_allowed_or_forbidden() -> None:
     """An unreachable CouchDB while reading the tree is a server error, not a verdict."""
     account = uuid.uuid4().hex
     settings = Settings(couchdb_url="http://127.0.0.1:9", couch_timeout=5, tokens={"t": account})
-    client = await _client(settings)
-    try:
+    async with make_client(settings) as client:
         status, body, _ = await _post(client, account, "t")
-    finally:
-        await client.close()
     assert status >= 500 and body["status"] == "error"
     assert "127.0.0.1" not in json.dumps(body)

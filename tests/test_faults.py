@@ -26,16 +26,16 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
+from conftest import make_client, seed_account
 from faultproxy import FaultProxy
 from yarl import URL
 
 from app.config import Settings
 from app.couch import Couch
 from app.devcouch import DevCouch
-from app.http import create_app
 from app.installer import install_views_command, month_dbs
-from app.seed import GREGORIAN_OFFSET, seed
+from app.seed import GREGORIAN_OFFSET
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "tok-faults-4b1d9e"
@@ -58,18 +58,7 @@ class Seeded:
 
 async def seed_small(couch: Couch, account_id: str) -> Seeded:
     """One small account (3 days, 10 calls a day); the expected counts read back as stored."""
-    [acc] = await seed(
-        couch,
-        seed=11,
-        accounts=1,
-        queues=3,
-        recipients=4,
-        days=3,
-        calls_per_day=10,
-        start=START,
-        progress=False,
-        account_ids=[account_id],
-    )
+    acc = await seed_account(couch, account_id, seed=11, start=START)
     counts: Counter[tuple[str, str]] = Counter()
     for db in await month_dbs(couch, account_id):
         for row in await couch.all_docs(db, include_docs=True):
@@ -165,12 +154,6 @@ async def seeded(couch: Couch, session_accounts: Any) -> Seeded:
     return await seed_small(couch, session_accounts.new())
 
 
-@pytest.fixture(scope="module")
-async def proxy(couch_url: str) -> AsyncIterator[FaultProxy]:
-    async with FaultProxy(couch_url) as p:
-        yield p
-
-
 @pytest.fixture(autouse=True)
 async def _pass_through(proxy: FaultProxy) -> AsyncIterator[None]:
     await proxy.reset()
@@ -184,8 +167,7 @@ async def client(
 ) -> AsyncIterator[TestClient]:
     """The service as configured for the faults, and with the closed-month row cache on."""
     overrides = {"cache_rows": 100_000} if request.param == "cache" else {}
-    app = create_app(settings_for(proxy.url, seeded.account_id, **overrides))
-    async with TestClient(TestServer(app)) as c:
+    async with make_client(settings_for(proxy.url, seeded.account_id, **overrides)) as c:
         yield c
 
 
@@ -279,7 +261,7 @@ async def test_report_timeout_bounds_a_datastore_that_answers_too_slowly(
 ) -> None:
     """CouchDB's per-request timeout is long, the report's is short: the report's wins."""
     settings = settings_for(proxy.url, seeded.account_id, couch_timeout=30.0, report_timeout=1.0)
-    async with TestClient(TestServer(create_app(settings))) as client:
+    async with make_client(settings) as client:
         url = report_url(seeded.account_id)
         status, body, _ = await post_report(client, url)  # warm: account read, views known
         assert status == 200, body
@@ -305,7 +287,7 @@ async def test_fault_while_authorizing_is_a_503_too(
 ) -> None:
     """The account document (read to authorize) is where CouchDB fails this time."""
     settings = settings_for(proxy.url, seeded.account_id, account_cache_ttl=0.0)
-    async with TestClient(TestServer(create_app(settings))) as client:
+    async with make_client(settings) as client:
         url = report_url(seeded.account_id)
         match = None if mode == "refuse" else (lambda _m, t: bool(ACCOUNT_DB_ONLY.search(t)))
         await proxy.set_mode(mode, match=match)
@@ -327,7 +309,7 @@ async def test_wrong_couchdb_credentials_are_a_503_that_names_none_of_them(
 ) -> None:
     wrong = str(URL(proxy.url).with_user("qr-nobody-77").with_password("pw-Wr0ng-5ecret"))
     settings = settings_for(wrong, seeded.account_id)
-    async with TestClient(TestServer(create_app(settings))) as client:
+    async with make_client(settings) as client:
         status, body, _ = await post_report(client, report_url(seeded.account_id), request_id="pw")
         assert status == 503, body
         message = assert_datastore_error(body, "pw", wrong, *couch_urls)
@@ -361,7 +343,7 @@ async def test_couchdb_stopped_is_a_503_and_started_again_serves_again(
     finally:
         await admin.close()
     settings = settings_for(devcouch.url, account_id)
-    async with TestClient(TestServer(create_app(settings))) as client:
+    async with make_client(settings) as client:
         url = report_url(account_id)
         status, before, _ = await post_report(client, url)
         assert status == 200, before
@@ -399,7 +381,7 @@ async def test_read_only_user_needs_install_views_then_serves(
     finally:
         await admin.close()
     settings = settings_for(devcouch.reader_url, account_id)
-    async with TestClient(TestServer(create_app(settings))) as client:
+    async with make_client(settings) as client:
         url = report_url(account_id)
         await assert_health(client, up=True)
         status, body, _ = await post_report(client, url, request_id="read-only")

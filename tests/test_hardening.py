@@ -13,20 +13,19 @@ import asyncio
 import logging
 import re
 from collections.abc import AsyncIterator
-from datetime import date
 from typing import Any
 from urllib.parse import unquote
 
 import orjson
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from conftest import error_body, make_client, seed_account
 from faultproxy import FaultProxy
 from yarl import URL
 
 from app.config import Settings
 from app.couch import Couch
-from app.http import create_app
-from app.seed import SeededAccount, seed
+from app.seed import SeededAccount
 
 TOKEN = "tok-hardening-Q7x2Lm"
 QUERY = {"report": "queues", "start_date": "2024-01-30", "end_date": "2024-02-01"}
@@ -41,31 +40,13 @@ INVALID_JSON = {"json": {"invalid": {"message": "All JSON must be valid", "targe
 
 @pytest.fixture(scope="module")
 async def seeded(couch: Couch, session_accounts: Any) -> SeededAccount:
-    [acc] = await seed(
-        couch,
-        seed=12,
-        accounts=1,
-        queues=3,
-        recipients=4,
-        days=3,
-        calls_per_day=10,
-        start=date(2024, 1, 30),
-        progress=False,
-        account_ids=[session_accounts.new()],
-    )
-    return acc
-
-
-@pytest.fixture(scope="module")
-async def proxy(couch_url: str) -> AsyncIterator[FaultProxy]:
-    async with FaultProxy(couch_url) as p:
-        yield p
+    return await seed_account(couch, session_accounts.new(), seed=12)
 
 
 @pytest.fixture(scope="module")
 async def client(proxy: FaultProxy, seeded: SeededAccount) -> AsyncIterator[TestClient]:
     settings = Settings(couchdb_url=proxy.url, tokens={TOKEN: seeded.account_id})
-    async with TestClient(TestServer(create_app(settings))) as c:
+    async with make_client(settings) as c:
         resp = await c.post(url(seeded.account_id), json={"data": QUERY}, headers=auth())
         assert resp.status == 200, await resp.text()  # views built, account known
         yield c
@@ -198,14 +179,13 @@ async def test_account_ids_that_are_not_account_ids_are_404_before_any_couchdb_r
             body,
         )
         check_error(status, answer, 404, secrets)
-        assert answer == {
-            "data": {"message": "bad identifier", "cause": unquote(segment)},
-            "error": "404",
-            "message": "bad_identifier",
-            "status": "error",
-            "request_id": "bad-account",
-            "auth_token": TOKEN,
-        }, segment
+        assert answer == error_body(
+            404,
+            "bad_identifier",
+            {"message": "bad identifier", "cause": unquote(segment)},
+            "bad-account",
+            TOKEN,
+        ), segment
         assert headers["content-type"].startswith("application/json")
     assert proxy.requests == []  # CouchDB was not asked anything at all
     never_asked_for(proxy, "_users", "_replicator", "_global_changes", "..")
@@ -262,14 +242,7 @@ async def test_ids_with_bad_characters_or_too_long_are_400_and_never_sent_to_cou
     data = {**QUERY, "report": report, field: [good, bad]}
     resp = await client.post(url(seeded.account_id), json={"data": data}, headers=auth("ids"))
     body = check_error(resp.status, await resp.json(), 400, secrets)
-    assert body == {
-        "data": _expected_id_error(field, bad),
-        "error": "400",
-        "message": "validation error",
-        "status": "error",
-        "request_id": "ids",
-        "auth_token": TOKEN,
-    }
+    assert body == error_body(400, "validation error", _expected_id_error(field, bad), "ids", TOKEN)
     assert not [r for r in proxy.requests if "/_view/" in r.target]  # nothing was loaded
     never_asked_for(proxy, bad, bad[:64], good)
 
@@ -360,14 +333,7 @@ async def test_bodies_that_are_not_a_json_data_object_are_400(
         headers={"Content-Type": "application/json", "X-Request-ID": "bad-body"},
     )
     body = check_error(resp.status, await resp.json(), 400, secrets)
-    assert body == {
-        "data": INVALID_JSON,
-        "error": "400",
-        "message": message,
-        "status": "error",
-        "request_id": "bad-body",
-        "auth_token": "",
-    }
+    assert body == error_body(400, message, INVALID_JSON, "bad-body")
     # with a token in the header: the same error, the token echoed
     resp = await client.post(
         url(seeded.account_id),
@@ -375,14 +341,7 @@ async def test_bodies_that_are_not_a_json_data_object_are_400(
         headers={**auth("bad-body-2"), "Content-Type": "application/json"},
     )
     body = check_error(resp.status, await resp.json(), 400, secrets)
-    assert body == {
-        "data": INVALID_JSON,
-        "error": "400",
-        "message": message,
-        "status": "error",
-        "request_id": "bad-body-2",
-        "auth_token": TOKEN,
-    }
+    assert body == error_body(400, message, INVALID_JSON, "bad-body-2", TOKEN)
     assert proxy.requests == []
 
 
@@ -413,14 +372,7 @@ async def test_unknown_routes_are_a_crossbar_404(
         )
         assert resp.content_type == "application/json"
         body = check_error(resp.status, await resp.json(), 404, secrets)
-        assert body == {
-            "data": {"message": "not found"},
-            "error": "404",
-            "message": "not_found",
-            "status": "error",
-            "request_id": "nowhere",
-            "auth_token": "",
-        }
+        assert body == error_body(404, "not_found", {"message": "not found"}, "nowhere")
     assert proxy.requests == []
 
 
@@ -442,14 +394,7 @@ async def test_wrong_methods_are_a_crossbar_405(
     )
     assert resp.content_type == "application/json"
     body = check_error(resp.status, await resp.json(), 405, secrets)
-    assert body == {
-        "data": {"message": "not allowed"},
-        "error": "405",
-        "message": "method not allowed",
-        "status": "error",
-        "request_id": "wrong-verb",
-        "auth_token": "",
-    }
+    assert body == error_body(405, "method not allowed", {"message": "not allowed"}, "wrong-verb")
     assert set(resp.headers["Allow"].split(",")) >= {"GET", "POST"}
     assert proxy.requests == []
 

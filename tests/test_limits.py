@@ -12,18 +12,17 @@ import asyncio
 import re
 import time
 from collections.abc import AsyncIterator
-from datetime import date
 from typing import Any
 
 import orjson
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
+from conftest import error_body, make_client, seed_account
 from faultproxy import FaultProxy
 
 from app.config import Settings
 from app.couch import Couch
-from app.http import create_app
-from app.seed import SeededAccount, seed
+from app.seed import SeededAccount
 
 TOKEN = "tok-limits-3Fq8"
 QUERY = {"report": "queues", "start_date": "2024-01-30", "end_date": "2024-02-01"}
@@ -48,25 +47,7 @@ LIMITS: dict[str, Any] = {
 
 @pytest.fixture(scope="module")
 async def seeded(couch: Couch, session_accounts: Any) -> SeededAccount:
-    [acc] = await seed(
-        couch,
-        seed=13,
-        accounts=1,
-        queues=3,
-        recipients=4,
-        days=3,
-        calls_per_day=10,
-        start=date(2024, 1, 30),
-        progress=False,
-        account_ids=[session_accounts.new()],
-    )
-    return acc
-
-
-@pytest.fixture(scope="module")
-async def proxy(couch_url: str) -> AsyncIterator[FaultProxy]:
-    async with FaultProxy(couch_url) as p:
-        yield p
+    return await seed_account(couch, session_accounts.new(), seed=13)
 
 
 @pytest.fixture(autouse=True)
@@ -79,7 +60,7 @@ async def _pass_through(proxy: FaultProxy) -> AsyncIterator[None]:
 @pytest.fixture(scope="module")
 async def client(proxy: FaultProxy, seeded: SeededAccount) -> AsyncIterator[TestClient]:
     settings = Settings(couchdb_url=proxy.url, tokens={TOKEN: seeded.account_id}, **LIMITS)
-    async with TestClient(TestServer(create_app(settings))) as c:
+    async with make_client(settings) as c:
         yield c
 
 
@@ -124,14 +105,7 @@ async def post(
 def crossbar(
     data: dict[str, Any], request_id: str, status: int = 400, message: str = "validation error"
 ) -> dict[str, Any]:
-    return {
-        "data": data,
-        "error": str(status),
-        "message": message,
-        "status": "error",
-        "request_id": request_id,
-        "auth_token": TOKEN,
-    }
+    return error_body(status, message, data, request_id, TOKEN)
 
 
 def loaded(proxy: FaultProxy) -> bool:
@@ -419,7 +393,7 @@ async def test_couch_concurrency_1_is_bounded_not_deadlocked_over_several_months
             cache_rows=cache_rows,
             couch_timeout=10.0,
         )
-        async with TestClient(TestServer(create_app(settings))) as c:
+        async with make_client(settings) as c:
             await proxy.reset()
             async with asyncio.timeout(20):
                 status, body = await post(c, seeded.account_id, data, f"conc-{concurrency}")
@@ -440,7 +414,7 @@ async def test_get_carries_as_many_identifiers_as_post_and_over_the_limit_is_cro
     settings = Settings(couchdb_url=proxy.url, tokens={TOKEN: seeded.account_id})
     ids = [seeded.queue_ids[0], *(f"{i:032x}" for i in range(settings.max_identifiers - 1))]
     headers = {"X-Auth-Token": TOKEN, "X-Request-ID": "many-ids"}
-    async with TestClient(TestServer(create_app(settings))) as c:
+    async with make_client(settings) as c:
         resp = await c.get(
             url(seeded.account_id), params={**QUERY, "identifiers": ",".join(ids)}, headers=headers
         )

@@ -24,6 +24,7 @@ import requests
 import schemathesis
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from conftest import seed_account
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -41,7 +42,7 @@ from app.metrics import REPORTS
 from app.modb import ACCOUNT_ID_RE
 from app.openapi import spec
 from app.request import FORMATS, ID_RE, time_zones
-from app.seed import SeededAccount, seed
+from app.seed import SeededAccount
 
 TOKEN = "openapi-test-token"
 START = date(2024, 3, 9)  # three seeded days across the US DST change of 2024-03-10
@@ -204,19 +205,9 @@ class ThreadedServer:
 
 @pytest.fixture(scope="module")
 async def seeded(couch: Any, session_accounts: Any) -> SeededAccount:
-    [account] = await seed(
-        couch,
-        seed=11,
-        accounts=1,
-        queues=2,
-        recipients=3,
-        days=DAYS,
-        calls_per_day=10,
-        start=START,
-        progress=False,
-        account_ids=[session_accounts.new()],
+    return await seed_account(
+        couch, session_accounts.new(), seed=11, queues=2, recipients=3, days=DAYS, start=START
     )
-    return account
 
 
 @pytest.fixture(scope="module")

@@ -23,31 +23,13 @@ from app.buckets import PERIODS, UnsupportedTimezone, plan, week_key
 from app.errors import ApiError
 from app.load import plan_queries
 from app.metrics import REPORTS
+from app.openapi import REPORT_FIELDS, VALIDATION_KEYWORDS
 from app.request import FORMATS, ID_RE, MAX_DATE, MIN_DATE, Limits, ReportRequest, validate
 
-FIELDS = (
-    "report",
-    "start_date",
-    "end_date",
-    "period",
-    "metrics",
-    "identifiers",
-    "queue_ids",
-    "format",
-    "timezone",
-)
-KEYWORDS = {
-    "required",
-    "enum",
-    "type",
-    "format",
-    "date_range",
-    "minItems",
-    "maxItems",
-    "maxLength",
-    "pattern",
-    "forbidden",
-}
+# what the OpenAPI document says a 400 may name, less what validate() itself never names:
+# the body ("json", "invalid": app.errors) and the cell count ("maxCells": app.report)
+FIELDS = tuple(f for f in REPORT_FIELDS if f != "json")
+KEYWORDS = set(VALIDATION_KEYWORDS) - {"maxCells", "invalid"}
 DETAIL_KEYS = {"message", "value", "target"}
 ZONES = sorted(zoneinfo.available_timezones() | {"UTC"})
 # zones whose offsets or transitions are unusual: half/quarter hours, 30-minute or 2-hour

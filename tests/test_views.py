@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 import reference as ref
-from conftest import Accounts
+from conftest import Accounts, seed_account
 
 from app import design_docs, modb
 from app.couch import Couch, CouchError
 from app.installer import Installer
-from app.seed import SeededAccount, SeedError, _write_batch, plan_account, seed
+from app.seed import SeededAccount, SeedError, _write_batch, plan_account
 
 DDOC = design_docs.DDOC
 DDOC_ID = f"_design/{DDOC}"
@@ -30,6 +30,13 @@ SEED = 5
 START = date(2023, 12, 10)  # 40 days: over the end of December, which is also a year end
 DAYS = 40
 CALLS_PER_DAY = 30
+SIZES: dict[str, Any] = {
+    "queues": 3,
+    "recipients": 5,
+    "days": DAYS,
+    "calls_per_day": CALLS_PER_DAY,
+    "start": START,
+}
 QUEUE_VIEWS = ("queue_visits_by_day", "queue_visits_by_quarter")
 OFFER_VIEWS = {  # view -> by_queue
     "offers_by_recipient_by_day": False,
@@ -244,19 +251,7 @@ async def seeded(couch: Couch, session_accounts: Accounts) -> Seeded:
     """One account seeded with ``seed()`` (about 950 visits over 2 MoDBs), plus the
     malformed documents in each MoDB, and the design doc installed afterwards."""
     account_id = session_accounts.new()
-    [account] = await seed(
-        couch,
-        seed=SEED,
-        accounts=1,
-        queues=3,
-        recipients=5,
-        days=DAYS,
-        calls_per_day=CALLS_PER_DAY,
-        start=START,
-        batch_size=200,
-        progress=False,
-        account_ids=[account_id],
-    )
+    account = await seed_account(couch, account_id, seed=SEED, batch_size=200, **SIZES)
     after_seed = {db: await design_doc_ids(couch, db) for db in account.docs_per_modb}
     malformed = []
     for db in account.docs_per_modb:
@@ -305,18 +300,7 @@ async def test_seed_writes_every_doc_into_its_exit_month(couch: Couch, seeded: S
 
 async def test_seed_again_is_harmless(couch: Couch, seeded: Seeded) -> None:
     account = seeded.account
-    [again] = await seed(
-        couch,
-        seed=SEED,
-        accounts=1,
-        queues=3,
-        recipients=5,
-        days=DAYS,
-        calls_per_day=CALLS_PER_DAY,
-        start=START,
-        progress=False,
-        account_ids=[account.account_id],
-    )
+    again = await seed_account(couch, account.account_id, seed=SEED, **SIZES)
     assert again.docs_per_modb == account.docs_per_modb
     assert again.already_present == account.total_docs
     for db, docs in seeded.stored.items():
