@@ -128,20 +128,21 @@ class Couch:
         except orjson.JSONDecodeError:
             raise CouchUnavailable("CouchDB answered with a body that is not JSON") from None
 
-    async def ok(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        body: Any = None,
-        timeout: float | None = None,
-    ) -> Any:
+    async def ok(self, method: str, path: str, **kwargs: Any) -> Any:
         """Like :meth:`request`, but any non-2xx answer raises :class:`CouchError`."""
-        status, doc = await self.request(method, path, params=params, body=body, timeout=timeout)
+        return (await self.answered(None, method, path, **kwargs))[1]
+
+    async def answered(
+        self, absent: int | None, method: str, path: str, **kwargs: Any
+    ) -> tuple[bool, Any]:
+        """(True, body) on success; (False, None) when CouchDB answers ``absent`` (404: no
+        such thing, 412: already exists); any other failure raises :class:`CouchError`."""
+        status, doc = await self.request(method, path, **kwargs)
+        if status == absent:
+            return False, None
         if status >= 300:
             raise couch_error(status, doc)
-        return doc
+        return True, doc
 
     # -- server -------------------------------------------------------------------------
 
@@ -154,18 +155,6 @@ class Couch:
 
     async def all_dbs(self) -> list[str]:
         return list(await self.ok("GET", "_all_dbs"))
-
-    async def answered(
-        self, absent: int, method: str, path: str, **kwargs: Any
-    ) -> tuple[bool, Any]:
-        """(True, body) on success; (False, None) when CouchDB answers ``absent`` (404: no
-        such thing, 412: already exists); any other failure raises :class:`CouchError`."""
-        status, doc = await self.request(method, path, **kwargs)
-        if status == absent:
-            return False, None
-        if status >= 300:
-            raise couch_error(status, doc)
-        return True, doc
 
     # -- databases ----------------------------------------------------------------------
 
