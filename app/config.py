@@ -47,7 +47,7 @@ class Settings:
     max_queue_ids: int = _env(P + "MAX_QUEUE_IDS", 100)
     max_id_length: int = _env(P + "MAX_ID_LENGTH", 128)
     max_cells: int = _env(P + "MAX_CELLS", 500_000)  # entities x buckets in one report
-    cache_rows: int = _env(P + "CACHE_ROWS", 2_000_000)  # closed-month view rows kept; 0 = off
+    cache_mb: float = _env(P + "CACHE_MB", 64.0)  # closed-month view answers kept; 0 = off
     tokens: dict[str, str] = _env(P + "TOKENS", {}, _tokens)
     # "static" (QUBICLE_REPORTS_TOKENS) or "jwt" (KAZOO's RS256 tokens); app.auth rejects others
     auth: str = _env(P + "AUTH", "static", lambda raw: raw.strip().lower() or "static")

@@ -11,7 +11,7 @@ parameters serialised by us, and bodies parsed with orjson. Every transport fail
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -88,7 +88,7 @@ class Couch:
     async def close(self) -> None:
         await self._client.close()
 
-    async def request(
+    async def request_raw(
         self,
         method: str,
         path: str,
@@ -96,8 +96,8 @@ class Couch:
         params: Mapping[str, Any] | None = None,
         body: Any = None,
         timeout: float | None = None,
-    ) -> tuple[int, Any]:
-        """Send one request; return (status, parsed JSON body). Raise only CouchUnavailable."""
+    ) -> tuple[int, bytes]:
+        """Send one request; return (status, body bytes). Raise only CouchUnavailable."""
         data = None if body is None else orjson.dumps(body)
         headers = {"Accept": "application/json"}
         if self._auth:
@@ -123,10 +123,12 @@ class Couch:
             raise CouchUnavailable(f"CouchDB request failed: {type(e).__name__}") from None
         if status >= 500:
             raise CouchUnavailable(f"CouchDB answered {status}")
-        try:
-            return status, orjson.loads(raw) if raw else None
-        except orjson.JSONDecodeError:
-            raise CouchUnavailable("CouchDB answered with a body that is not JSON") from None
+        return status, raw
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
+        """Send one request; return (status, parsed JSON body). Raise only CouchUnavailable."""
+        status, raw = await self.request_raw(method, path, **kwargs)
+        return status, parse(raw)
 
     async def ok(self, method: str, path: str, **kwargs: Any) -> Any:
         """Like :meth:`request`, but any non-2xx answer raises :class:`CouchError`."""
@@ -191,32 +193,37 @@ class Couch:
 
     # -- views --------------------------------------------------------------------------
 
+    async def view_raw(self, db: str, ddoc: str, view: str, **params: Any) -> bytes:
+        """A view query's answer as CouchDB sent it (see :func:`view_rows`)."""
+        path = f"{encode(db)}/_design/{ddoc}/_view/{view}"
+        status, raw = await self.request_raw("GET", path, params=params)
+        if status >= 300:
+            raise couch_error(status, parse(raw))
+        return raw
+
     async def view(self, db: str, ddoc: str, view: str, **params: Any) -> list[dict[str, Any]]:
         """Rows of a view query (reduced or not). JSON parameters are serialised here."""
-        doc = await self.ok("GET", f"{encode(db)}/_design/{ddoc}/_view/{view}", params=params)
-        rows = doc.get("rows") if isinstance(doc, dict) else None
-        if not isinstance(rows, list):
-            raise CouchUnavailable("CouchDB answered a view query without rows")
-        return rows
+        return view_rows(await self.view_raw(db, ddoc, view, **params))
+
+
+def parse(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw) if raw else None
+    except orjson.JSONDecodeError:
+        raise CouchUnavailable("CouchDB answered with a body that is not JSON") from None
+
+
+def view_rows(raw: bytes) -> list[dict[str, Any]]:
+    """The rows of a view answer; anything else is a failing CouchDB, never an empty report."""
+    doc = parse(raw)
+    rows = doc.get("rows") if isinstance(doc, dict) else None
+    if not isinstance(rows, list):
+        raise CouchUnavailable("CouchDB answered a view query without rows")
+    return rows
 
 
 def _doc_path(doc_id: str) -> str:
     """Design documents keep their slash; any other id is fully encoded."""
     if doc_id.startswith("_design/"):
-        return "_design/" + _quote(doc_id[len("_design/") :])
-    return _quote(doc_id)
-
-
-def _quote(s: str) -> str:
-    return quote(s, safe="")
-
-
-def chunks(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
-    batch: list[Any] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+        return "_design/" + quote(doc_id[len("_design/") :], safe="")
+    return quote(doc_id, safe="")

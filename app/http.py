@@ -20,7 +20,7 @@ from aiohttp import web
 
 from app import errors
 from app.auth import Authenticator, build_authenticator
-from app.cache import RowCache
+from app.cache import ViewCache
 from app.config import Settings
 from app.couch import Couch, CouchError, CouchUnavailable
 from app.installer import Installer, ViewsNotInstallable
@@ -277,7 +277,7 @@ def create_app(settings: Settings, auth: Authenticator | None = None) -> web.App
                 couch,
                 Installer(couch),
                 settings.month_concurrency,
-                RowCache(settings.cache_rows),
+                ViewCache(int(settings.cache_mb * 1024 * 1024)),
             )
             app[AUTH] = auth or build_authenticator(settings, couch)
             yield

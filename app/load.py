@@ -4,7 +4,7 @@ Which queries to send is decided by :func:`plan_queries` (pure); :func:`load` ru
 concurrently (bounded), installing the design doc into each MoDB on first use. A MoDB that
 does not exist contributes nothing; any CouchDB failure fails the whole load, so a report is
 never presented whole when part of it is missing. Rows of closed months come from the
-:class:`~app.cache.RowCache` while the MoDB's ``update_seq`` is unchanged.
+:class:`~app.cache.ViewCache` while the MoDB's ``update_seq`` is unchanged.
 """
 
 from __future__ import annotations
@@ -15,14 +15,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.buckets import BucketPlan
-from app.cache import RowCache, Rows
-from app.couch import Couch, CouchError
+from app.cache import ViewCache
+from app.couch import Couch, CouchError, view_rows
 from app.design_docs import DDOC
 from app.installer import Installer
 from app.metrics import REPORTS
 from app.modb import MonthDb, modbs_for_range, next_month
 from app.request import ReportRequest
 
+Rows = list[dict[str, Any]]
+EMPTY = b'{"rows": []}'  # the answer of a MoDB that does not exist
 PER_ENTITY_RANGES = 8  # more identifiers than this: one spanning range per MoDB
 HIGH: dict[str, Any] = {}  # CouchDB collation's highest value, for inclusive key-range ends
 
@@ -86,25 +88,62 @@ def is_closed(month: MonthDb, now: datetime) -> bool:
 
 
 @dataclass
+class _Flight:
+    """A view request in flight and how many report loads wait for it."""
+
+    task: asyncio.Task[bytes]
+    waiters: int = 0
+
+
+@dataclass
 class Loader:
-    """Runs a report's queries: install on first use, closed months from the cache."""
+    """Runs a report's queries: install on first use, closed months from the cache, and one
+    CouchDB request for identical queries in flight at the same time."""
 
     couch: Couch
     installer: Installer
     concurrency: int = 8
-    cache: RowCache | None = None
+    cache: ViewCache | None = None
+    _inflight: dict[bytes, _Flight] = field(default_factory=dict)
 
-    async def _view(self, q: Query) -> Rows:
+    async def _view(self, q: Query) -> bytes:
         for attempt in (1, 2):
             if not await self.installer.ensure(q.db):
-                return []
+                return EMPTY
             try:
-                return await self.couch.view(q.db, DDOC, q.view, **q.params)
+                return await self.couch.view_raw(q.db, DDOC, q.view, **q.params)
             except CouchError as e:
                 if e.status != 404 or attempt == 2:
                     raise
                 self.installer.forget(q.db)  # design doc (or db) vanished since installed
-        return []
+        return EMPTY
+
+    async def _joined(self, key: bytes, q: Query) -> bytes:
+        """The answer of the in-flight request for ``key``, started if there is none.
+
+        Requests that join it share its answer. One that gives up (timeout, a failure
+        elsewhere in its report) leaves it running for the others; the last one to give up
+        cancels it, so nothing outlives its askers (a request begun during a CouchDB fault is
+        never handed to a report asked after the fault).
+        """
+        flight = self._inflight.get(key)
+        if flight is None:
+            flight = self._inflight[key] = _Flight(asyncio.ensure_future(self._view(q)))
+            flight.task.add_done_callback(lambda _: self._forget(key, flight))
+        flight.waiters += 1
+        try:
+            return await asyncio.shield(flight.task)
+        finally:
+            flight.waiters -= 1
+            if flight.waiters == 0 and not flight.task.done():
+                self._forget(key, flight)
+                flight.task.cancel()
+
+    def _forget(self, key: bytes, flight: _Flight) -> None:
+        if self._inflight.get(key) is flight:
+            del self._inflight[key]
+        if flight.task.done() and not flight.task.cancelled():
+            flight.task.exception()  # retrieved: every asker may have given up already
 
     async def _seq(self, db: str) -> Any:
         """The MoDB's update_seq once our design doc is in (installing it moves the seq)."""
@@ -116,9 +155,11 @@ class Loader:
     async def load(self, queries: list[Query], use_cache: bool = True) -> list[Rows]:
         """Rows of every query, in query order. ``use_cache=False`` bypasses the cache."""
         slots = asyncio.Semaphore(self.concurrency)
-        cache = self.cache if use_cache and self.cache is not None and self.cache.max_rows else None
+        cache = (
+            self.cache if use_cache and self.cache is not None and self.cache.max_bytes else None
+        )
         now = datetime.now(UTC)
-        # update_seq is read BEFORE the view, so cached rows are never newer than their seq
+        # update_seq is read BEFORE the view, so a cached answer is never older than its seq
         seqs: dict[str, asyncio.Task[Any]] = {}
         if cache is not None:
             for q in queries:
@@ -126,23 +167,24 @@ class Loader:
                     seqs[q.db] = asyncio.ensure_future(self._seq(q.db))
 
         async def one(q: Query) -> Rows:
+            key = ViewCache.key(q.db, q.view, q.params)
             if q.db not in seqs:
                 async with slots:
-                    return await self._view(q)
+                    return view_rows(await self._joined(key, q))
             seq = await seqs[q.db]
             if seq is None:  # no such MoDB
                 return []
-            key = RowCache.key(q.db, q.view, q.params)
-            rows = cache.get(key, seq)  # type: ignore[union-attr]
-            if rows is None:
+            raw = cache.get(key, seq)  # type: ignore[union-attr]
+            if raw is None:
+                # joining only a request started after a read of this same seq keeps the rule
                 async with slots:
-                    rows = await self._view(q)
-                cache.put(key, seq, rows)  # type: ignore[union-attr]
-            return rows
+                    raw = await self._joined(key + repr(seq).encode(), q)
+                cache.put(key, seq, raw)  # type: ignore[union-attr]
+            return view_rows(raw)
 
         tasks = [asyncio.ensure_future(one(q)) for q in queries]
         try:
             return list(await asyncio.gather(*tasks))
-        finally:  # one failed (or we were cancelled): stop the others' requests too
+        finally:  # one failed (or we were cancelled): stop waiting for the others
             for task in [*tasks, *seqs.values()]:
                 task.cancel()

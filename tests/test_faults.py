@@ -76,7 +76,7 @@ def settings_for(url: str, account_id: str, **overrides: Any) -> Settings:
         "couchdb_url": url,
         "couch_timeout": COUCH_TIMEOUT,
         "report_timeout": REPORT_TIMEOUT,
-        "cache_rows": 0,  # every report reads CouchDB: a fault cannot hide behind the cache
+        "cache_mb": 0,  # every report reads CouchDB: a fault cannot hide behind the cache
         "tokens": {TOKEN: account_id},
     }
     return Settings(**{**values, **overrides})
@@ -166,7 +166,7 @@ async def client(
     request: pytest.FixtureRequest, proxy: FaultProxy, seeded: Seeded
 ) -> AsyncIterator[TestClient]:
     """The service as configured for the faults, and with the closed-month row cache on."""
-    overrides = {"cache_rows": 100_000} if request.param == "cache" else {}
+    overrides = {"cache_mb": 16} if request.param == "cache" else {}
     async with make_client(settings_for(proxy.url, seeded.account_id, **overrides)) as c:
         yield c
 

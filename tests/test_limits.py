@@ -38,7 +38,7 @@ LIMITS: dict[str, Any] = {
     "queue_timeout": 0.3,
     "couch_timeout": 10.0,
     "report_timeout": 20.0,
-    "cache_rows": 0,  # every report reads the views: loads are visible at the proxy
+    "cache_mb": 0,  # every report reads the views: loads are visible at the proxy
 }
 
 
@@ -368,10 +368,10 @@ async def test_a_report_beyond_max_reports_waits_queue_timeout_then_is_503_too_b
     assert body["data"][0]["report"] == baseline["data"][0]["report"]
 
 
-@pytest.mark.parametrize("cache_rows", [0, 10_000])
+@pytest.mark.parametrize("cache_mb", [0, 4])
 @pytest.mark.parametrize("with_ids", [False, True])
 async def test_couch_concurrency_1_is_bounded_not_deadlocked_over_several_months(
-    proxy: FaultProxy, seeded: SeededAccount, cache_rows: int, with_ids: bool
+    proxy: FaultProxy, seeded: SeededAccount, cache_mb: float, with_ids: bool
 ) -> None:
     """Jan..Mar (4 MoDBs with the month after), per-id ranges: one CouchDB request at a time."""
     data: dict[str, Any] = {
@@ -390,7 +390,7 @@ async def test_couch_concurrency_1_is_bounded_not_deadlocked_over_several_months
             tokens={TOKEN: seeded.account_id},
             couch_concurrency=concurrency,
             month_concurrency=8,
-            cache_rows=cache_rows,
+            cache_mb=cache_mb,
             couch_timeout=10.0,
         )
         async with make_client(settings) as c:
@@ -439,3 +439,33 @@ async def test_get_carries_as_many_identifiers_as_post_and_over_the_limit_is_cro
             },
             "many-ids",
         )
+
+
+@pytest.mark.parametrize("cache_mb", [0, 4])
+async def test_identical_reports_in_flight_share_one_couchdb_request_per_query(
+    proxy: FaultProxy, seeded: SeededAccount, cache_mb: float
+) -> None:
+    """Ten users open the same report at once: CouchDB sees each view query once."""
+    settings = Settings(couchdb_url=proxy.url, tokens={TOKEN: seeded.account_id}, cache_mb=cache_mb)
+    async with make_client(settings) as c:
+        status, body = await post(c, seeded.account_id, QUERY, "warm-up")  # installs the views
+        assert status == 200, body
+        await proxy.reset()
+        await proxy.set_mode("hold", match=lambda _m, target: "/_view/" in target)
+        same = {**QUERY, "report": "recipients"}  # a view the warm-up did not read (nor cache)
+        reports = [
+            asyncio.create_task(post(c, seeded.account_id, same, f"same-{i}")) for i in range(10)
+        ]
+        async with asyncio.timeout(10):
+            await proxy.wait_faulted(2)  # the queries of the Jan and Feb 2024 MoDBs: held
+        await asyncio.sleep(0.2)  # let every report reach its view queries
+        proxy.release()
+        async with asyncio.timeout(20):
+            results = await asyncio.gather(*reports)
+    views = [r.target for r in proxy.requests if "/_view/" in r.target]
+    assert len(views) == len(set(views)) == 2  # one per MoDB: 202401, 202402 (no 202403)
+    first = results[0][1]["data"][0]["report"]
+    assert sum(sum(item["data"]["call_count"].values()) for item in first) > 0
+    for status, body in results:
+        assert status == 200, body
+        assert body["data"][0]["report"] == first
