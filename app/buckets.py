@@ -78,7 +78,7 @@ def _steps(t0: datetime, t1: datetime, step: timedelta) -> list[datetime]:
     return out
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=32)  # a year of quarter-hour slots is ~35k entries: keep few
 def plan(start: date, end: date, period: str, tz_name: str = "UTC") -> BucketPlan:
     """The rows to read and where each goes, for local days ``start``..``end`` inclusive."""
     if period not in PERIODS:

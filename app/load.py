@@ -24,6 +24,7 @@ from app.modb import MonthDb, modbs_for_range, next_month
 from app.request import ReportRequest
 
 Rows = list[dict[str, Any]]
+Answer = tuple[bytes, Rows]  # a view answer as CouchDB sent it, and its rows
 EMPTY = b'{"rows": []}'  # the answer of a MoDB that does not exist
 PER_ENTITY_RANGES = 8  # more identifiers than this: one spanning range per MoDB
 HIGH: dict[str, Any] = {}  # CouchDB collation's highest value, for inclusive key-range ends
@@ -91,7 +92,7 @@ def is_closed(month: MonthDb, now: datetime) -> bool:
 class _Flight:
     """A view request in flight and how many report loads wait for it."""
 
-    task: asyncio.Task[bytes]
+    task: asyncio.Task[Answer]
     waiters: int = 0
 
 
@@ -106,19 +107,22 @@ class Loader:
     cache: ViewCache | None = None
     _inflight: dict[bytes, _Flight] = field(default_factory=dict)
 
-    async def _view(self, q: Query) -> bytes:
+    async def _view(self, q: Query) -> Answer:
+        """The answer as sent (for the cache) and parsed once (shared by every asker)."""
         for attempt in (1, 2):
             if not await self.installer.ensure(q.db):
-                return EMPTY
+                return EMPTY, []
             try:
-                return await self.couch.view_raw(q.db, DDOC, q.view, **q.params)
+                raw = await self.couch.view_raw(q.db, DDOC, q.view, **q.params)
             except CouchError as e:
                 if e.status != 404 or attempt == 2:
                     raise
                 self.installer.forget(q.db)  # design doc (or db) vanished since installed
-        return EMPTY
+            else:
+                return raw, view_rows(raw)
+        return EMPTY, []
 
-    async def _joined(self, key: bytes, q: Query) -> bytes:
+    async def _joined(self, key: bytes, q: Query) -> Answer:
         """The answer of the in-flight request for ``key``, started if there is none.
 
         Requests that join it share its answer. One that gives up (timeout, a failure
@@ -170,17 +174,18 @@ class Loader:
             key = ViewCache.key(q.db, q.view, q.params)
             if q.db not in seqs:
                 async with slots:
-                    return view_rows(await self._joined(key, q))
+                    return (await self._joined(key, q))[1]
             seq = await seqs[q.db]
             if seq is None:  # no such MoDB
                 return []
             raw = cache.get(key, seq)  # type: ignore[union-attr]
-            if raw is None:
-                # joining only a request started after a read of this same seq keeps the rule
-                async with slots:
-                    raw = await self._joined(key + repr(seq).encode(), q)
-                cache.put(key, seq, raw)  # type: ignore[union-attr]
-            return view_rows(raw)
+            if raw is not None:
+                return view_rows(raw)
+            # joining only a request started after a read of this same seq keeps the rule
+            async with slots:
+                raw, rows = await self._joined(key + repr(seq).encode(), q)
+            cache.put(key, seq, raw)  # type: ignore[union-attr]
+            return rows
 
         tasks = [asyncio.ensure_future(one(q)) for q in queries]
         try:
