@@ -47,3 +47,15 @@ def datastore(message: str) -> ApiError:
 
 def too_busy() -> ApiError:
     return ApiError(503, "too busy", {"message": "too many reports in progress, retry shortly"})
+
+
+def too_large(text: str) -> ApiError:
+    return ApiError(413, "request too large", {"message": text})
+
+
+def method_not_allowed() -> ApiError:
+    return ApiError(405, "method not allowed", {"message": "not allowed"})
+
+
+def internal() -> ApiError:
+    return ApiError(500, "internal error", {"message": "internal error"})

@@ -25,6 +25,7 @@ from app.config import Settings
 from app.couch import Couch, CouchError, CouchUnavailable
 from app.installer import Installer, ViewsNotInstallable
 from app.load import Loader
+from app.merge import Result
 from app.modb import is_account_id
 from app.openapi import spec
 from app.render import csv_filename, iter_csv, render_json
@@ -45,7 +46,7 @@ REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def _json(status: int, body: dict[str, Any], request: web.Request) -> web.Response:
+def _json(status: int, body: dict[str, Any]) -> web.Response:
     return web.Response(status=status, body=orjson.dumps(body), content_type="application/json")
 
 
@@ -58,7 +59,7 @@ def error_response(request: web.Request, err: errors.ApiError) -> web.Response:
         "request_id": request.get(REQUEST_ID, ""),
         "auth_token": request.get(TOKEN) or "",
     }
-    return _json(err.status, body, request)
+    return _json(err.status, body)
 
 
 @web.middleware
@@ -74,13 +75,9 @@ async def envelope_middleware(request: web.Request, handler: Handler) -> web.Str
         response = error_response(request, e)
     except web.HTTPException as e:
         if e.status == 413:
-            response = error_response(
-                request, errors.ApiError(413, "request too large", {"message": e.text or ""})
-            )
+            response = error_response(request, errors.too_large(e.text or ""))
         elif e.status == 405:
-            response = error_response(
-                request, errors.ApiError(405, "method not allowed", {"message": "not allowed"})
-            )
+            response = error_response(request, errors.method_not_allowed())
             response.headers["Allow"] = e.headers.get("Allow", "")
         elif e.status >= 400:
             response = error_response(request, errors.not_found())
@@ -88,9 +85,7 @@ async def envelope_middleware(request: web.Request, handler: Handler) -> web.Str
             raise
     except Exception:
         log.exception("unhandled error (request %s)", request[REQUEST_ID])
-        response = error_response(
-            request, errors.ApiError(500, "internal error", {"message": "internal error"})
-        )
+        response = error_response(request, errors.internal())
     if not response.prepared:
         response.headers["X-Request-ID"] = request[REQUEST_ID]
     log.info(
@@ -209,21 +204,32 @@ async def report_handler(request: web.Request) -> web.StreamResponse:
                 )
     request[LOG_EXTRA].update(result.timings)
 
-    if req.format == "csv":
-        response = web.StreamResponse(
-            headers={
-                "Content-Type": "text/csv; charset=utf-8",
-                "Content-Disposition": f'attachment; filename="{csv_filename(result)}"',
-                "X-Request-ID": request[REQUEST_ID],
-            }
-        )
-        await response.prepare(request)
-        for chunk in iter_csv(result):
-            await response.write(chunk)
-        await response.write_eof()
-        return response
-    envelope = {"request_id": request[REQUEST_ID], "auth_token": token or ""}
+    return await RESPONDERS[req.format](request, result, token or "")
+
+
+async def respond_json(request: web.Request, result: Result, token: str) -> web.StreamResponse:
+    envelope = {"request_id": request[REQUEST_ID], "auth_token": token}
     return web.Response(body=render_json(result, envelope), content_type="application/json")
+
+
+async def respond_csv(request: web.Request, result: Result, token: str) -> web.StreamResponse:
+    """Streamed: a large report is written chunk by chunk, never held whole as text."""
+    response = web.StreamResponse(
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{csv_filename(result)}"',
+            "X-Request-ID": request[REQUEST_ID],
+        }
+    )
+    await response.prepare(request)
+    for chunk in iter_csv(result):
+        await response.write(chunk)
+    await response.write_eof()
+    return response
+
+
+Responder = Callable[[web.Request, Result, str], Awaitable[web.StreamResponse]]
+RESPONDERS: dict[str, Responder] = {"json": respond_json, "csv": respond_csv}
 
 
 @asynccontextmanager
@@ -243,11 +249,11 @@ async def report_slot(app: web.Application) -> AsyncIterator[None]:
 async def health_handler(request: web.Request) -> web.Response:
     up = await request.app[LOADER].couch.ping()
     body = {"status": "ok" if up else "degraded", "couchdb": "up" if up else "down"}
-    return _json(200 if up else 503, body, request)
+    return _json(200 if up else 503, body)
 
 
 async def openapi_handler(request: web.Request) -> web.Response:
-    return _json(200, spec(request.app[LIMITS]), request)
+    return _json(200, spec(request.app[LIMITS]))
 
 
 def create_app(settings: Settings, auth: Authenticator | None = None) -> web.Application:
