@@ -204,13 +204,7 @@ class DevCouch:
         """
         proc, self._proc = self._proc, None
         if proc is not None:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=STOP_GRACE_S)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            terminate(proc, STOP_GRACE_S)
             if proc.stdin is not None:
                 proc.stdin.close()
         if self._workdir is not None:
@@ -228,6 +222,17 @@ class DevCouch:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def terminate(proc: subprocess.Popen[bytes] | subprocess.Popen[str], grace: float) -> None:
+    """SIGTERM, then SIGKILL if it is still there after ``grace`` seconds."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def main_run(port: int = 5984) -> None:

@@ -15,7 +15,6 @@ import calendar
 import ipaddress
 import math
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -39,6 +38,7 @@ if str(REPO) not in sys.path:  # run as `python bench/x.py` from anywhere
 from app.couch import Couch, query_params, split_url  # noqa: E402
 from app.couch_server import couchdb  # noqa: E402
 from app.design_docs import DDOC  # noqa: E402
+from app.devcouch import terminate  # noqa: E402
 from app.installer import Installer, month_dbs, warm  # noqa: E402
 from app.modb import account_db, encode  # noqa: E402
 from app.seed import AccountPlan, plan_account, seed  # noqa: E402
@@ -505,13 +505,8 @@ class Service:
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=self.stop_grace)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=self.stop_grace)
+        if proc is not None:
+            terminate(proc, self.stop_grace)
         if self._logdir is not None:
             self._logdir.cleanup()
             self._logdir = None
