@@ -127,8 +127,8 @@ class Loader:
 
         Requests that join it share its answer. One that gives up (timeout, a failure
         elsewhere in its report) leaves it running for the others; the last one to give up
-        cancels it, so nothing outlives its askers (a request begun during a CouchDB fault is
-        never handed to a report asked after the fault).
+        cancels it, so no request outlives its askers (one begun during a CouchDB fault is not
+        left behind for a report asked after the fault to join).
         """
         flight = self._inflight.get(key)
         if flight is None:
