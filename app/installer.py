@@ -9,6 +9,7 @@ here: a month without a MoDB simply has no data.
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any, Literal
 
 from tqdm import tqdm
@@ -18,6 +19,8 @@ from app.couch import Couch, CouchError, couch_error
 from app.modb import encode, is_account_id, parse_db_name
 
 Outcome = Literal["missing", "current", "installed", "upgraded"]
+MISSING_TTL = 30.0  # seconds a missing MoDB is believed missing (KAZOO creates the new month's)
+MISSING_MAX = 100_000
 
 
 class ViewsNotInstallable(Exception):
@@ -30,12 +33,17 @@ class Installer:
         self.ddoc = ddoc if ddoc is not None else design_docs.load()
         self.version = design_docs.version_of(self.ddoc)
         self._ready: set[str] = set()
+        # MoDBs found missing (archived months, months before the account): asked again only
+        # after MISSING_TTL, so a 12-month report over 6 kept MoDBs costs no extra requests
+        self._missing: dict[str, float] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
     async def ensure(self, db: str) -> bool:
         """True when ``db`` exists and holds the current design doc; False when db is missing."""
         if db in self._ready:
             return True
+        if self._missing.get(db, 0.0) > time.monotonic():
+            return False
         lock = self._locks.setdefault(db, asyncio.Lock())
         async with lock:
             if db in self._ready:
@@ -43,13 +51,18 @@ class Installer:
             outcome = await self.install(db)
         self._locks.pop(db, None)
         if outcome == "missing":
+            if len(self._missing) >= MISSING_MAX:
+                self._missing.clear()
+            self._missing[db] = time.monotonic() + MISSING_TTL
             return False
+        self._missing.pop(db, None)
         self._ready.add(db)
         return True
 
     def forget(self, db: str) -> None:
         """Drop the memo, e.g. after a query found the design doc gone."""
         self._ready.discard(db)
+        self._missing.pop(db, None)
 
     async def install(self, db: str, attempts: int = 5) -> Outcome:
         """Write the design doc into an existing database unless it is already current."""

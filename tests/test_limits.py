@@ -469,3 +469,20 @@ async def test_identical_reports_in_flight_share_one_couchdb_request_per_query(
     for status, body in results:
         assert status == 200, body
         assert body["data"][0]["report"] == first
+
+
+async def test_missing_months_are_not_asked_again_on_every_report(
+    proxy: FaultProxy, seeded: SeededAccount
+) -> None:
+    """Archived months (no MoDB) cost CouchDB requests once, not once per report."""
+    settings = Settings(couchdb_url=proxy.url, tokens={TOKEN: seeded.account_id})
+    archived = {**QUERY, "start_date": "2023-01-01", "end_date": "2023-06-30"}
+    async with make_client(settings) as c:
+        status, first = await post(c, seeded.account_id, archived, "archived-1")
+        assert status == 200, first
+        assert loaded(proxy)  # the first report looked for the 2023 MoDBs
+        await proxy.reset()
+        status, again = await post(c, seeded.account_id, archived, "archived-2")
+    assert status == 200, again
+    assert again["data"][0]["report"] == first["data"][0]["report"]
+    assert not loaded(proxy)  # the second did not ask again
