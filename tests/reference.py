@@ -31,6 +31,16 @@ Values = list[Number]
 Entity = Hashable  # a queue id, a recipient id, or a (recipient_id, queue_id) pair
 SlotBuckets = dict[tuple[Entity, datetime], Values]
 
+# metric names in the published API's order ("Available Metrics")
+QUEUE_METRICS = ["avg_wait", "call_count", "timeout_count", "abandon_count"]
+RECIPIENT_METRICS = [
+    "call_count",
+    "missed_call_count",
+    "rejected_call_count",
+    "avg_call_duration",
+    "avg_ring_duration",
+]
+
 
 # -- the well-formedness rule (lib/session.js, in Python) ------------------------------------
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 from conftest import error_body, make_client
+from reference import QUEUE_METRICS
 
 from app.config import Settings
 from app.couch import Couch
@@ -15,7 +16,6 @@ from app.modb import account_db
 
 TOKEN = "errors-token"
 REQUEST_ID = "errors-req-1"
-QUEUE_METRICS = ["avg_wait", "call_count", "timeout_count", "abandon_count"]
 ENUM_MSG = "Value not found in enumerated list of values"
 
 

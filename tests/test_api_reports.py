@@ -20,6 +20,7 @@ import pytest
 import reference as ref
 from aiohttp.test_utils import TestClient
 from conftest import make_client, seed_account
+from reference import QUEUE_METRICS, RECIPIENT_METRICS
 
 from app.config import Settings
 from app.couch import Couch
@@ -27,14 +28,6 @@ from app.http import LOADER
 
 TOKEN_A = "token-account-a"
 TOKEN_B = "token-account-b"
-QUEUE_METRICS = ["avg_wait", "call_count", "timeout_count", "abandon_count"]
-RECIPIENT_METRICS = [
-    "call_count",
-    "missed_call_count",
-    "rejected_call_count",
-    "avg_call_duration",
-    "avg_ring_duration",
-]
 
 
 @dataclass

@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 import pytest
+import reference as ref
 
 from app.buckets import plan
 from app.merge import Result, merge
@@ -16,14 +17,8 @@ from app.render import csv as csv_render
 from app.render import iter_csv, render_json
 from app.request import ReportRequest
 
-QUEUE_METRICS = ("avg_wait", "call_count", "timeout_count", "abandon_count")
-RECIPIENT_METRICS = (
-    "call_count",
-    "missed_call_count",
-    "rejected_call_count",
-    "avg_call_duration",
-    "avg_ring_duration",
-)
+QUEUE_METRICS = tuple(ref.QUEUE_METRICS)
+RECIPIENT_METRICS = tuple(ref.RECIPIENT_METRICS)
 
 
 def request(

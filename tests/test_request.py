@@ -7,20 +7,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from reference import QUEUE_METRICS, RECIPIENT_METRICS
 
 from app.errors import ApiError
 from app.request import Limits, ReportRequest, split_list, validate
 
 TODAY = date(2017, 1, 10)
-# metric order of the published API text ("Available Metrics" lists)
-QUEUE_METRICS = ["avg_wait", "call_count", "timeout_count", "abandon_count"]
-RECIPIENT_METRICS = [
-    "call_count",
-    "missed_call_count",
-    "rejected_call_count",
-    "avg_call_duration",
-    "avg_ring_duration",
-]
 PERIODS = ["daily", "weekly", "monthly", "hourly"]
 ENUM_MSG = "Value not found in enumerated list of values"
 DATE_MSG = "Must be an ISO 8601 date (YYYY-MM-DD) or date-time"
