@@ -1,23 +1,30 @@
-"""Brute-force reference aggregation of raw ``qubicle_session`` documents, for tests only.
+"""Brute-force reference aggregation of raw KAZOO documents, for tests only.
 
-Written from CONTRACT.md sections 2-4 and the well-formedness rule of
-``couch_design_docs/qubicle_reports/lib/session.js``, deliberately without importing any app
-code, so that views and reports can be checked against something independent of them.
+Written from CONTRACT.md sections 2-4 (``qubicle_session``), 2b (ACDC ``call_stat``), 3b
+(KPIs) and 3c (totals), deliberately without importing any app code, so that views and
+reports can be checked against something independent of them.
 
-Everything is first aggregated into 15-minute UTC slots (an aware UTC ``datetime`` of the
-slot start); any coarser bucket - UTC or local day, hour, week, month - is a roll-up of slots
-by a ``key_fn(slot_datetime)``, see :func:`roll_up`.
+Two ways in:
 
-Value arrays have the views' layout:
+- Normalised records (:func:`visits`, :func:`offers`): both document shapes turned into the
+  same plain dicts by the contract's table, then :func:`expected_report` computes a whole
+  API report from them, metric by metric (:func:`queue_metric_values`,
+  :func:`recipient_metric_values`). This is what the API tests compare against.
+- 15-minute UTC slots (an aware UTC ``datetime`` of the slot start) of summed value arrays,
+  with the views' layout, for the view tests: any coarser bucket - UTC or local day, hour,
+  week, month - is a roll-up of slots by a ``key_fn(slot_datetime)``, see :func:`roll_up`.
+
+Value arrays (slots):
   queue:  ``[call_count, wait_time_sum, timeout_count, abandon_count]``
   offers: ``[answered, missed, rejected, call_duration_sum_answered, ring_time_sum_answered]``
+          and, with ``with_rung=True``, a sixth: answered offers that have a ring time
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -40,6 +47,26 @@ RECIPIENT_METRICS = [
     "avg_call_duration",
     "avg_ring_duration",
 ]
+# CONTRACT.md 3b: every metric by name (the published ones first, in the published order)
+QUEUE_KPIS = [
+    "answered_count",
+    "service_level",
+    "answer_rate",
+    "abandon_rate",
+    "avg_answer_speed",
+    "avg_abandon_time",
+    "max_wait",
+]
+RECIPIENT_KPIS = ["offered_count", "answer_rate", "total_call_duration"]
+QUEUE_ALL_METRICS = [*QUEUE_METRICS, *QUEUE_KPIS]
+RECIPIENT_ALL_METRICS = [*RECIPIENT_METRICS, *RECIPIENT_KPIS]
+THRESHOLDS = [5, 10, 15, 20, 25, 30, 40, 45, 60, 75, 90, 120, 180, 240, 300, 600]
+DEFAULT_THRESHOLD = 20
+
+# ACDC call_stat (CONTRACT.md 2b)
+CALL_STAT_STATUSES = frozenset({"processed", "abandoned"})
+TIMEOUT_REASON = "member_timeout"  # the one abandon reason that counts as a timeout
+LOSE_RACE = "LOSE_RACE"  # a miss that is nobody's miss
 
 
 # -- the well-formedness rule (lib/session.js, in Python) ------------------------------------
@@ -102,11 +129,153 @@ def session(doc: object) -> dict[str, Any] | None:
 
 
 def is_well_formed(doc: object) -> bool:
+    """A well-formed ``qubicle_session`` (what the session tests mean by well formed)."""
     return session(doc) is not None
 
 
 def offers_of(doc: dict[str, Any]) -> list[dict[str, Any]]:
     return list(doc.get("offers", []))
+
+
+def is_valid_miss(m: object) -> bool:
+    return (
+        isinstance(m, dict)
+        and is_id(m.get("agent_id"))
+        and isinstance(m.get("reason"), str)
+        and is_timestamp(m.get("timestamp"))
+    )
+
+
+def call_stat(doc: object) -> dict[str, Any] | None:
+    """The document when it is a well-formed, live ACDC ``call_stat`` (CONTRACT.md 2b, the
+    paragraph "A call_stat is well formed when ..."); else None (skipped whole)."""
+    if not isinstance(doc, dict):
+        return None
+    if doc.get("pvt_type") != "call_stat" or doc.get("pvt_deleted") is True:
+        return None
+    if not is_id(doc.get("queue_id")) or not is_timestamp(doc.get("entered_timestamp")):
+        return None
+    status = doc.get("status")
+    if not isinstance(status, str) or status not in CALL_STAT_STATUSES:
+        return None
+    if not is_number(doc.get("wait_time")):
+        return None
+    if "misses" in doc:  # present (even as null) means it must be a list of good misses
+        misses = doc["misses"]
+        if not isinstance(misses, list) or not all(is_valid_miss(m) for m in misses):
+            return None
+    if status == "processed" and not (
+        is_id(doc.get("agent_id"))
+        and is_timestamp(doc.get("handled_timestamp"))
+        and is_number(doc.get("talk_time"))
+    ):
+        return None
+    return doc
+
+
+def is_counted(doc: object) -> bool:
+    """Counted by the reports: a well-formed session or a well-formed call_stat."""
+    return session(doc) is not None or call_stat(doc) is not None
+
+
+# -- normalised records: both shapes, by the contract's table ---------------------------------
+
+Record = dict[str, Any]
+
+
+def visits(docs: Iterable[object]) -> list[Record]:
+    """Queue visits ``{queue_id, entered, result, wait}`` of every counted document.
+
+    ``result`` is ``answered`` | ``abandoned`` | ``timeout``; a ``call_stat`` maps as
+    CONTRACT.md 2b says: processed -> answered; abandoned with reason ``member_timeout`` ->
+    timeout; any other abandon (or none) -> abandoned.
+    """
+    out: list[Record] = []
+    for doc in docs:
+        s = session(doc)
+        if s is not None:
+            out.append(
+                {
+                    "queue_id": s["queue_id"],
+                    "entered": s["entered_timestamp"],
+                    "result": s["result"],
+                    "wait": s["wait_time"],
+                }
+            )
+            continue
+        c = call_stat(doc)
+        if c is None:
+            continue
+        if c["status"] == "processed":
+            result = "answered"
+        elif c.get("abandoned_reason") == TIMEOUT_REASON:
+            result = "timeout"
+        else:
+            result = "abandoned"
+        out.append(
+            {
+                "queue_id": c["queue_id"],
+                "entered": c["entered_timestamp"],
+                "result": result,
+                "wait": c["wait_time"],
+            }
+        )
+    return out
+
+
+def offers(docs: Iterable[object]) -> list[Record]:
+    """Offers ``{recipient_id, queue_id, at, result, ring, talk}`` of every counted document.
+
+    ``result`` is ``answered`` | ``missed`` | ``rejected``; ``ring`` is None where the data
+    has no ring time (ACDC); ``talk`` is the talk seconds of an answered offer, else 0. A
+    processed ``call_stat`` is an answered offer to its agent at ``handled_timestamp``; each
+    miss is ``rejected`` (reason ``rejected``), nothing (``LOSE_RACE``) or ``missed``.
+    """
+    out: list[Record] = []
+    for doc in docs:
+        s = session(doc)
+        if s is not None:
+            for o in offers_of(s):
+                answered = o["result"] == "answered"
+                out.append(
+                    {
+                        "recipient_id": o["recipient_id"],
+                        "queue_id": s["queue_id"],
+                        "at": o["offered_timestamp"],
+                        "result": o["result"],
+                        "ring": o["ring_time"],
+                        "talk": o["call_duration"] if answered else 0,
+                    }
+                )
+            continue
+        c = call_stat(doc)
+        if c is None:
+            continue
+        if c["status"] == "processed":
+            out.append(
+                {
+                    "recipient_id": c["agent_id"],
+                    "queue_id": c["queue_id"],
+                    "at": c["handled_timestamp"],
+                    "result": "answered",
+                    "ring": None,
+                    "talk": c["talk_time"],
+                }
+            )
+        for m in c.get("misses", []):
+            if m["reason"] == LOSE_RACE:
+                continue
+            out.append(
+                {
+                    "recipient_id": m["agent_id"],
+                    "queue_id": c["queue_id"],
+                    "at": m["timestamp"],
+                    "result": "rejected" if m["reason"] == "rejected" else "missed",
+                    "ring": None,
+                    "talk": 0,
+                }
+            )
+    return out
 
 
 # -- slots -----------------------------------------------------------------------------------
@@ -147,26 +316,45 @@ def offer_values(offer: dict[str, Any]) -> Values:
     ]
 
 
+def record_visit_values(v: Record) -> Values:
+    r = v["result"]
+    return [1, v["wait"], int(r == "timeout"), int(r == "abandoned")]
+
+
+def record_offer_values(o: Record, with_rung: bool = False) -> Values:
+    answered = o["result"] == "answered"
+    rung = answered and o["ring"] is not None
+    values: Values = [
+        int(answered),
+        int(o["result"] == "missed"),
+        int(o["result"] == "rejected"),
+        o["talk"] if answered else 0,
+        o["ring"] if rung else 0,
+    ]
+    if with_rung:
+        values.append(int(rung))
+    return values
+
+
 def queue_buckets(docs: Iterable[object]) -> SlotBuckets:
-    """{(queue_id, slot of entered_timestamp): [count, wait_sum, timeouts, abandons]}."""
+    """{(queue_id, slot of entered_timestamp): [count, wait_sum, timeouts, abandons]}, over
+    sessions and call_stats alike."""
     out: SlotBuckets = {}
-    for doc in docs:
-        s = session(doc)
-        if s is not None:
-            _add(out, (s["queue_id"], quarter_slot(s["entered_timestamp"])), visit_values(s))
+    for v in visits(docs):
+        _add(out, (v["queue_id"], quarter_slot(v["entered"])), record_visit_values(v))
     return out
 
 
-def offer_buckets(docs: Iterable[object], by_queue: bool = False) -> SlotBuckets:
-    """{(recipient_id or (recipient_id, queue_id), slot of offered_timestamp): offer values}."""
+def offer_buckets(
+    docs: Iterable[object], by_queue: bool = False, with_rung: bool = False
+) -> SlotBuckets:
+    """{(recipient_id or (recipient_id, queue_id), slot of the offer's time): offer values},
+    over sessions and call_stats alike; ``with_rung`` adds the sixth value (answered offers
+    that have a ring time, the divisor of ``avg_ring_duration``)."""
     out: SlotBuckets = {}
-    for doc in docs:
-        s = session(doc)
-        if s is None:
-            continue
-        for o in offers_of(s):
-            entity = (o["recipient_id"], s["queue_id"]) if by_queue else o["recipient_id"]
-            _add(out, (entity, quarter_slot(o["offered_timestamp"])), offer_values(o))
+    for o in offers(docs):
+        entity = (o["recipient_id"], o["queue_id"]) if by_queue else o["recipient_id"]
+        _add(out, (entity, quarter_slot(o["at"])), record_offer_values(o, with_rung))
     return out
 
 
@@ -270,8 +458,161 @@ def recipient_metrics(v: Values) -> dict[str, Number]:
         "missed_call_count": v[1],
         "rejected_call_count": v[2],
         "avg_call_duration": _avg(v[3], v[0]),
-        "avg_ring_duration": _avg(v[4], v[0]),
+        "avg_ring_duration": _avg(v[4], v[5] if len(v) > 5 else v[0]),
     }
+
+
+# -- every metric from records (CONTRACT.md 3, 3b) ---------------------------------------------
+
+
+def _rate(part: Number, whole: Number) -> float:
+    return round(100 * part / whole, 2) if whole else 0
+
+
+def queue_metric_values(
+    bucket: Iterable[Record], threshold: int = DEFAULT_THRESHOLD
+) -> dict[str, Number]:
+    """Every queue metric of one bucket of visits (:func:`visits` records)."""
+    vs = list(bucket)
+    n = len(vs)
+    answered = [v for v in vs if v["result"] == "answered"]
+    abandoned = [v for v in vs if v["result"] == "abandoned"]
+    timeouts = sum(1 for v in vs if v["result"] == "timeout")
+    within = sum(1 for v in answered if v["wait"] <= threshold)
+    return {
+        "avg_wait": _avg(sum(v["wait"] for v in vs), n),
+        "call_count": n,
+        "timeout_count": timeouts,
+        "abandon_count": len(abandoned),
+        "answered_count": len(answered),
+        "service_level": _rate(within, n),
+        "answer_rate": _rate(len(answered), n),
+        "abandon_rate": _rate(len(abandoned), n),
+        "avg_answer_speed": _avg(sum(v["wait"] for v in answered), len(answered)),
+        "avg_abandon_time": _avg(sum(v["wait"] for v in abandoned), len(abandoned)),
+        "max_wait": max((v["wait"] for v in vs), default=0),
+    }
+
+
+def recipient_metric_values(bucket: Iterable[Record]) -> dict[str, Number]:
+    """Every recipient metric of one bucket of offers (:func:`offers` records).
+
+    ``avg_ring_duration`` divides by the answered offers that have a ring time only.
+    """
+    os_ = list(bucket)
+    answered = [o for o in os_ if o["result"] == "answered"]
+    rung = [o for o in answered if o["ring"] is not None]
+    talk = sum(o["talk"] for o in answered)
+    return {
+        "call_count": len(answered),
+        "missed_call_count": sum(1 for o in os_ if o["result"] == "missed"),
+        "rejected_call_count": sum(1 for o in os_ if o["result"] == "rejected"),
+        "avg_call_duration": _avg(talk, len(answered)),
+        "avg_ring_duration": _avg(sum(o["ring"] for o in rung), len(rung)),
+        "offered_count": len(os_),
+        "answer_rate": _rate(len(answered), len(os_)),
+        "total_call_duration": talk,
+    }
+
+
+# -- whole API reports (CONTRACT.md 3-4) ---------------------------------------------------------
+
+
+def _day(value: str | date) -> date:
+    """The day of a request's ``start_date``/``end_date`` (an ISO date or date-time)."""
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(value[:10])
+
+
+def bucket_key(period: str, zone: ZoneInfo | Any) -> Callable[[datetime], str]:
+    """key_fn of an aware datetime: its bucket key in ``zone`` (hourly: YYYYMMDDHH local)."""
+    if period == "hourly":
+        return lambda t: t.astimezone(zone).strftime("%Y%m%d%H")
+    return lambda t: period_key(period, t.astimezone(zone).date())
+
+
+def bucket_keys(period: str, first: date, last: date, zone: ZoneInfo | Any) -> list[str]:
+    """Every bucket overlapping the local days [first, last], in order: found by walking
+    every 15-minute UTC step of the local range (every zone offset is a multiple of it)."""
+    key = bucket_key(period, zone)
+    t = datetime.combine(first, time(0), zone).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), time(0), zone).astimezone(UTC)
+    keys: list[str] = []
+    seen: set[str] = set()
+    while t < end:
+        k = key(t)
+        if k not in seen:
+            seen.add(k)
+            keys.append(k)
+        t += timedelta(minutes=15)
+    return keys
+
+
+def expected_report(
+    docs: Iterable[object], params: Mapping[str, Any], *, today: date | None = None
+) -> list[dict[str, Any]]:
+    """The ``report`` list an API request with ``params`` (its ``data``) must answer.
+
+    ``[{"id": entity, "data": {metric: {bucket: value, ...[, "total": v]}}}, ...]`` plus,
+    with ``totals``, a last ``{"id": "total", ...}`` over every entity of the report. Each
+    record counts in the bucket of its time in the report's zone, if its local day is in
+    [start_date, end_date]. Entities: ``identifiers`` in their order (unknown ones all
+    zeros), else every entity with at least one counted record in range, sorted. Totals and
+    the total item come from the raw records, never from rounded figures.
+    """
+    report = params["report"]
+    zone: Any = ZoneInfo(params["timezone"]) if params.get("timezone") else UTC
+    period = params.get("period") or "daily"
+    first = _day(params["start_date"])
+    last = _day(params.get("end_date") or today or datetime.now(UTC).date())
+    threshold = params.get("service_level_threshold", DEFAULT_THRESHOLD)
+    totals = params.get("totals") is True
+    if report == "queues":
+        records = [(v["queue_id"], v["entered"], v) for v in visits(docs)]
+        metrics = list(params.get("metrics") or QUEUE_METRICS)
+
+        def values(bucket: list[Record]) -> dict[str, Number]:
+            return queue_metric_values(bucket, threshold)
+
+    elif report == "recipients":
+        queue_ids = params.get("queue_ids")
+        records = [
+            (o["recipient_id"], o["at"], o)
+            for o in offers(docs)
+            if queue_ids is None or o["queue_id"] in queue_ids
+        ]
+        metrics = list(params.get("metrics") or RECIPIENT_METRICS)
+        values = recipient_metric_values
+    else:
+        raise ValueError(f"report {report!r}")
+
+    key = bucket_key(period, zone)
+    keys = bucket_keys(period, first, last, zone)
+    grouped: dict[str, dict[str, list[Record]]] = {}
+    for entity, ts, rec in records:
+        moment = utc(ts)
+        if first <= moment.astimezone(zone).date() <= last:
+            grouped.setdefault(entity, {}).setdefault(key(moment), []).append(rec)
+
+    def series(buckets: Mapping[str, list[Record]]) -> dict[str, dict[str, Number]]:
+        per_bucket = {k: values(buckets.get(k, [])) for k in keys}
+        out = {m: {k: per_bucket[k][m] for k in keys} for m in metrics}
+        if totals:
+            whole = values([r for k in keys for r in buckets.get(k, [])])
+            for m in metrics:
+                out[m]["total"] = whole[m]
+        return out
+
+    entities = list(params.get("identifiers") or sorted(grouped))
+    items = [{"id": e, "data": series(grouped.get(e, {}))} for e in entities]
+    if totals:
+        merged: dict[str, list[Record]] = {}
+        for e in dict.fromkeys(entities):  # each entity once, even if listed twice
+            for k, recs in grouped.get(e, {}).items():
+                merged.setdefault(k, []).extend(recs)
+        items.append({"id": "total", "data": series(merged)})
+    return items
 
 
 # -- test documents --------------------------------------------------------------------------
@@ -382,6 +723,182 @@ def malformed_docs(account_id: str, queue_id: str, recipient_id: str, entered: i
         "year_10000_entered": lambda d: d.update(entered_timestamp=GREGORIAN_OFFSET + MAX_UNIX + 1),
         "negative_wait": lambda d: d.update(wait_time=-5),
         "deleted": lambda d: d.update(pvt_deleted=True),
+    }
+    docs = []
+    for flaw, spoil in cases.items():
+        doc = base(flaw)
+        spoil(doc)
+        docs.append(doc)
+    return docs
+
+
+# -- ACDC call_stat test documents (CONTRACT.md 2b) ----------------------------------------------
+
+ARCHIVE_DELAY = 3600  # KAZOO's default acdc archive_window_s: archived ~1 h after entering
+
+
+def encoded_modb(account_id: str, month: str) -> str:
+    """``pvt_account_db`` as KAZOO writes it: the encoded MoDB name (``month`` YYYYMM)."""
+    a = account_id
+    return f"account%2F{a[:2]}%2F{a[2:4]}%2F{a[4:]}-{month}"
+
+
+def archive_month(doc: Mapping[str, Any]) -> str:
+    """YYYYMM of the MoDB a call_stat is stored in: the UTC month it was archived."""
+    return utc(doc["pvt_created"]).strftime("%Y%m")
+
+
+def miss(agent_id: str, at: int, reason: str = "timeout") -> dict[str, Any]:
+    return {"agent_id": agent_id, "reason": reason, "timestamp": at}
+
+
+def good_call_stat(
+    account_id: str,
+    queue_id: str,
+    call_id: str,
+    entered: int,
+    *,
+    status: str = "processed",
+    wait: int = 30,
+    talk: int = 120,
+    agent_id: str | None = None,
+    misses: list[dict[str, Any]] | None = None,
+    abandoned_reason: str | None = "member_hangup",
+    archived: int | None = None,
+) -> dict[str, Any]:
+    """A well-formed call_stat, as KAZOO's archiver writes it: absent values omitted, stored
+    (``pvt_created``, ``pvt_account_db``) at ``archived``, by default an hour after
+    ``entered`` or when the call ended if later. ``misses`` are kept in the order given."""
+    end = entered + wait + (talk if status == "processed" else 0)
+    at = archived if archived is not None else max(entered + ARCHIVE_DELAY, end + 30)
+    doc: dict[str, Any] = {
+        "_id": f"{call_id}::{queue_id}",
+        "call_id": call_id,
+        "queue_id": queue_id,
+        "entered_timestamp": entered,
+        "misses": misses if misses is not None else [],
+        "status": status,
+        "caller_id_name": "Test Caller",
+        "caller_id_number": "+15555550100",
+        "wait_time": wait,
+    }
+    if status == "processed":
+        if agent_id is None:
+            raise ValueError("a processed call has an agent")
+        doc.update(
+            agent_id=agent_id,
+            handled_timestamp=entered + wait,
+            processed_timestamp=end,
+            hung_up_by="member",
+            talk_time=talk,
+        )
+    else:
+        doc["abandoned_timestamp"] = entered + wait
+        if abandoned_reason is not None:
+            doc["abandoned_reason"] = abandoned_reason
+    doc.update(
+        pvt_type="call_stat",
+        pvt_account_id=account_id,
+        pvt_account_db=encoded_modb(account_id, utc(at).strftime("%Y%m")),
+        pvt_created=at,
+        pvt_modified=at,
+    )
+    return doc
+
+
+def malformed_call_stats(
+    account_id: str, queue_id: str, agent_id: str, entered: int
+) -> list[dict[str, Any]]:
+    """call_stats every view must skip whole, each with exactly one flaw; ids are
+    ``bad-<flaw>::<queue_id>``. Each is otherwise a good processed call (answered by
+    ``agent_id``, with a ``timeout`` and a ``rejected`` miss of ``agent_id`` in it) or, for
+    the ``abandoned_*`` flaws, a good abandoned one, so a document that is wrongly counted
+    shows in that queue's and that agent's figures. All are archived in the UTC month of
+    ``entered`` when ``entered`` is not in the last hour and a half of a month.
+    """
+
+    def base(flaw: str) -> dict[str, Any]:
+        abandoned = flaw.startswith("abandoned_")
+        doc = good_call_stat(
+            account_id,
+            queue_id,
+            f"bad-{flaw}",
+            entered,
+            status="abandoned" if abandoned else "processed",
+            wait=40,
+            talk=100,
+            agent_id=agent_id,
+            misses=[
+                miss(agent_id, entered + 25, "rejected"),
+                miss(agent_id, entered + 5, "timeout"),
+            ],
+            abandoned_reason="member_timeout" if flaw.endswith("_timeout") else "member_hangup",
+        )
+        return doc
+
+    def set_miss(i: int, **fields: Any) -> Callable[[dict[str, Any]], None]:
+        return lambda d: d["misses"][i].update(fields)
+
+    def drop_miss(i: int, name: str) -> Callable[[dict[str, Any]], None]:
+        return lambda d: d["misses"][i].pop(name)
+
+    cases: dict[str, Callable[[dict[str, Any]], None]] = {
+        "no_pvt_type": lambda d: d.pop("pvt_type"),
+        "summary_stat_type": lambda d: d.update(pvt_type="call_summary_stat"),
+        "session_type": lambda d: d.update(pvt_type="qubicle_session"),
+        "deleted": lambda d: d.update(pvt_deleted=True),
+        "no_queue_id": lambda d: d.pop("queue_id"),
+        "empty_queue_id": lambda d: d.update(queue_id=""),
+        "numeric_queue_id": lambda d: d.update(queue_id=42),
+        "null_queue_id": lambda d: d.update(queue_id=None),
+        "no_entered": lambda d: d.pop("entered_timestamp"),
+        "null_entered": lambda d: d.update(entered_timestamp=None),
+        "string_entered": lambda d: d.update(entered_timestamp=str(entered)),
+        "float_entered": lambda d: d.update(entered_timestamp=entered + 0.5),
+        "bool_entered": lambda d: d.update(entered_timestamp=True),
+        "unix_entered": lambda d: d.update(entered_timestamp=entered - GREGORIAN_OFFSET),
+        "year_10000_entered": lambda d: d.update(entered_timestamp=GREGORIAN_OFFSET + MAX_UNIX + 1),
+        "no_status": lambda d: d.pop("status"),
+        "null_status": lambda d: d.update(status=None),
+        "status_waiting": lambda d: d.update(status="waiting"),
+        "status_handled": lambda d: d.update(status="handled"),
+        "status_upper_case": lambda d: d.update(status="PROCESSED"),
+        "status_list": lambda d: d.update(status=["processed"]),
+        "no_wait": lambda d: d.pop("wait_time"),
+        "null_wait": lambda d: d.update(wait_time=None),
+        "string_wait": lambda d: d.update(wait_time="40"),
+        "bool_wait": lambda d: d.update(wait_time=True),
+        "negative_wait": lambda d: d.update(wait_time=-1),
+        "misses_null": lambda d: d.update(misses=None),
+        "misses_object": lambda d: d.update(misses={"0": d["misses"][0]}),
+        "misses_string": lambda d: d.update(misses="timeout"),
+        "miss_null": lambda d: d["misses"].append(None),
+        "miss_string": lambda d: d["misses"].append(agent_id),
+        "miss_no_agent_id": drop_miss(0, "agent_id"),
+        "miss_empty_agent_id": set_miss(1, agent_id=""),
+        "miss_null_agent_id": set_miss(0, agent_id=None),
+        "miss_numeric_reason": set_miss(0, reason=486),
+        "miss_no_reason": drop_miss(1, "reason"),
+        "miss_null_reason": set_miss(1, reason=None),
+        "miss_float_timestamp": set_miss(0, timestamp=entered + 25.5),
+        "miss_string_timestamp": set_miss(1, timestamp=str(entered + 5)),
+        "miss_no_timestamp": drop_miss(0, "timestamp"),
+        "processed_no_agent_id": lambda d: d.pop("agent_id"),
+        "processed_empty_agent_id": lambda d: d.update(agent_id=""),
+        "processed_null_agent_id": lambda d: d.update(agent_id=None),
+        "processed_numeric_agent_id": lambda d: d.update(agent_id=7),
+        "processed_no_handled": lambda d: d.pop("handled_timestamp"),
+        "processed_null_handled": lambda d: d.update(handled_timestamp=None),
+        "processed_string_handled": lambda d: d.update(handled_timestamp=str(entered + 40)),
+        "processed_float_handled": lambda d: d.update(handled_timestamp=entered + 40.25),
+        "processed_no_talk": lambda d: d.pop("talk_time"),
+        "processed_null_talk": lambda d: d.update(talk_time=None),
+        "processed_string_talk": lambda d: d.update(talk_time="100"),
+        "processed_negative_talk": lambda d: d.update(talk_time=-100),
+        "abandoned_no_wait": lambda d: d.pop("wait_time"),
+        "abandoned_negative_wait_timeout": lambda d: d.update(wait_time=-40),
+        "abandoned_string_entered": lambda d: d.update(entered_timestamp=str(entered)),
+        "abandoned_misses_null": lambda d: d.update(misses=None),
     }
     docs = []
     for flaw, spoil in cases.items():
