@@ -51,9 +51,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     seed = sub.add_parser(
         "seed",
-        help="create demo accounts filled with qubicle_session documents",
+        help="create demo accounts filled with qubicle_session and/or ACDC call_stat documents",
         description="Create account databases and MoDBs filled with realistic, deterministic "
-        "qubicle_session documents, then print the account ids and a ready-to-paste curl.",
+        "call-center data - Qubicle qubicle_session documents, KAZOO ACDC call_stat documents "
+        "(as KAZOO's archiver writes them), or both in one account - plus the queue and user "
+        "documents they name, then print the account ids and a ready-to-paste curl.",
+    )
+    seed.add_argument(
+        "--source",
+        choices=("qubicle", "acdc", "both"),
+        default="qubicle",
+        help="which documents: qubicle_session, ACDC call_stat, or both (default qubicle)",
     )
     seed.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     seed.add_argument("--accounts", type=_positive, default=1, help="accounts (default 1)")
@@ -83,7 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
         "demo",
         help="seed demo data and serve it (uses the stand-in without COUCHDB_URL)",
         description="Start a CouchDB (COUCHDB_URL, else Docker, else the in-memory stand-in), "
-        "seed one demo account, and serve the API on --host/--port, printing a working curl.",
+        "seed a Qubicle demo account and an ACDC demo account, and serve the API and the "
+        "dashboard on --host/--port, printing a working curl and token for each.",
     )
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8000)
