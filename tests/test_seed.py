@@ -1,7 +1,9 @@
 """The demo data generator: deterministic, well-formed, and shaped so that the hard cases
-(midnight and month-end straddlers, offers before the answer) really occur. The generator is
-pure and needs no server; the batch writer runs against the CouchDB-protocol server of
-``conftest.py``."""
+(midnight and month-end straddlers, offers before the answer; for ACDC: calls archived into
+the next month, answers after midnight, LOSE_RACE-only misses) really occur. ACDC documents
+are checked against KAZOO's archiver (``acdc_stats.erl``) as CONTRACT.md 2b records it.
+The generator is pure and needs no server; the batch writer runs against the
+CouchDB-protocol server of ``conftest.py``."""
 
 from __future__ import annotations
 
@@ -11,12 +13,13 @@ from collections import Counter
 from datetime import date
 
 import pytest
+import reference as ref
 from conftest import Accounts
 from reference import GREGORIAN_OFFSET, is_well_formed, utc
 
 from app import modb
 from app.couch import Couch
-from app.seed import _write_batch, generate_sessions, modb_month, plan_account
+from app.seed import _write_batch, generate_sessions, modb_month, plan_account, seed
 
 START = date(2023, 12, 10)  # spans the end of December and of the year
 DAYS = 40
@@ -187,3 +190,195 @@ async def test_write_batch_counts_conflicts_as_already_there(
     rows = await couch.all_docs(db, include_docs=True)
     stored = {r["id"]: {k: v for k, v in r["doc"].items() if k != "_rev"} for r in rows}
     assert stored == {d["_id"]: d for d in docs}  # every doc once, as generated
+
+
+# -- ACDC call_stats (CONTRACT.md 2b) and the account database -----------------------------------
+
+ACDC_START = date(2024, 1, 25)  # spans the end of January
+ACDC_DAYS = 10
+
+
+def _acdc(seed: int = 7, source: str = "acdc") -> list[dict]:
+    plan = plan_account(seed, 0, queues=3, recipients=5, source=source)
+    return list(plan.month_docs(ACDC_START, ACDC_DAYS, CALLS))
+
+
+@pytest.fixture(scope="module")
+def stats() -> list[dict]:
+    return _acdc()
+
+
+def _nulls(value: object, path: str = "") -> list[str]:
+    if value is None:
+        return [path]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _nulls(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _nulls(v, f"{path}[{i}]")]
+    return []
+
+
+def test_acdc_is_deterministic_and_apart_from_qubicle(stats: list[dict]) -> None:
+    assert _acdc() == stats
+    assert {d["_id"] for d in _acdc(8)}.isdisjoint({d["_id"] for d in stats})
+    qubicle = plan_account(7, 0, queues=3, recipients=5)
+    acdc = plan_account(7, 0, queues=3, recipients=5, source="acdc")
+    assert qubicle.account_id != acdc.account_id  # both seeded with seed 7 live side by side
+    assert set(qubicle.queue_ids).isdisjoint(acdc.queue_ids)
+    with pytest.raises(ValueError, match="source"):
+        plan_account(7, 0, queues=3, recipients=5, source="cdr")
+
+
+def test_call_stats_are_archived_as_kazoo_writes_them(stats: list[dict]) -> None:
+    plan = plan_account(7, 0, queues=3, recipients=5, source="acdc")
+    assert len(stats) > 2 * ACDC_DAYS
+    for d in stats:
+        assert ref.call_stat(d) is d, d["_id"]
+        assert not _nulls(d), d["_id"]  # absent values are omitted, never null
+        assert d["_id"] == f"{d['call_id']}::{d['queue_id']}"
+        assert HEX32.fullmatch(d["call_id"]) and d["queue_id"] in plan.queue_ids
+        assert d["pvt_type"] == "call_stat" and d["pvt_account_id"] == plan.account_id
+        entered, misses = d["entered_timestamp"], d["misses"]
+        if d["status"] == "processed":
+            assert d["agent_id"] in plan.recipient_ids
+            assert d["wait_time"] == d["handled_timestamp"] - entered >= 0
+            assert d["talk_time"] == d["processed_timestamp"] - d["handled_timestamp"] > 0
+            assert d["hung_up_by"] in ("member", "agent")
+            assert not {"abandoned_timestamp", "abandoned_reason"} & set(d)
+            ended = d["processed_timestamp"]
+            left = d["handled_timestamp"]
+        else:
+            assert d["status"] == "abandoned"
+            assert d["wait_time"] == d["abandoned_timestamp"] - entered > 0
+            assert d["abandoned_reason"] in ("member_hangup", "member_timeout", "member_exit")
+            assert not {"agent_id", "handled_timestamp", "processed_timestamp"} & set(d)
+            assert not {"talk_time", "hung_up_by"} & set(d)
+            ended = left = d["abandoned_timestamp"]
+        times = [m["timestamp"] for m in misses]
+        assert times == sorted(times, reverse=True)  # KAZOO prepends each miss
+        assert all(entered < t <= left for t in times)
+        assert all(m["agent_id"] in plan.recipient_ids for m in misses)
+        # archived by the first archiver tick an hour after entering, once the call ended
+        archived = d["pvt_created"]
+        assert archived == d["pvt_modified"]
+        assert 0 <= archived - max(entered + 3600, ended) < 60
+        month = utc(archived).strftime("%Y%m")
+        assert d["pvt_account_db"] == modb.encode(modb.modb(plan.account_id, *modb_month(d)))
+        assert d["pvt_account_db"].endswith(f"-{month}")
+    assert len({d["_id"] for d in stats}) == len(stats)
+
+
+def test_call_stat_outcomes_and_misses_in_realistic_shares(stats: list[dict]) -> None:
+    status = Counter(d["status"] for d in stats)
+    assert 0.7 < status["processed"] / len(stats) < 0.9
+    reasons = Counter(d["abandoned_reason"] for d in stats if d["status"] == "abandoned")
+    assert reasons["member_hangup"] > reasons["member_timeout"] > 0
+    assert reasons["member_exit"] >= 0 and sum(reasons.values()) == status["abandoned"]
+    misses = Counter(m["reason"] for d in stats for m in d["misses"])
+    assert misses["timeout"] > misses["rejected"] > 0 and misses["LOSE_RACE"] > 0
+    assert set(misses) - {"timeout", "rejected", "LOSE_RACE"}  # raw hangup causes too
+    assert any(not d["misses"] for d in stats)
+    assert any(len(d["misses"]) >= 3 for d in stats)
+    everything = _acdc(7) + _acdc(8) + _acdc(9)
+    assert {"member_hangup", "member_timeout", "member_exit"} <= {
+        d.get("abandoned_reason") for d in everything
+    }
+
+
+def test_call_stats_cover_the_hard_cases_every_day(stats: list[dict]) -> None:
+    def day(ts: int) -> date:
+        return utc(ts).date()
+
+    processed = [d for d in stats if d["status"] == "processed"]
+    next_day = {
+        day(d["entered_timestamp"])
+        for d in processed
+        if day(d["handled_timestamp"]) != day(d["entered_timestamp"])
+    }
+    assert len(next_day) == ACDC_DAYS  # answered after midnight, every day
+    race_only = {
+        day(d["entered_timestamp"])
+        for d in processed
+        if d["misses"] and all(m["reason"] == "LOSE_RACE" for m in d["misses"])
+    }
+    assert len(race_only) == ACDC_DAYS
+    # entered in January, archived into February's MoDB
+    late = [
+        d for d in stats if utc(d["entered_timestamp"]).month == 1 and modb_month(d) == (2024, 2)
+    ]
+    assert late and all(day(d["entered_timestamp"]) == date(2024, 1, 31) for d in late)
+
+
+def test_both_is_sessions_and_call_stats_over_the_same_ids() -> None:
+    docs = _acdc(source="both")
+    plan = plan_account(7, 0, queues=3, recipients=5, source="both")
+    kinds = Counter(d["pvt_type"] for d in docs)
+    assert kinds["qubicle_session"] > ACDC_DAYS and kinds["call_stat"] > ACDC_DAYS
+    assert set(kinds) == {"qubicle_session", "call_stat"}
+    assert {d["queue_id"] for d in docs} == set(plan.queue_ids)
+    assert {d["pvt_account_id"] for d in docs} == {plan.account_id}
+    assert all(ref.is_counted(d) for d in docs)
+    sessions = list(plan.sessions(ACDC_START, ACDC_DAYS, CALLS))
+    assert [d for d in docs if d["pvt_type"] == "qubicle_session"] == sessions
+
+
+@pytest.mark.parametrize("source", ["qubicle", "acdc", "both"])
+def test_account_database_names_every_queue_and_recipient(source: str) -> None:
+    plan = plan_account(7, 0, queues=3, recipients=5, source=source)
+    account, *rest = plan.account_db_docs()
+    assert account == plan.account_doc()
+    queues = {d["_id"]: d for d in rest if d["pvt_type"] == "queue"}
+    users = {d["_id"]: d for d in rest if d["pvt_type"] == "user"}
+    assert list(queues) == plan.queue_ids and list(users) == plan.recipient_ids
+    assert len({q["name"] for q in queues.values()}) == len(queues)
+    full = {f"{u['first_name']} {u['last_name']}" for u in users.values()}
+    assert len(full) == len(users) and all(
+        u["first_name"] and u["last_name"] for u in users.values()
+    )
+    for d in rest:
+        assert d["pvt_account_id"] == plan.account_id
+        assert d["pvt_account_db"] == modb.encode(modb.account_db(plan.account_id))
+        assert not _nulls(d)
+    if source == "qubicle":
+        assert all("queues" not in u for u in users.values())
+        return
+    # an ACDC agent lists the queues it takes calls from
+    docs = [d for d in plan.month_docs(ACDC_START, 3, CALLS) if d["pvt_type"] == "call_stat"]
+    for d in docs:
+        agents = [m["agent_id"] for m in d["misses"]] + [d.get("agent_id")]
+        for agent in filter(None, agents):
+            assert d["queue_id"] in users[agent]["queues"], (agent, d["_id"])
+
+
+async def test_seed_writes_exactly_what_the_plan_says(couch: Couch, accounts: Accounts) -> None:
+    account_id = accounts.new()
+    kwargs = {
+        "seed": 5,
+        "accounts": 1,
+        "queues": 2,
+        "recipients": 3,
+        "days": 3,
+        "calls_per_day": 6,
+        "start": date(2024, 2, 28),  # 2024-02-28 .. 03-01: archived into March too
+        "progress": False,
+        "account_ids": [account_id],
+        "source": "both",
+    }
+    [seeded] = await seed(couch, **kwargs)
+    plan = plan_account(5, 0, queues=2, recipients=3, account_id=account_id, source="both")
+    want: dict[str, dict[str, dict]] = {}
+    for d in plan.month_docs(date(2024, 2, 28), 3, 6):
+        want.setdefault(modb.modb(account_id, *modb_month(d)), {})[d["_id"]] = d
+    assert seeded.docs_per_modb == {db: len(docs) for db, docs in want.items()}
+    assert sum(seeded.docs_per_type.values()) == seeded.total_docs
+    assert set(seeded.docs_per_type) == {"qubicle_session", "call_stat"}
+    for db, docs in want.items():
+        rows = await couch.all_docs(db, include_docs=True)
+        stored = {r["id"]: {k: v for k, v in r["doc"].items() if k != "_rev"} for r in rows}
+        assert stored == docs
+    rows = await couch.all_docs(modb.account_db(account_id), include_docs=True)
+    stored = {r["id"]: {k: v for k, v in r["doc"].items() if k != "_rev"} for r in rows}
+    assert stored == {d["_id"]: d for d in plan.account_db_docs()}
+    assert seeded.queue_names == plan.queue_names()
+    again = await seed(couch, **kwargs)
+    assert again[0].already_present == seeded.total_docs  # a rerun writes nothing new
