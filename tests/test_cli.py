@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import date
 
 import pytest
 
 from app.couch import Couch
 from app.design_docs import DDOC, VERSION_FIELD, load
 from app.installer import month_dbs
+from app.modb import account_db
 from app.seed import plan_account
 
 COMMANDS = ["serve", "install-views", "seed", "devcouch", "demo"]
@@ -106,3 +108,61 @@ def test_seed_start_must_be_a_date() -> None:
     out = run_cli("seed", "--start", "yesterday")
     assert out.returncode == 2
     assert "not an ISO date" in out.stderr
+
+
+def test_seed_help_names_the_sources() -> None:
+    out = run_cli("seed", "--help")
+    assert out.returncode == 0
+    assert "--source {qubicle,acdc,both}" in out.stdout
+    assert "call_stat" in out.stdout and "qubicle_session" in out.stdout
+    bad = run_cli("seed", "--source", "cdr")
+    assert bad.returncode == 2
+    assert "invalid choice: 'cdr'" in bad.stderr
+
+
+async def test_seed_acdc_end_to_end(couch_url: str, couch: Couch, accounts: object) -> None:
+    """`seed --source acdc` writes call_stats into the MoDBs of their archive month, names
+    the queues and agents in the account database, and prints a curl for the account."""
+    seed_no = int.from_bytes(os.urandom(4), "big")
+    plan = plan_account(seed_no, 0, queues=2, recipients=3, source="acdc")
+    accounts.ids.add(plan.account_id)  # type: ignore[attr-defined]  # deleted after the test
+    seeded = run_cli(
+        "seed",
+        "--source",
+        "acdc",
+        "--seed",
+        str(seed_no),
+        "--queues",
+        "2",
+        "--recipients",
+        "3",
+        "--days",
+        "2",
+        "--calls-per-day",
+        "8",
+        "--start",
+        "2024-03-30",  # 03-30 and 03-31: the last evening is archived into April
+        "--quiet",
+        env={"COUCHDB_URL": couch_url},
+    )
+    assert seeded.returncode == 0, seeded.stderr
+    assert plan.account_id in seeded.stdout and "'ACDC Demo 1'" in seeded.stdout
+    assert f"/v2/accounts/{plan.account_id}/qubicle_reports" in seeded.stdout
+    assert " call_stat docs" in seeded.stdout and "qubicle_session" not in seeded.stdout
+    for queue_id, name in plan.queue_names().items():
+        assert f"{queue_id[:8]} {name}" in seeded.stdout
+
+    dbs = await month_dbs(couch, plan.account_id)
+    assert [d[-6:] for d in dbs] == ["202403", "202404"]
+    stored = []
+    for db in dbs:
+        for row in await couch.all_docs(db, include_docs=True):
+            doc = {k: v for k, v in row["doc"].items() if k != "_rev"}
+            assert doc["pvt_account_db"] == db.replace("/", "%2F")
+            stored.append(doc)
+    want = list(plan.month_docs(date(2024, 3, 30), 2, 8))
+    assert sorted(stored, key=lambda d: d["_id"]) == sorted(want, key=lambda d: d["_id"])
+    assert {d["pvt_type"] for d in stored} == {"call_stat"}
+    account = await couch.all_docs(account_db(plan.account_id), include_docs=True)
+    kinds = sorted(r["doc"]["pvt_type"] for r in account)
+    assert kinds == ["account", "queue", "queue", "user", "user", "user"]
