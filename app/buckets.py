@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
 PERIODS = ("daily", "weekly", "monthly", "hourly")
@@ -44,7 +44,7 @@ def day_key(d: date) -> str:
     return f"{d.year:04d}{d.month:02d}{d.day:02d}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class BucketPlan:
     resolution: str  # "day": *_by_day views; "quarter": *_by_quarter views
     group_level: int  # 2 (day), 3 (hour) or 4 (quarter hour)
@@ -52,6 +52,22 @@ class BucketPlan:
     last_day: date
     buckets: tuple[str, ...]  # every output bucket, in order
     slots: dict[tuple[object, ...], str]  # row key tail (key[1:]) -> bucket
+
+    @cached_property
+    def index(self) -> dict[str, int | list[int]]:
+        """UTC day key -> bucket number (group_level 2), or -> a list of bucket numbers by
+        hour (3) or by hour * 4 + quarter (4), -1 outside the range: the merge's lookup,
+        which needs no tuple per row."""
+        number = {b: i for i, b in enumerate(self.buckets)}
+        if self.group_level == 2:
+            return {tail[0]: number[b] for tail, b in self.slots.items()}  # type: ignore[misc]
+        per_day = 24 if self.group_level == 3 else 96
+        out: dict[str, list[int]] = {}
+        for tail, b in self.slots.items():
+            day, hour = tail[0], tail[1]
+            at = hour if self.group_level == 3 else hour * 4 + tail[2]  # type: ignore[operator]
+            out.setdefault(day, [-1] * per_day)[at] = number[b]  # type: ignore[index]
+        return out  # type: ignore[return-value]
 
     @property
     def first_day_key(self) -> str:

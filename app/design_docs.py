@@ -1,8 +1,10 @@
 """Assemble ``couch_design_docs/<ddoc>/`` (couchapp layout) into CouchDB design documents.
 
 The JavaScript stays in plain files so it is readable and diffable. ``// !code <path>`` in a
-map function is replaced by that file (relative to the design doc folder), as couchapp did.
-The version marker is a hash of the assembled views, so any changed file is a new version.
+map function is replaced by that file (relative to the design doc folder), as couchapp did;
+``// !const NAME`` by ``var NAME = <JSON>;`` of a constant the service also uses (so the
+service-level thresholds are said once, in :mod:`app.metrics`). The version marker is a hash
+of the assembled views, so any changed file or constant is a new version.
 """
 
 from __future__ import annotations
@@ -19,6 +21,14 @@ import orjson
 DDOC = "qubicle_reports"
 VERSION_FIELD = "qubicle_reports_version"
 CODE_MACRO = re.compile(r"^[ \t]*// !code (\S+)[ \t]*$", re.MULTILINE)
+CONST_MACRO = re.compile(r"^[ \t]*// !const (\w+)[ \t]*$", re.MULTILINE)
+
+
+def constants() -> dict[str, Any]:
+    """What ``// !const`` may inline."""
+    from app.metrics import THRESHOLDS
+
+    return {"THRESHOLDS": list(THRESHOLDS)}
 
 
 def design_docs_dir() -> Path:
@@ -33,7 +43,10 @@ def _expand(source: str, ddoc_dir: Path) -> str:
             raise ValueError(f"!code outside the design doc: {m.group(1)}")
         return path.read_text()
 
-    return CODE_MACRO.sub(include, source)
+    def const(m: re.Match[str]) -> str:
+        return f"var {m.group(1)} = {orjson.dumps(constants()[m.group(1)]).decode()};"
+
+    return CONST_MACRO.sub(const, CODE_MACRO.sub(include, source))
 
 
 def assemble(ddoc_dir: Path) -> dict[str, Any]:

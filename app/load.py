@@ -1,32 +1,37 @@
 """Read the reduced view rows a report needs, from every month database it touches.
 
-Which queries to send is decided by :func:`plan_queries` (pure); :func:`load` runs them
-concurrently (bounded), installing the design doc into each MoDB on first use. A MoDB that
-does not exist contributes nothing; any CouchDB failure fails the whole load, so a report is
-never presented whole when part of it is missing. Rows of closed months come from the
+Which queries to send is decided by :func:`plan_queries` (pure): the cheapest views that carry
+the fields the asked metrics need (:meth:`app.metrics.ReportKind.cover`), over the fewest key
+ranges. :meth:`Loader.load` runs them concurrently (bounded), installing the design doc into
+each MoDB on first use, and hands each answer to a sink (the report's :class:`~app.merge.Merge`)
+as it arrives, so a report never holds all its rows at once. A MoDB that does not exist
+contributes nothing; any CouchDB failure fails the whole load, so a report is never presented
+whole when part of it is missing. Rows of closed months come from the
 :class:`~app.cache.ViewCache` while the MoDB's ``update_seq`` is unchanged.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from app.buckets import BucketPlan
 from app.cache import ViewCache
-from app.couch import Couch, CouchError, view_rows
+from app.couch import Couch, CouchError, seq_number, view_rows
 from app.design_docs import DDOC
 from app.installer import Installer
-from app.metrics import REPORTS
+from app.merge import Source
+from app.metrics import REPORTS, View
 from app.modb import MonthDb, modbs_for_range, next_month
 from app.request import ReportRequest
 
 Rows = list[dict[str, Any]]
 Answer = tuple[bytes, Rows]  # a view answer as CouchDB sent it, and its rows
 EMPTY = b'{"rows": []}'  # the answer of a MoDB that does not exist
-PER_ENTITY_RANGES = 8  # more identifiers than this: one spanning range per MoDB
+PER_ENTITY_RANGES = 8  # more ranges than this: one spanning range per MoDB
 HIGH: dict[str, Any] = {}  # CouchDB collation's highest value, for inclusive key-range ends
 
 
@@ -35,50 +40,66 @@ class Query:
     month: MonthDb
     view: str
     params: dict[str, Any] = field(hash=False)
+    source: Source = field(hash=False, compare=False)  # how its rows fold into the report
 
     @property
     def db(self) -> str:
         return self.month.name
 
 
-def view_for(req: ReportRequest, plan: BucketPlan) -> tuple[str, bool]:
-    """The view to read, and whether its entity is a [recipient, queue] pair."""
+def fields_and_sources(req: ReportRequest) -> tuple[tuple[str, ...], list[Source]]:
+    """The report's raw fields (in the order its sums keep them) and where each is read."""
     kind = REPORTS[req.report]
-    if req.queue_ids is not None and kind.queue_views is not None:
-        return kind.queue_views[plan.resolution], True
-    return kind.views[plan.resolution], False
+    needed = kind.fields(req.metrics, req.threshold)
+    cover = kind.cover(needed, by_queue=req.queue_ids is not None and bool(kind.queue_views))
+    sources = [Source(view, tuple(fs)) for view, fs in cover]
+    return tuple(f for s in sources for f in s.fields), sources
 
 
-def key_range(by_queue: bool, first: str, last: str, plan: BucketPlan) -> dict[str, Any]:
-    """startkey/endkey from entity ``first`` to entity ``last`` over the plan's UTC days."""
-    if by_queue:  # every queue of these recipients; queue_ids are filtered on merge
-        return {"startkey": [[first]], "endkey": [[last, HIGH]]}
-    return {
-        "startkey": [first, plan.first_day_key],
-        "endkey": [last, plan.last_day_key, HIGH],
-    }
-
-
-def plan_queries(account_id: str, req: ReportRequest, plan: BucketPlan) -> list[Query]:
-    """The fewest queries per MoDB that cover the report.
+def key_ranges(view: View, req: ReportRequest, plan: BucketPlan) -> list[dict[str, Any]]:
+    """The fewest key ranges of ``view`` that hold the report's rows.
 
     No identifiers: the whole view of each MoDB (a MoDB holds about one month, so little is
-    read outside the range). A few identifiers: one key range each. Many: one range from the
-    lowest to the highest id, the rows of other entities dropped on merge.
+    read outside the range). A few identifiers: one range each, over the range's UTC days.
+    Many: one range from the lowest to the highest id, the rows of other entities dropped on
+    merge. A [queue, recipient, ...] view (recipients filtered by ``queue_ids``) is read one
+    range per asked queue (per queue and recipient when there are few of both), so no other
+    queue's rows are read unless the queues are many.
     """
-    view, by_queue = view_for(req, plan)
-    level = {"group_level": plan.group_level}
+    level = {"group_level": plan.group_level + view.entity_width - 1}
+    first, last = plan.first_day_key, plan.last_day_key
     ids = sorted(req.identifiers) if req.identifiers is not None else None
-    if ids is None:
-        ranges = [level]
-    elif len(ids) > PER_ENTITY_RANGES:
-        ranges = [{**level, **key_range(by_queue, ids[0], ids[-1], plan)}]
-    else:
-        ranges = [{**level, **key_range(by_queue, e, e, plan)} for e in ids]
+    if view.entity_width == 1:
+        if ids is None:
+            return [level]
+        if len(ids) > PER_ENTITY_RANGES:
+            return [{**level, "startkey": [ids[0], first], "endkey": [ids[-1], last, HIGH]}]
+        return [{**level, "startkey": [e, first], "endkey": [e, last, HIGH]} for e in ids]
+    queues = sorted(req.queue_ids or ())
+    if ids is not None and len(queues) * len(ids) <= PER_ENTITY_RANGES:
+        return [
+            {**level, "startkey": [q, r, first], "endkey": [q, r, last, HIGH]}
+            for q in queues
+            for r in ids
+        ]
+    low, high = ([ids[0]], [ids[-1], HIGH]) if ids is not None else ([], [HIGH])
+    if len(queues) > PER_ENTITY_RANGES:
+        return [{**level, "startkey": [queues[0], *low], "endkey": [queues[-1], *high]}]
+    return [{**level, "startkey": [q, *low], "endkey": [q, *high]} for q in queues]
+
+
+def plan_queries(
+    account_id: str, req: ReportRequest, plan: BucketPlan, sources: list[Source] | None = None
+) -> list[Query]:
+    """Every (MoDB, view, key range) the report reads."""
+    if sources is None:
+        sources = fields_and_sources(req)[1]
+    months = modbs_for_range(account_id, plan.first_day, plan.last_day)
     return [
-        Query(month, view, params)
-        for month in modbs_for_range(account_id, plan.first_day, plan.last_day)
-        for params in ranges
+        Query(month, source.view.names[plan.resolution], params, source)
+        for source in sources
+        for params in key_ranges(source.view, req, plan)
+        for month in months
     ]
 
 
@@ -113,7 +134,9 @@ class Loader:
             if not await self.installer.ensure(q.db):
                 return EMPTY, []
             try:
-                raw = await self.couch.view_raw(q.db, DDOC, q.view, **q.params)
+                raw = await self.couch.view_raw(
+                    q.db, DDOC, q.view, build_wait=self.couch.build_wait, **q.params
+                )
             except CouchError as e:
                 if e.status != 404 or attempt == 2:
                     raise
@@ -134,6 +157,8 @@ class Loader:
         if flight is None:
             flight = self._inflight[key] = _Flight(asyncio.ensure_future(self._view(q)))
             flight.task.add_done_callback(lambda _: self._forget(key, flight))
+        else:
+            self.couch.telemetry.coalesced.inc()
         flight.waiters += 1
         try:
             return await asyncio.shield(flight.task)
@@ -150,14 +175,25 @@ class Loader:
             flight.task.exception()  # retrieved: every asker may have given up already
 
     async def _seq(self, db: str) -> Any:
-        """The MoDB's update_seq once our design doc is in (installing it moves the seq)."""
+        """The number of the MoDB's update_seq once our design doc is in (installing it moves
+        the seq). Only the number: on a cluster the rest of the string differs from call to
+        call with no writes (app.couch.seq_number), and the number is what changes with data."""
         if not await self.installer.ensure(db):
             return None
         info = await self.couch.db_info(db)
-        return None if info is None else info.get("update_seq")
+        if info is None:
+            return None
+        number = seq_number(info.get("update_seq"))
+        return number if number is not None else repr(info.get("update_seq"))  # never cached
 
-    async def load(self, queries: list[Query], use_cache: bool = True) -> list[Rows]:
-        """Rows of every query, in query order. ``use_cache=False`` bypasses the cache."""
+    async def load(
+        self,
+        queries: list[Query],
+        sink: Callable[[Query, Rows], None],
+        use_cache: bool = True,
+    ) -> None:
+        """Hand every query's rows to ``sink`` as they arrive (in any order); ``sink`` must
+        not keep them. ``use_cache=False`` bypasses the cache."""
         slots = asyncio.Semaphore(self.concurrency)
         cache = (
             self.cache if use_cache and self.cache is not None and self.cache.max_bytes else None
@@ -170,26 +206,28 @@ class Loader:
                 if q.db not in seqs and is_closed(q.month, now):
                     seqs[q.db] = asyncio.ensure_future(self._seq(q.db))
 
-        async def one(q: Query) -> Rows:
+        async def one(q: Query) -> None:
             key = ViewCache.key(q.db, q.view, q.params)
             if q.db not in seqs:
                 async with slots:
-                    return (await self._joined(key, q))[1]
+                    sink(q, (await self._joined(key, q))[1])
+                return
             seq = await seqs[q.db]
             if seq is None:  # no such MoDB
-                return []
+                return
             raw = cache.get(key, seq)  # type: ignore[union-attr]
             if raw is not None:
-                return view_rows(raw)
+                sink(q, view_rows(raw))
+                return
             # joining only a request started after a read of this same seq keeps the rule
             async with slots:
                 raw, rows = await self._joined(key + repr(seq).encode(), q)
             cache.put(key, seq, raw)  # type: ignore[union-attr]
-            return rows
+            sink(q, rows)
 
         tasks = [asyncio.ensure_future(one(q)) for q in queries]
         try:
-            return list(await asyncio.gather(*tasks))
+            await asyncio.gather(*tasks)
         finally:  # one failed (or we were cancelled): stop waiting for the others
             for task in [*tasks, *seqs.values()]:
                 task.cancel()

@@ -1,21 +1,131 @@
-"""Fold view rows into report buckets: exact sums, zero-filled, in a fixed entity order.
+"""Fold view rows into report buckets: exact sums (and maxima), zero-filled, in a fixed order.
 
-Pure: takes the rows :mod:`app.load` read and the :class:`BucketPlan`, returns a
-:class:`Result` that every renderer reads. Metrics are computed from sums at render time.
+Pure: :class:`Merge` takes view answers one at a time, as :mod:`app.load` reads them, and
+folds each into one flat ``array('d')`` per entity (bucket-major, one slot per raw field), so
+a report holds its cells compactly and never all the rows it read. :class:`Result` then
+computes every metric of :mod:`app.metrics` from those sums, per bucket and, when asked, over
+the whole range (``"total"``) and over every entity (the ``"total"`` item): the one result
+structure every renderer reads.
 """
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from operator import add
 from typing import Any
 
 from app.buckets import BucketPlan
-from app.metrics import REPORTS
+from app.metrics import MAX_FIELDS, REPORTS, View
 from app.request import ReportRequest
 
-Sums = list[float]
+TOTAL = "total"  # the bucket key of a whole-range value and the id of the all-entities item
+Sums = array  # one entity: len(buckets) * len(fields) doubles, bucket-major
+
+
+class TooManyCells(Exception):
+    """The report would hold more entity x bucket cells than allowed."""
+
+    def __init__(self, cells: int) -> None:
+        super().__init__(cells)
+        self.cells = cells
+
+
+@dataclass(frozen=True)
+class Source:
+    """What one query's rows carry into the report: from which view, which fields."""
+
+    view: View
+    fields: tuple[str, ...]
+
+
+class Merge:
+    """The running sums of one report; :meth:`add` folds one view answer into them."""
+
+    def __init__(
+        self, req: ReportRequest, plan: BucketPlan, fields: tuple[str, ...], max_cells: int
+    ) -> None:
+        self.req = req
+        self.plan = plan
+        self.fields = fields
+        self.max_cells = max_cells
+        self.sums: dict[str, Sums] = {}
+        self._zero = array("d", bytes(8 * len(fields) * len(plan.buckets)))
+        self._wanted = set(req.identifiers) if req.identifiers is not None else None
+        self._queues = set(req.queue_ids) if req.queue_ids is not None else None
+        self._beyond: set[str] = set()  # entities past the cell limit
+
+    def _entity(self, entity: Any, queue: Any) -> Sums | None:
+        """The sums of a row's entity, or None when the report does not count it."""
+        if not isinstance(entity, str) or (self._wanted is not None and entity not in self._wanted):
+            return None
+        if queue is not None and queue not in self._queues:  # type: ignore[operator]
+            return None
+        sums = self.sums.get(entity)
+        if sums is None:
+            cells = (len(self.sums) + 1) * len(self.plan.buckets)
+            if self._wanted is None and cells > self.max_cells:
+                self._beyond.add(entity)  # counted for the error, never given room
+                return None
+            sums = self.sums[entity] = array("d", self._zero)
+        return sums
+
+    def add(self, source: Source, rows: Iterable[dict[str, Any]]) -> None:
+        """Fold the rows of one view answer. Rows come sorted by key, so the entity checks
+        run once per run of rows of one entity, not once per row."""
+        width = len(self.fields)
+        at = {f: i for i, f in enumerate(self.fields)}
+        stats = source.view.stats
+        positions = {f: (stats[f] if stats else source.view.fields.index(f)) for f in source.fields}
+        summed = [(positions[f], at[f]) for f in source.fields if f not in MAX_FIELDS]
+        maxed = [(positions[f], at[f]) for f in source.fields if f in MAX_FIELDS]
+        ew = source.view.entity_width  # key: [entity, day, ...] or [queue, recipient, day, ...]
+        level = self.plan.group_level
+        index = self.plan.index
+        last_entity: Any = _NONE
+        last_queue: Any = _NONE
+        sums: Sums | None = None
+        for row in rows:
+            key = row["key"]
+            if ew == 1:
+                if key[0] != last_entity:
+                    last_entity = key[0]
+                    sums = self._entity(last_entity, None)
+            elif key[1] != last_entity or key[0] != last_queue:
+                last_queue, last_entity = key[0], key[1]
+                sums = self._entity(last_entity, last_queue)
+            if sums is None:
+                continue
+            slots = index.get(key[ew])
+            if slots is None:
+                continue
+            if level == 2:
+                b = slots
+            elif level == 3:
+                b = slots[key[ew + 1]]  # type: ignore[index]
+            else:
+                b = slots[key[ew + 1] * 4 + key[ew + 2]]  # type: ignore[index]
+            if b < 0:  # type: ignore[operator]
+                continue
+            base = b * width  # type: ignore[operator]
+            value = row["value"]
+            for src, dst in summed:
+                sums[base + dst] += value[src]
+            for src, dst in maxed:
+                if value[src] > sums[base + dst]:
+                    sums[base + dst] = value[src]
+
+    def result(self) -> Result:
+        """The merged report; :class:`TooManyCells` (with the whole count) when over the limit."""
+        if self._beyond:
+            raise TooManyCells((len(self.sums) + len(self._beyond)) * len(self.plan.buckets))
+        req = self.req
+        entities = list(req.identifiers) if req.identifiers is not None else sorted(self.sums)
+        return Result(req, self.plan.buckets, entities, self.fields, self.sums)
+
+
+_NONE = object()
 
 
 @dataclass
@@ -23,81 +133,52 @@ class Result:
     request: ReportRequest
     buckets: tuple[str, ...]
     entities: list[str]
-    sums: dict[str, dict[str, Sums]]  # entity -> bucket -> sums (only buckets with data)
+    fields: tuple[str, ...]
+    sums: dict[str, Sums]  # entity -> flat bucket-major sums (only entities with data)
     timings: dict[str, float] = field(default_factory=dict)
 
-    def series(self) -> Iterator[tuple[str, dict[str, dict[str, float | int]]]]:
-        """(entity, {metric: {bucket: value}}) for every entity, every bucket."""
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """Every series' keys: the buckets, and ``"total"`` when totals are asked."""
+        return (*self.buckets, TOTAL) if self.request.totals else self.buckets
+
+    def _columns(self, sums: Sums) -> list[list[float]]:
+        """One column per field: its value in every bucket, then its whole-range value."""
+        width = len(self.fields)
+        cols = [sums[i::width].tolist() for i in range(width)]
+        if self.request.totals:
+            for name, col in zip(self.fields, cols, strict=True):
+                col.append((max if name in MAX_FIELDS else sum)(col, default=0.0))
+        return cols
+
+    def _metrics(self, cols: list[list[float]]) -> dict[str, list[float | int]]:
         kind = REPORTS[self.request.report]
-        zero = [0] * kind.width
+        at = {f: i for i, f in enumerate(self.fields)}
+        out: dict[str, list[float | int]] = {}
+        for name in self.request.metrics:
+            metric = kind.metrics[name]
+            inputs = [cols[at[f]] for f in metric.fields_for(self.request.threshold)]
+            out[name] = list(map(metric.compute, *inputs))
+        return out
+
+    def series(self) -> Iterator[tuple[str, dict[str, list[float | int]]]]:
+        """(id, {metric: [value per key of :attr:`keys`]}) for every entity, then the
+        ``"total"`` item over them all when totals are asked."""
+        zero = array("d", bytes(8 * len(self.fields) * len(self.buckets)))
         for entity in self.entities:
-            per_bucket = self.sums.get(entity, {})
-            sums = [per_bucket.get(b, zero) for b in self.buckets]
-            yield (
-                entity,
-                {
-                    m: dict(zip(self.buckets, map(kind.metrics[m], sums), strict=True))
-                    for m in self.request.metrics
-                },
-            )
+            yield entity, self._metrics(self._columns(self.sums.get(entity, zero)))
+        if self.request.totals:
+            yield TOTAL, self._metrics(self._columns(self._all_entities(zero)))
 
-    def rows(self) -> Iterator[tuple[str, str, list[float | int]]]:
-        """(entity, bucket, [metric values in request order]) for tabular renderers."""
-        kind = REPORTS[self.request.report]
-        zero = [0] * kind.width
-        fns = [kind.metrics[m] for m in self.request.metrics]
-        for entity in self.entities:
-            per_bucket = self.sums.get(entity, {})
-            for b in self.buckets:
-                sums = per_bucket.get(b, zero)
-                yield entity, b, [f(sums) for f in fns]
-
-
-def merge(req: ReportRequest, plan: BucketPlan, row_sets: Iterable[list[dict[str, Any]]]) -> Result:
-    """Sum every row into (entity, bucket). Rows come sorted by key, so the entity checks run
-    once per run of rows of one entity, not once per row."""
-    by_queue = req.queue_ids is not None
-    wanted = set(req.identifiers) if req.identifiers is not None else None
-    queues = set(req.queue_ids) if req.queue_ids is not None else set()
-    slot_of = plan.slots.get
-    sums: dict[str, dict[str, Sums]] = {}
-    for rows in row_sets:
-        last: Any = _NONE
-        per_bucket: dict[str, Sums] | None = None
-        for row in rows:
-            key = row["key"]
-            if key[0] != last:
-                last = key[0]
-                per_bucket = _entity_sums(last, by_queue, queues, wanted, sums)
-            if per_bucket is None:
+    def _all_entities(self, zero: Sums) -> Sums:
+        """Every entity of the report folded into one: sums summed, maxima maxed."""
+        width = len(self.fields)
+        out = array("d", zero)
+        for entity in dict.fromkeys(self.entities):
+            sums = self.sums.get(entity)
+            if sums is None:
                 continue
-            bucket = slot_of(tuple(key[1:]))
-            if bucket is None:
-                continue
-            acc = per_bucket.get(bucket)
-            if acc is None:
-                per_bucket[bucket] = list(row["value"])
-            else:
-                acc[:] = map(add, acc, row["value"])
-    entities = list(req.identifiers) if req.identifiers is not None else sorted(sums)
-    return Result(req, plan.buckets, entities, sums)
-
-
-_NONE = object()
-
-
-def _entity_sums(
-    entity: Any,
-    by_queue: bool,
-    queues: set[str],
-    wanted: set[str] | None,
-    sums: dict[str, dict[str, Sums]],
-) -> dict[str, Sums] | None:
-    """The sums of the report entity a view key's entity part stands for, or None to skip."""
-    if by_queue:  # [recipient, queue]
-        if not isinstance(entity, list) or len(entity) != 2 or entity[1] not in queues:
-            return None
-        entity = entity[0]
-    if not isinstance(entity, str) or (wanted is not None and entity not in wanted):
-        return None
-    return sums.setdefault(entity, {})
+            for i, name in enumerate(self.fields):
+                combine = max if name in MAX_FIELDS else add
+                out[i::width] = array("d", map(combine, out[i::width], sums[i::width]))
+        return out

@@ -1,65 +1,207 @@
-"""The two reports: their metrics (CONTRACT.md section 3) and the views that feed them.
+"""The two reports: every metric (CONTRACT.md sections 3 and 3b) and the views that feed them.
 
-A view row's value is an array of exact sums; a metric is read off those sums, so averages
-are always sum over sum across the whole bucket, never an average of averages.
+One table says it all: a metric names the raw *fields* it is computed from (exact sums, or a
+maximum) and how; a view names the fields its reduced value carries. A report reads the
+cheapest set of views that carries the fields its metrics need, so the published metrics
+never pay for the KPIs (the per-threshold counts and the maximum live in views only KPI
+reports read). Averages and rates are always sum over sum across the whole bucket, never an
+average of averages.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import combinations
 
-Sums = list[float]
+# service_level_threshold: the allowed values (seconds) and the default
+THRESHOLDS = (5, 10, 15, 20, 25, 30, 40, 45, 60, 75, 90, 120, 180, 240, 300, 600)
+DEFAULT_THRESHOLD = 20
+WITHIN = "within_{T}"  # the field "answered with wait_time <= T" of a threshold T
+MAX_FIELDS = frozenset({"max_wait"})  # combined by max, every other field by sum
+
+Number = int | float
 
 
-def _avg(total_index: int, count_index: int = 0) -> Callable[[Sums], float]:
-    def metric(v: Sums) -> float:
-        n = v[count_index]
-        return round(v[total_index] / n, 2) if n else 0.0
-
-    return metric
+def within(threshold: int) -> str:
+    return WITHIN.format(T=threshold)
 
 
-def _count(index: int) -> Callable[[Sums], int]:
-    return lambda v: int(v[index])
+@dataclass(frozen=True)
+class Metric:
+    fields: tuple[str, ...]  # raw fields read, WITHIN standing for the request's threshold
+    compute: Callable[..., Number]  # of those fields' values, in order
+    description: str
+
+    def fields_for(self, threshold: int) -> tuple[str, ...]:
+        return tuple(within(threshold) if f == WITHIN else f for f in self.fields)
+
+
+def _integer(x: float) -> Number:
+    return int(x) if x == int(x) else x
+
+
+def count(field: str, description: str) -> Metric:
+    return Metric((field,), int, description)
+
+
+def amount(field: str, description: str) -> Metric:
+    """A sum or a maximum as it is: an integer where the data is."""
+    return Metric((field,), _integer, description)
+
+
+def average(part: str, whole: str, description: str) -> Metric:
+    return Metric((part, whole), lambda p, w: round(p / w, 2) if w else 0.0, description)
+
+
+def rate(part: str, whole: str, description: str) -> Metric:
+    return Metric((part, whole), lambda p, w: round(100 * p / w, 2) if w else 0.0, description)
+
+
+def rate_of_sum(part: str, others: Sequence[str], description: str) -> Metric:
+    """100 x ``part`` / (``part`` + ``others``)."""
+
+    def compute(p: float, *rest: float) -> float:
+        n = p + sum(rest)
+        return round(100 * p / n, 2) if n else 0.0
+
+    return Metric((part, *others), compute, description)
+
+
+def count_of_sum(fields: Sequence[str], description: str) -> Metric:
+    return Metric(tuple(fields), lambda *v: int(sum(v)), description)
+
+
+@dataclass(frozen=True)
+class View:
+    """A reduced view: its name per resolution, and the fields its value carries."""
+
+    names: dict[str, str]  # "day" | "quarter" -> view name
+    fields: tuple[str, ...]  # _sum: the value array's layout; _stats: see ``stats``
+    cost: float  # relative cost of one read, to pick the cheapest cover
+    stats: dict[str, str] | None = None  # _stats views: field -> key of the stats object
+    entity_width: int = 1  # key elements before the day: 1, or 2 for [queue, recipient]
 
 
 @dataclass(frozen=True)
 class ReportKind:
     name: str
-    width: int  # length of the view's value array
-    metrics: dict[str, Callable[[Sums], float | int]]
-    views: dict[str, str]  # resolution ("day" | "quarter") -> view name
-    queue_views: dict[str, str] | None = None  # views keyed by [[recipient, queue], ...]
+    metrics: dict[str, Metric]  # every metric, published first
+    published: tuple[str, ...]  # the default list: the published API's metrics
+    views: tuple[View, ...]  # views keyed [entity, day, ...]
+    queue_views: tuple[View, ...] = ()  # views keyed [queue, recipient, day, ...] (queue_ids)
 
+    def fields(self, metrics: Sequence[str], threshold: int) -> tuple[str, ...]:
+        """The raw fields the metrics need, each once, in a fixed order."""
+        out: dict[str, None] = {}
+        for m in metrics:
+            out.update(dict.fromkeys(self.metrics[m].fields_for(threshold)))
+        return tuple(out)
+
+    def cover(self, fields: Sequence[str], by_queue: bool = False) -> list[tuple[View, list[str]]]:
+        """The cheapest views that carry ``fields``, each with the fields taken from it."""
+        views = self.queue_views if by_queue else self.views
+        best: tuple[float, list[tuple[View, list[str]]]] | None = None
+        for n in range(1, len(views) + 1):
+            for chosen in combinations(views, n):
+                if not all(any(f in v.fields for v in chosen) for f in fields):
+                    continue
+                cost = sum(v.cost for v in chosen)
+                if best is None or cost < best[0]:
+                    taken = [(v, [f for f in fields if f in v.fields]) for v in chosen]
+                    # a field carried by two chosen views is taken from the first only
+                    seen: set[str] = set()
+                    plan = []
+                    for v, fs in taken:
+                        mine = [f for f in fs if f not in seen]
+                        seen.update(mine)
+                        if mine:
+                            plan.append((v, mine))
+                    best = (cost, plan)
+        if best is None:
+            raise ValueError(f"no view carries {fields}")
+        return best[1]
+
+
+def _views(stem: str) -> dict[str, str]:
+    return {"day": f"{stem}_by_day", "quarter": f"{stem}_by_quarter"}
+
+
+VISIT_FIELDS = ("visits", "wait", "timeouts", "abandons")
+KPI_FIELDS = (
+    *VISIT_FIELDS,
+    "answered",
+    "answered_wait",
+    "abandoned_wait",
+    *(within(t) for t in THRESHOLDS),
+)
+OFFER_FIELDS = ("answered", "missed", "rejected", "talk", "ring", "rung")
 
 QUEUES = ReportKind(
     name="queues",
-    width=4,  # [visits, wait seconds, timeouts, abandons]
     metrics={
-        "avg_wait": _avg(1),
-        "call_count": _count(0),
-        "timeout_count": _count(2),
-        "abandon_count": _count(3),
+        "avg_wait": average("wait", "visits", "sum of wait_time / call_count (all results)"),
+        "call_count": count("visits", "visits that entered the queue"),
+        "timeout_count": count("timeouts", "visits with result timeout"),
+        "abandon_count": count("abandons", "visits with result abandoned"),
+        "answered_count": count("answered", "visits with result answered"),
+        "service_level": rate(
+            WITHIN, "visits", "100 x visits answered with wait_time <= T / call_count"
+        ),
+        "answer_rate": rate("answered", "visits", "100 x answered_count / call_count"),
+        "abandon_rate": rate("abandons", "visits", "100 x abandon_count / call_count"),
+        "avg_answer_speed": average(
+            "answered_wait", "answered", "sum of wait_time of answered visits / answered_count"
+        ),
+        "avg_abandon_time": average(
+            "abandoned_wait", "abandons", "sum of wait_time of abandoned visits / abandon_count"
+        ),
+        "max_wait": amount("max_wait", "the longest wait_time of any visit in the bucket"),
     },
-    views={"day": "queue_visits_by_day", "quarter": "queue_visits_by_quarter"},
+    published=("avg_wait", "call_count", "timeout_count", "abandon_count"),
+    views=(
+        View(_views("queue_visits"), VISIT_FIELDS, cost=1.0),
+        View(_views("queue_kpis"), KPI_FIELDS, cost=1.5),
+        View(
+            _views("queue_waits"),
+            ("visits", "wait", "max_wait"),
+            cost=1.2,
+            stats={"visits": "count", "wait": "sum", "max_wait": "max"},
+        ),
+    ),
 )
 
 RECIPIENTS = ReportKind(
     name="recipients",
-    width=5,  # [answered, missed, rejected, talk seconds, ring seconds of answered]
     metrics={
-        "call_count": _count(0),
-        "missed_call_count": _count(1),
-        "rejected_call_count": _count(2),
-        "avg_call_duration": _avg(3),
-        "avg_ring_duration": _avg(4),
+        "call_count": count("answered", "offers with result answered"),
+        "missed_call_count": count("missed", "offers with result missed"),
+        "rejected_call_count": count("rejected", "offers with result rejected"),
+        "avg_call_duration": average(
+            "talk", "answered", "sum of call_duration / answered offers"
+        ),
+        "avg_ring_duration": average(
+            "ring",
+            "rung",
+            "sum of ring_time of answered offers / answered offers that have a ring time",
+        ),
+        "offered_count": count_of_sum(("answered", "missed", "rejected"), "offers of any result"),
+        "answer_rate": rate_of_sum(
+            "answered", ("missed", "rejected"), "100 x call_count / offered_count"
+        ),
+        "total_call_duration": amount("talk", "sum of call_duration of answered offers"),
     },
-    views={"day": "offers_by_recipient_by_day", "quarter": "offers_by_recipient_by_quarter"},
-    queue_views={
-        "day": "offers_by_recipient_queue_by_day",
-        "quarter": "offers_by_recipient_queue_by_quarter",
-    },
+    published=(
+        "call_count",
+        "missed_call_count",
+        "rejected_call_count",
+        "avg_call_duration",
+        "avg_ring_duration",
+    ),
+    views=(View(_views("offers_by_recipient"), OFFER_FIELDS, cost=1.0),),
+    queue_views=(
+        View(_views("offers_by_queue_recipient"), OFFER_FIELDS, cost=1.0, entity_width=2),
+    ),
 )
 
 REPORTS: dict[str, ReportKind] = {k.name: k for k in (QUEUES, RECIPIENTS)}

@@ -13,7 +13,8 @@ from app.design_docs import VERSION_FIELD, assemble, design_docs_dir
 SOURCE = Path(__file__).resolve().parent.parent / "couch_design_docs" / "qubicle_reports"
 VIEW_NAMES = sorted(p.name for p in (SOURCE / "views").iterdir() if p.is_dir())
 # an unexpanded macro: a line holding only `// !code <path>`
-MACRO_LINE = re.compile(r"^\s*//\s*!code\s+\S+\s*$", re.MULTILINE)
+MACRO_LINE = re.compile(r"^\s*//\s*!(code|const)\s+\S+\s*$", re.MULTILINE)
+LIBS = ("common.js", "session.js", "call_stat.js", "visit.js")
 
 
 @pytest.fixture
@@ -24,14 +25,18 @@ def ddoc(tmp_path: Path) -> Path:
     return target
 
 
-def test_the_source_folder_has_the_six_report_views() -> None:
+def test_the_source_folder_has_the_report_views() -> None:
     assert VIEW_NAMES == [
+        "offers_by_queue_recipient_by_day",
+        "offers_by_queue_recipient_by_quarter",
         "offers_by_recipient_by_day",
         "offers_by_recipient_by_quarter",
-        "offers_by_recipient_queue_by_day",
-        "offers_by_recipient_queue_by_quarter",
+        "queue_kpis_by_day",
+        "queue_kpis_by_quarter",
         "queue_visits_by_day",
         "queue_visits_by_quarter",
+        "queue_waits_by_day",
+        "queue_waits_by_quarter",
     ]
     # every map.js starts out with the macro, so expansion is really exercised
     for name in VIEW_NAMES:
@@ -54,12 +59,13 @@ def test_assembled_doc_has_id_language_views_and_version(ddoc: Path) -> None:
 
 
 def test_code_macro_is_expanded_into_every_map(ddoc: Path) -> None:
-    lib = (ddoc / "lib" / "session.js").read_text()
+    libs = [(ddoc / "lib" / name).read_text().strip() for name in LIBS]
     doc = assemble(ddoc)
     for name, view in doc["views"].items():
         assert MACRO_LINE.search(view["map"]) is None, name
-        assert lib.strip() in view["map"], name
-        assert "function qubicleSession(doc)" in view["map"], name
+        assert all(lib in view["map"] for lib in libs), name
+        assert "function sessionVisit(doc)" in view["map"], name
+        assert "function callStatVisit(doc)" in view["map"], name
         assert view["map"].startswith("function (doc) {"), name
         assert view["map"].endswith("}"), name
 
@@ -74,11 +80,19 @@ def test_expansion_keeps_the_rest_of_each_map(ddoc: Path) -> None:
             assert line in doc["views"][name]["map"], (name, line)
 
 
-def test_every_view_reduces_with_builtin_sum(ddoc: Path) -> None:
+def test_every_view_reduces_with_a_builtin_both_servers_share(ddoc: Path) -> None:
+    # COUCH_FACTS.md: _sum over number arrays and _stats over single numbers only
     doc = assemble(ddoc)
-    assert {name: view["reduce"] for name, view in doc["views"].items()} == dict.fromkeys(
-        VIEW_NAMES, "_sum"
-    )
+    reduces = {name: view["reduce"] for name, view in doc["views"].items()}
+    assert reduces == {name: "_stats" if "_waits_" in name else "_sum" for name in VIEW_NAMES}
+
+
+def test_const_macro_inlines_the_service_level_thresholds(ddoc: Path) -> None:
+    from app.metrics import THRESHOLDS
+
+    line = f"var THRESHOLDS = [{','.join(map(str, THRESHOLDS))}];"
+    for name, view in assemble(ddoc)["views"].items():
+        assert line in view["map"], name
 
 
 def test_version_is_stable_when_nothing_changes(ddoc: Path, tmp_path: Path) -> None:
@@ -95,9 +109,9 @@ def test_version_is_stable_when_nothing_changes(ddoc: Path, tmp_path: Path) -> N
 def test_version_changes_when_a_map_changes(ddoc: Path, view: str) -> None:
     before = assemble(ddoc)[VERSION_FIELD]
     map_js = ddoc / "views" / view / "map.js"
-    map_js.write_text(map_js.read_text().replace("if (!s) return;", "if (!s) { return; }"))
+    map_js.write_text(map_js.read_text().replace("var v = visitOf(doc);", "var v = visitOf(doc);;"))
     after = assemble(ddoc)
-    assert "if (!s) { return; }" in after["views"][view]["map"]
+    assert "var v = visitOf(doc);;" in after["views"][view]["map"]
     assert after[VERSION_FIELD] != before
 
 

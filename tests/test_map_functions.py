@@ -1,6 +1,7 @@
 """The assembled map functions, run in node with a stub ``emit``: they must emit exactly the
-keys and values CONTRACT.md asks for, skip every malformed document without throwing, and
-agree with the independent Python rule in ``reference.py`` document by document."""
+keys and values CONTRACT.md asks for, for both document shapes (``qubicle_session`` and ACDC
+``call_stat``), skip every malformed document without throwing, and agree with the
+independent Python rules in ``reference.py`` document by document."""
 
 from __future__ import annotations
 
@@ -47,14 +48,20 @@ ACCOUNT = "a" * 32
 QUEUE = "1" * 32
 R1 = "b" * 32
 R2 = "c" * 32
+R3 = "d" * 32
 VIEWS = (
     "queue_visits_by_day",
     "queue_visits_by_quarter",
+    "queue_kpis_by_day",
+    "queue_kpis_by_quarter",
+    "queue_waits_by_day",
+    "queue_waits_by_quarter",
     "offers_by_recipient_by_day",
     "offers_by_recipient_by_quarter",
-    "offers_by_recipient_queue_by_day",
-    "offers_by_recipient_queue_by_quarter",
+    "offers_by_queue_recipient_by_day",
+    "offers_by_queue_recipient_by_quarter",
 )
+OFFER_VIEWS = VIEWS[6:]
 
 
 def greg(*args: int) -> int:
@@ -131,15 +138,47 @@ FLOAT_WAIT = good_doc(
     wait=12.5,
 )
 
-JUNK: list[Any] = [None, 42, "qubicle_session", [], {}, {"pvt_type": "qubicle_session"}]
+# ACDC: processed after one timeout miss, one rejected and one LOSE_RACE (nobody's miss),
+# handled just after midnight of the day it entered.
+ACDC_PROCESSED = ref.good_call_stat(
+    ACCOUNT,
+    QUEUE,
+    "a1",
+    greg(2024, 3, 15, 23, 59, 0),
+    wait=90,
+    talk=300,
+    agent_id=R2,
+    misses=[
+        {"agent_id": R1, "reason": "timeout", "timestamp": greg(2024, 3, 15, 23, 59, 20)},
+        {"agent_id": R1, "reason": "rejected", "timestamp": greg(2024, 3, 15, 23, 59, 50)},
+        {"agent_id": R3, "reason": "LOSE_RACE", "timestamp": greg(2024, 3, 16, 0, 0, 30)},
+    ],
+)
+ACDC_TIMEOUT = ref.good_call_stat(
+    ACCOUNT, QUEUE, "a2", greg(2024, 3, 15, 8, 0, 0), status="abandoned", wait=600,
+    abandoned_reason="member_timeout",
+)  # fmt: skip
+ACDC_HANGUP = ref.good_call_stat(
+    ACCOUNT, QUEUE, "a3", greg(2024, 3, 15, 8, 20, 0), status="abandoned", wait=15,
+    misses=[{"agent_id": R1, "reason": "NO_ANSWER", "timestamp": greg(2024, 3, 15, 8, 20, 5)}],
+)  # fmt: skip
+ACDC_ONLY_LOSE_RACE = ref.good_call_stat(
+    ACCOUNT, QUEUE, "a4", greg(2024, 3, 15, 8, 40, 0), status="abandoned", wait=20,
+    misses=[{"agent_id": R1, "reason": "LOSE_RACE", "timestamp": greg(2024, 3, 15, 8, 40, 5)}],
+)  # fmt: skip
+
+JUNK: list[Any] = [None, 42, "qubicle_session", [], {}, {"pvt_type": "qubicle_session"},
+                   {"pvt_type": "call_stat"}]  # fmt: skip
 MALFORMED = ref.malformed_docs(ACCOUNT, QUEUE, R1, greg(2024, 3, 15, 12, 0, 0))
+MALFORMED_ACDC = ref.malformed_call_stats(ACCOUNT, QUEUE, R1, greg(2024, 3, 15, 12, 0, 0))
 SEEDED = list(
     plan_account(11, 0, queues=3, recipients=4).sessions(
         date(2024, 2, 27), days=4, calls_per_day=40
     )
 )
 GOOD = [PLAIN, STRADDLER, TWO_RECIPIENTS, NO_OFFERS, FLOAT_WAIT]
-ALL_DOCS = [*GOOD, *JUNK, *MALFORMED, *SEEDED]
+GOOD_ACDC = [ACDC_PROCESSED, ACDC_TIMEOUT, ACDC_HANGUP, ACDC_ONLY_LOSE_RACE]
+ALL_DOCS = [*GOOD, *GOOD_ACDC, *JUNK, *MALFORMED, *MALFORMED_ACDC, *SEEDED]
 
 
 @pytest.fixture(scope="module")
@@ -165,13 +204,19 @@ def test_plain_doc(results: dict) -> None:
     assert emits(results, "queue_visits_by_quarter", PLAIN) == [
         [[QUEUE, "20240315", 10, 0], [1, 100, 0, 0]]
     ]
-    assert emits(results, "offers_by_recipient_by_day", PLAIN) == [
-        [[R1, "20240315"], [0, 1, 0, 0, 0]],
-        [[R1, "20240315"], [1, 0, 0, 240, 10]],
+    # answered after 100 s: within 120 s and longer, not within 90 s
+    within = [int(t >= 100) for t in ref.THRESHOLDS]
+    assert emits(results, "queue_kpis_by_day", PLAIN) == [
+        [[QUEUE, "20240315"], [1, 100, 0, 0, 1, 100, 0, *within]]
     ]
-    assert emits(results, "offers_by_recipient_queue_by_quarter", PLAIN) == [
-        [[[R1, QUEUE], "20240315", 10, 0], [0, 1, 0, 0, 0]],
-        [[[R1, QUEUE], "20240315", 10, 0], [1, 0, 0, 240, 10]],
+    assert emits(results, "queue_waits_by_quarter", PLAIN) == [[[QUEUE, "20240315", 10, 0], 100]]
+    assert emits(results, "offers_by_recipient_by_day", PLAIN) == [
+        [[R1, "20240315"], [0, 1, 0, 0, 0, 0]],
+        [[R1, "20240315"], [1, 0, 0, 240, 10, 1]],
+    ]
+    assert emits(results, "offers_by_queue_recipient_by_quarter", PLAIN) == [
+        [[QUEUE, R1, "20240315", 10, 0], [0, 1, 0, 0, 0, 0]],
+        [[QUEUE, R1, "20240315", 10, 0], [1, 0, 0, 240, 10, 1]],
     ]
 
 
@@ -183,12 +228,12 @@ def test_midnight_straddler_counts_where_it_entered_and_rang(results: dict) -> N
         [[QUEUE, "20240331", 23, 3], [1, 146, 0, 0]]
     ]
     assert emits(results, "offers_by_recipient_by_quarter", STRADDLER) == [
-        [[R1, "20240331", 23, 3], [0, 1, 0, 0, 0]],
-        [[R2, "20240401", 0, 0], [1, 0, 0, 900, 6]],
+        [[R1, "20240331", 23, 3], [0, 1, 0, 0, 0, 0]],
+        [[R2, "20240401", 0, 0], [1, 0, 0, 900, 6, 1]],
     ]
-    assert emits(results, "offers_by_recipient_queue_by_day", STRADDLER) == [
-        [[[R1, QUEUE], "20240331"], [0, 1, 0, 0, 0]],
-        [[[R2, QUEUE], "20240401"], [1, 0, 0, 900, 6]],
+    assert emits(results, "offers_by_queue_recipient_by_day", STRADDLER) == [
+        [[QUEUE, R1, "20240331"], [0, 1, 0, 0, 0, 0]],
+        [[QUEUE, R2, "20240401"], [1, 0, 0, 900, 6, 1]],
     ]
 
 
@@ -197,20 +242,19 @@ def test_offers_from_two_recipients(results: dict) -> None:
         [[QUEUE, "20240315", 14, 2], [1, 300, 1, 0]]
     ]
     assert emits(results, "offers_by_recipient_by_quarter", TWO_RECIPIENTS) == [
-        [[R1, "20240315", 14, 2], [0, 0, 1, 0, 0]],
-        [[R2, "20240315", 14, 3], [0, 1, 0, 0, 0]],
-        [[R1, "20240315", 14, 3], [0, 1, 0, 0, 0]],
-    ]
-    assert emits(results, "offers_by_recipient_by_day", TWO_RECIPIENTS) == [
-        [[R1, "20240315"], [0, 0, 1, 0, 0]],
-        [[R2, "20240315"], [0, 1, 0, 0, 0]],
-        [[R1, "20240315"], [0, 1, 0, 0, 0]],
+        [[R1, "20240315", 14, 2], [0, 0, 1, 0, 0, 0]],
+        [[R2, "20240315", 14, 3], [0, 1, 0, 0, 0, 0]],
+        [[R1, "20240315", 14, 3], [0, 1, 0, 0, 0, 0]],
     ]
 
 
 def test_visit_without_offers_field(results: dict) -> None:
     assert emits(results, "queue_visits_by_day", NO_OFFERS) == [[[QUEUE, "20240315"], [1, 7, 0, 1]]]
-    for view in VIEWS[2:]:
+    # abandoned: its wait counts as abandon time, never as a service-level answer
+    assert emits(results, "queue_kpis_by_day", NO_OFFERS) == [
+        [[QUEUE, "20240315"], [1, 7, 0, 1, 0, 0, 7, *[0] * len(ref.THRESHOLDS)]]
+    ]
+    for view in OFFER_VIEWS:
         assert emits(results, view, NO_OFFERS) == []
 
 
@@ -218,34 +262,91 @@ def test_fractional_wait_is_kept(results: dict) -> None:
     assert emits(results, "queue_visits_by_quarter", FLOAT_WAIT) == [
         [[QUEUE, "20240315", 9, 2], [1, 12.5, 0, 1]]
     ]
+    assert emits(results, "queue_waits_by_day", FLOAT_WAIT) == [[[QUEUE, "20240315"], 12.5]]
+
+
+def test_acdc_processed_call_is_an_answered_visit_with_misses_and_no_ring_time(
+    results: dict,
+) -> None:
+    within = [int(t >= 90) for t in ref.THRESHOLDS]
+    assert emits(results, "queue_kpis_by_quarter", ACDC_PROCESSED) == [
+        [[QUEUE, "20240315", 23, 3], [1, 90, 0, 0, 1, 90, 0, *within]]
+    ]
+    # the timeout miss is missed, `rejected` rejected, LOSE_RACE nothing; the answered offer
+    # is at handled_timestamp (next UTC day) with talk_time and no ring time (rung 0)
+    assert sorted(emits(results, "offers_by_queue_recipient_by_day", ACDC_PROCESSED)) == sorted(
+        [
+            [[QUEUE, R1, "20240315"], [0, 1, 0, 0, 0, 0]],
+            [[QUEUE, R1, "20240315"], [0, 0, 1, 0, 0, 0]],
+            [[QUEUE, R2, "20240316"], [1, 0, 0, 300, 0, 0]],
+        ]
+    )
+
+
+def test_acdc_abandons_map_to_timeout_or_abandoned_by_reason(results: dict) -> None:
+    assert emits(results, "queue_visits_by_day", ACDC_TIMEOUT) == [
+        [[QUEUE, "20240315"], [1, 600, 1, 0]]
+    ]
+    assert emits(results, "queue_visits_by_day", ACDC_HANGUP) == [
+        [[QUEUE, "20240315"], [1, 15, 0, 1]]
+    ]
+    assert emits(results, "offers_by_recipient_by_day", ACDC_HANGUP) == [
+        [[R1, "20240315"], [0, 1, 0, 0, 0, 0]]
+    ]
+    # only a LOSE_RACE miss: the visit counts, nobody was offered anything
+    assert emits(results, "queue_visits_by_day", ACDC_ONLY_LOSE_RACE) == [
+        [[QUEUE, "20240315"], [1, 20, 0, 1]]
+    ]
+    for view in OFFER_VIEWS:
+        assert emits(results, view, ACDC_ONLY_LOSE_RACE) == []
 
 
 @pytest.mark.parametrize("view", VIEWS)
 def test_malformed_docs_emit_nothing_and_never_throw(results: dict, view: str) -> None:
-    assert len(MALFORMED) >= 30
-    for doc in [*JUNK, *MALFORMED]:
-        assert not ref.is_well_formed(doc), doc
+    assert len(MALFORMED) >= 30 and len(MALFORMED_ACDC) >= 30
+    for doc in [*JUNK, *MALFORMED, *MALFORMED_ACDC]:
+        assert not ref.is_counted(doc), doc
         assert row(results, view, doc) == {"emits": [], "error": None, "mutated": False}, doc
 
 
+def _tail(view: str, at: int) -> list[Any]:
+    slot = ref.quarter_slot(at)
+    return [ref.utc_day(slot)] + ([slot.hour, slot.minute // 15] if "quarter" in view else [])
+
+
+def _kpi_values(v: dict[str, Any]) -> list[Any]:
+    """The queue_kpis layout: the visit values, answered, answered wait, abandoned wait, then
+    answered within each threshold (CONTRACT.md 3b)."""
+    answered = v["result"] == "answered"
+    return [
+        *ref.record_visit_values(v),
+        int(answered),
+        v["wait"] if answered else 0,
+        v["wait"] if v["result"] == "abandoned" else 0,
+        *(int(answered and v["wait"] <= t) for t in ref.THRESHOLDS),
+    ]
+
+
 def _expected_emits(view: str, doc: dict) -> list[list[Any]]:
-    """What ``view`` must emit for one well-formed doc, from the Python reference."""
-    if view.startswith("queue_visits"):
-        slot = ref.quarter_slot(doc["entered_timestamp"])
-        rest = [ref.utc_day(slot)] + ([slot.hour, slot.minute // 15] if "quarter" in view else [])
-        return [[[doc["queue_id"], *rest], ref.visit_values(doc)]]
+    """What ``view`` must emit for one counted doc, from the Python reference."""
+    if view.startswith("queue_"):
+        [v] = ref.visits([doc])
+        value: Any = {
+            "queue_visits": ref.record_visit_values(v),
+            "queue_kpis": _kpi_values(v),
+            "queue_waits": v["wait"],
+        }[view.rsplit("_by_", 1)[0]]
+        return [[[v["queue_id"], *_tail(view, v["entered"])], value]]
     out = []
-    for o in ref.offers_of(doc):
-        slot = ref.quarter_slot(o["offered_timestamp"])
-        rest = [ref.utc_day(slot)] + ([slot.hour, slot.minute // 15] if "quarter" in view else [])
-        entity: Any = [o["recipient_id"], doc["queue_id"]] if "queue" in view else o["recipient_id"]
-        out.append([[entity, *rest], ref.offer_values(o)])
+    for o in ref.offers([doc]):
+        entity = [o["queue_id"], o["recipient_id"]] if "queue" in view else [o["recipient_id"]]
+        out.append([[*entity, *_tail(view, o["at"])], ref.record_offer_values(o, with_rung=True)])
     return out
 
 
 @pytest.mark.parametrize("view", VIEWS)
 def test_seeded_docs_agree_with_reference(results: dict, view: str) -> None:
     assert len(SEEDED) > 100
-    for doc in [*GOOD, *SEEDED]:
-        assert ref.is_well_formed(doc)
-        assert emits(results, view, doc) == _expected_emits(view, doc), doc["_id"]
+    for doc in [*GOOD, *GOOD_ACDC, *SEEDED]:
+        assert ref.is_counted(doc)
+        assert sorted(emits(results, view, doc)) == sorted(_expected_emits(view, doc)), doc["_id"]

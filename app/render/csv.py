@@ -1,8 +1,9 @@
 """CSV: one header row ``id,period,<metrics...>``, one row per entity per bucket, CRLF.
 
-Produced as a stream of chunks so a large report is never held in memory twice. Text cells
-that a spreadsheet would run as a formula (starting ``=``, ``+``, ``-``, ``@``) are prefixed
-with ``'`` (OWASP's advice for CSV injection).
+With totals, each entity also gets a row whose period is ``total``, and the rows of the
+all-entities item have the id ``total``. Produced as a stream of chunks so a large report is
+never held in memory twice. Text cells that a spreadsheet would run as a formula (starting
+``=``, ``+``, ``-``, ``@``) are prefixed with ``'`` (OWASP's advice for CSV injection).
 """
 
 from __future__ import annotations
@@ -36,13 +37,12 @@ def _cell(text: str) -> str:
 def iter_csv(result: Result) -> Iterator[bytes]:
     """Chunks of CSV. Bucket keys and numbers never need quoting; only ids go through csv."""
     lines = [",".join(_cell(c) for c in ("id", "period", *result.request.metrics))]
-    entity = None
-    id_cell = ""
-    for n, (entity_id, bucket, values) in enumerate(result.rows(), 1):
-        if entity_id is not entity:
-            entity, id_cell = entity_id, _cell(entity_id)
-        lines.append(f"{id_cell},{bucket},{','.join(map(str, values))}")
-        if n % CHUNK_ROWS == 0:
+    keys = result.keys
+    for entity, metrics in result.series():
+        id_cell = _cell(entity)
+        for key, *values in zip(keys, *metrics.values(), strict=True):
+            lines.append(f"{id_cell},{key},{','.join(map(str, values))}")
+        if len(lines) >= CHUNK_ROWS:
             yield ("\r\n".join(lines) + "\r\n").encode()
             lines = []
     if lines:

@@ -1,8 +1,11 @@
 function (doc) {
+  // !code lib/common.js
   // !code lib/session.js
+  // !code lib/call_stat.js
+  // !const THRESHOLDS
+  // !code lib/visit.js
   // Key [queue_id, "YYYYMMDD"] (UTC day the visit entered): the cheap view for UTC
-  // daily, weekly and monthly reports.
-  var s = qubicleSession(doc);
-  if (!s) return;
-  emit([s.queue_id, slot(s.entered_timestamp).day], visitValue(s));
+  // daily, weekly and monthly reports of the published metrics.
+  var v = visitOf(doc);
+  if (v) emit([v.queue, slot(v.entered).day], visitValue(v));
 }

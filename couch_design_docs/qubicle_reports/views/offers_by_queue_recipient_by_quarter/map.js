@@ -1,0 +1,13 @@
+function (doc) {
+  // !code lib/common.js
+  // !code lib/session.js
+  // !code lib/call_stat.js
+  // !const THRESHOLDS
+  // !code lib/visit.js
+  // Key [queue_id, recipient_id, "YYYYMMDD", hour, quarter] (UTC).
+  var v = visitOf(doc);
+  if (!v) return;
+  emitOffers(v, function (o, t, visit) {
+    return [visit.queue, o.recipient, t.day, t.hour, t.quarter];
+  });
+}
