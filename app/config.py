@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.cors import parse_origins
+
 
 def _tokens(raw: str) -> dict[str, str]:
     """``token1=ACCOUNT_ID,token2=ACCOUNT_ID`` -> {token: account_id}."""
@@ -20,6 +22,13 @@ def _tokens(raw: str) -> dict[str, str]:
             raise ValueError("QUBICLE_REPORTS_TOKENS must look like token1=ACCOUNT_ID,...")
         out[token.strip()] = account.strip()
     return out
+
+
+def _on_off(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value not in ("on", "off", "true", "false", "1", "0", "yes", "no"):
+        raise ValueError("must be on or off")
+    return value in ("on", "true", "1", "yes")
 
 
 def _env(name: str, default: Any = None, parse: Any = None) -> Any:
@@ -48,12 +57,20 @@ class Settings:
     max_id_length: int = _env(P + "MAX_ID_LENGTH", 128)
     max_cells: int = _env(P + "MAX_CELLS", 500_000)  # entities x buckets in one report
     cache_mb: float = _env(P + "CACHE_MB", 64.0)  # closed-month view answers kept; 0 = off
+    cache_ttl: float = _env(P + "CACHE_TTL", 600.0)  # seconds a cached answer is trusted at most
+    node_retry: float = _env(P + "NODE_RETRY", 5.0)  # seconds a failed CouchDB node is skipped
+    index_wait: float = _env(P + "INDEX_WAIT", 1.5)  # s before asking if an index is building
+    ready_timeout: float = _env(P + "READY_TIMEOUT", 2.0)  # /health/ready: CouchDB answers within
+    metrics: bool = _env(P + "METRICS", True, _on_off)  # /metrics served at all
+    metrics_address: str = _env(P + "METRICS_ADDRESS", "")  # "host:port": own listener
     tokens: dict[str, str] = _env(P + "TOKENS", {}, _tokens)
     # "static" (QUBICLE_REPORTS_TOKENS) or "jwt" (KAZOO's RS256 tokens); app.auth rejects others
     auth: str = _env(P + "AUTH", "static", lambda raw: raw.strip().lower() or "static")
     jwt_public_key: str | None = _env(P + "JWT_PUBLIC_KEY")  # KAZOO public key PEM (jwt mode)
     jwt_leeway: float = _env(P + "JWT_LEEWAY", 5.0)  # seconds of clock skew tolerated on exp
     account_cache_ttl: float = _env(P + "ACCOUNT_CACHE_TTL", 30.0)  # seconds pvt_tree is reused
+    # origins whose pages may call the API: "*" (as Crossbar) or a comma-separated list
+    cors_origins: tuple[str, ...] = _env(P + "CORS_ORIGINS", ("*",), parse_origins)
 
     @classmethod
     def from_env(cls) -> Settings:

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import re
 import time
+import traceback
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -18,19 +19,29 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from app import errors
+from app import cors, dashboard, errors, names
 from app.auth import Authenticator, build_authenticator
 from app.cache import ViewCache
 from app.config import Settings
-from app.couch import Couch, CouchError, CouchUnavailable
+from app.couch import Couch, CouchError, CouchUnavailable, IndexBuilding
 from app.installer import Installer, ViewsNotInstallable
 from app.load import Loader
 from app.merge import Result
 from app.modb import is_account_id
 from app.openapi import spec
-from app.render import csv_filename, iter_csv, render_json
+from app.rejected import REJECTED_LOG
+from app.render import csv_filename, iter_csv, iter_json
 from app.report import run_report
-from app.request import LIST_FIELDS, Limits, split_list, validate
+from app.request import Limits, from_query, validate
+from app.status import IndexBuildingError
+from app.telemetry import (
+    TELEMETRY,
+    Telemetry,
+    metrics_handler,
+    observe_report,
+    observe_request,
+    serve_metrics_apart,
+)
 
 log = logging.getLogger("qubicle_reports.access")
 
@@ -73,6 +84,7 @@ async def envelope_middleware(request: web.Request, handler: Handler) -> web.Str
         response = await handler(request)
     except errors.ApiError as e:
         response = error_response(request, e)
+        response.headers.update(getattr(e, "headers", {}))
     except web.HTTPException as e:
         if e.status == 413:
             response = error_response(request, errors.too_large(e.text or ""))
@@ -83,11 +95,16 @@ async def envelope_middleware(request: web.Request, handler: Handler) -> web.Str
             response = error_response(request, errors.not_found())
         else:
             raise
-    except Exception:
-        log.exception("unhandled error (request %s)", request[REQUEST_ID])
+    except Exception as e:
+        # one line: where it failed, not the exception's text (it may quote request bytes)
+        log.error("unhandled error (request %s): %s", request[REQUEST_ID], where(e))
         response = error_response(request, errors.internal())
     if not response.prepared:
         response.headers["X-Request-ID"] = request[REQUEST_ID]
+    if TELEMETRY in request.app:
+        observe_request(
+            request.app[TELEMETRY], request, response.status, time.perf_counter() - started
+        )
     log.info(
         "%s",
         orjson.dumps(
@@ -104,6 +121,13 @@ async def envelope_middleware(request: web.Request, handler: Handler) -> web.Str
     return response
 
 
+def where(e: BaseException) -> str:
+    """An exception's class and the frames it passed through, without its message."""
+    frames = traceback.extract_tb(e.__traceback__)[-4:]
+    trail = " < ".join(f"{f.name}@{f.filename.rsplit('/', 1)[-1]}:{f.lineno}" for f in frames)
+    return f"{type(e).__name__} at {trail}"
+
+
 @contextmanager
 def datastore_errors() -> Iterator[None]:
     """Any CouchDB trouble is a Crossbar 503 that names no URL and no credential."""
@@ -111,6 +135,8 @@ def datastore_errors() -> Iterator[None]:
         yield
     except ViewsNotInstallable as e:
         raise errors.datastore(str(e)) from None
+    except IndexBuilding as e:
+        raise IndexBuildingError(e.state) from None
     except CouchUnavailable as e:
         raise errors.datastore(f"the datastore is unavailable: {e}") from None
     except CouchError as e:
@@ -122,10 +148,7 @@ def datastore_errors() -> Iterator[None]:
 async def _params(request: web.Request) -> tuple[dict[str, Any], str | None]:
     """Report parameters and a token found in the body or query string."""
     if request.method == "GET":
-        params: dict[str, Any] = dict(request.query)
-        for name in LIST_FIELDS:
-            if name in params:
-                params[name] = split_list(params[name])
+        params = from_query(request.query)
         return params, params.pop("auth_token", None)
     raw = await request.read()
     if not raw.strip():
@@ -204,25 +227,42 @@ async def report_handler(request: web.Request) -> web.StreamResponse:
                 )
     request[LOG_EXTRA].update(result.timings)
 
-    return await RESPONDERS[req.format](request, result, token or "")
+    started = time.perf_counter()
+    response = await RESPONDERS[req.format](request, result, token or "")
+    timings = {**result.timings, "render": (time.perf_counter() - started) * 1000}
+    observe_report(app[TELEMETRY], req.report, req.period, timings)
+    return response
 
 
 async def respond_json(request: web.Request, result: Result, token: str) -> web.StreamResponse:
     envelope = {"request_id": request[REQUEST_ID], "auth_token": token}
-    return web.Response(body=render_json(result, envelope), content_type="application/json")
+    return await respond_chunks(
+        request, iter_json(result, envelope), {"Content-Type": "application/json"}
+    )
 
 
 async def respond_csv(request: web.Request, result: Result, token: str) -> web.StreamResponse:
-    """Streamed: a large report is written chunk by chunk, never held whole as text."""
-    response = web.StreamResponse(
-        headers={
-            "Content-Type": "text/csv; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="{csv_filename(result)}"',
-            "X-Request-ID": request[REQUEST_ID],
-        }
-    )
+    headers = {
+        "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="{csv_filename(result)}"',
+    }
+    return await respond_chunks(request, iter_csv(result), headers)
+
+
+async def respond_chunks(
+    request: web.Request, chunks: Iterator[bytes], headers: dict[str, str]
+) -> web.StreamResponse:
+    """A body that fits one chunk is sent whole; a larger one is streamed chunk by chunk, so
+    a large report is never held whole as text."""
+    first = next(chunks, b"")
+    second = next(chunks, None)
+    if second is None:
+        return web.Response(body=first, headers=headers)
+    response = web.StreamResponse(headers={**headers, "X-Request-ID": request[REQUEST_ID]})
     await response.prepare(request)
-    for chunk in iter_csv(result):
+    await response.write(first)
+    await response.write(second)
+    for chunk in chunks:
         await response.write(chunk)
     await response.write_eof()
     return response
@@ -235,14 +275,20 @@ RESPONDERS: dict[str, Responder] = {"json": respond_json, "csv": respond_csv}
 @asynccontextmanager
 async def report_slot(app: web.Application) -> AsyncIterator[None]:
     """At most ``max_reports`` reports at once; a request waits ``queue_timeout`` for a slot."""
-    slots = app[REPORT_SLOTS]
+    slots, telemetry = app[REPORT_SLOTS], app[TELEMETRY]
+    telemetry.reports_waiting.inc()
     try:
         await asyncio.wait_for(slots.acquire(), app[SETTINGS].queue_timeout)
     except TimeoutError:
+        telemetry.reports_rejected.inc()
         raise errors.too_busy() from None
+    finally:
+        telemetry.reports_waiting.dec()
+    telemetry.reports_running.inc()
     try:
         yield
     finally:
+        telemetry.reports_running.dec()
         slots.release()
 
 
@@ -252,18 +298,35 @@ async def health_handler(request: web.Request) -> web.Response:
     return _json(200 if up else 503, body)
 
 
+async def live_handler(request: web.Request) -> web.Response:
+    """The process answers (orchestrators restart it when not)."""
+    return _json(200, {"status": "ok"})
+
+
+async def ready_handler(request: web.Request) -> web.Response:
+    """A CouchDB node answers within ``QUBICLE_REPORTS_READY_TIMEOUT`` (send traffic here)."""
+    up = await request.app[LOADER].couch.ready(request.app[SETTINGS].ready_timeout)
+    body = {"status": "ready" if up else "not ready", "couchdb": "up" if up else "down"}
+    return _json(200 if up else 503, body)
+
+
 async def openapi_handler(request: web.Request) -> web.Response:
     return _json(200, spec(request.app[LIMITS]))
 
 
 def create_app(settings: Settings, auth: Authenticator | None = None) -> web.Application:
     app = web.Application(
-        middlewares=[envelope_middleware],
+        middlewares=[envelope_middleware, cors.preflight_middleware],
         client_max_size=settings.max_body_bytes,
         # a GET's query string carries what a POST's body would (aiohttp's default: 8190)
-        handler_args={"max_line_size": max(8190, settings.max_body_bytes)},
+        # parser rejections: Crossbar's envelope and one log line without request bytes
+        handler_args={
+            "max_line_size": max(8190, settings.max_body_bytes),
+            "logger": REJECTED_LOG,
+        },
     )
     app[SETTINGS] = settings
+    app[TELEMETRY] = telemetry = Telemetry()
     app[LIMITS] = Limits(
         max_range_days=settings.max_range_days,
         max_identifiers=settings.max_identifiers,
@@ -277,17 +340,22 @@ def create_app(settings: Settings, auth: Authenticator | None = None) -> web.App
             settings.couchdb_url,
             timeout=settings.couch_timeout,
             max_concurrency=settings.couch_concurrency,
+            node_retry=settings.node_retry,
+            build_wait=settings.index_wait or None,
+            telemetry=telemetry,
         )
+        metrics_apart = None
         try:
-            app[LOADER] = Loader(
-                couch,
-                Installer(couch),
-                settings.month_concurrency,
-                ViewCache(int(settings.cache_mb * 1024 * 1024)),
-            )
+            cache = ViewCache(int(settings.cache_mb * 1024 * 1024), ttl=settings.cache_ttl)
+            telemetry.watch_cache(cache.stats)
+            app[LOADER] = Loader(couch, Installer(couch), settings.month_concurrency, cache)
             app[AUTH] = auth or build_authenticator(settings, couch)
+            if settings.metrics and settings.metrics_address:
+                metrics_apart = await serve_metrics_apart(settings.metrics_address, telemetry)
             yield
         finally:
+            if metrics_apart is not None:
+                await metrics_apart.cleanup()
             await couch.close()
 
     app.cleanup_ctx.append(couch_lifecycle)
@@ -296,7 +364,14 @@ def create_app(settings: Settings, auth: Authenticator | None = None) -> web.App
         app.router.add_route("POST", path, report_handler)
         app.router.add_route("GET", path, report_handler)
     app.router.add_get("/health", health_handler)
+    app.router.add_get("/health/live", live_handler)
+    app.router.add_get("/health/ready", ready_handler)
+    if settings.metrics and not settings.metrics_address:
+        app.router.add_get("/metrics", metrics_handler)
     app.router.add_get("/openapi.json", openapi_handler)
+    names.setup(app)
+    dashboard.setup(app)
+    cors.setup(app, settings.cors_origins)
     return app
 
 

@@ -1,0 +1,97 @@
+// The three charts (Chart.js, vendored in /dashboard/vendor/). Created once, then updated
+// in place with animation off, so a new report redraws in one frame.
+
+import { COLORS } from "./catalogue.js";
+import { KIND_FORMAT } from "./format.js";
+
+const Chart = window.Chart;
+const charts = {};
+
+function baseOptions(extra = {}) {
+  return {
+    animation: false,
+    responsive: true,
+    maintainAspectRatio: false,
+    interaction: { mode: "index", intersect: false },
+    plugins: { legend: { position: "bottom", labels: { boxWidth: 14 } } },
+    ...extra,
+  };
+}
+
+function chart(id, config) {
+  if (!charts[id]) {
+    Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+    Chart.defaults.color = "#222";
+    charts[id] = new Chart(document.getElementById(id), config);
+  }
+  return charts[id];
+}
+
+function describe(canvas, text) {
+  canvas.setAttribute("aria-label", text);
+}
+
+// Stacked bars: calls by outcome in each bucket.
+export function drawOutcomes(labels, series) {
+  const c = chart("chart-outcomes", {
+    type: "bar",
+    data: { labels: [], datasets: [] },
+    options: baseOptions({
+      scales: { x: { stacked: true, ticks: { autoSkipPadding: 8 } },
+        y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } } },
+    }),
+  });
+  c.data.labels = labels;
+  c.data.datasets = series.map(({ label, color, data }) => ({
+    label, data, backgroundColor: color, borderWidth: 0,
+  }));
+  c.update("none");
+  describe(c.canvas, `Calls by outcome per bucket: ${series.map((s) => s.label).join(", ")}`);
+}
+
+// One line over the buckets (service level, wait, ...).
+export function drawLine(labels, { label, kind, data }) {
+  const c = chart("chart-line", {
+    type: "line",
+    data: { labels: [], datasets: [] },
+    options: baseOptions({
+      scales: { y: { beginAtZero: true, ticks: {} } },
+      plugins: { legend: { display: false } },
+    }),
+  });
+  c.data.labels = labels;
+  c.data.datasets = [{
+    label, data, borderColor: COLORS.blue, backgroundColor: COLORS.blue,
+    pointRadius: data.length > 60 ? 0 : 3, borderWidth: 2, tension: 0,
+  }];
+  const fmt = KIND_FORMAT[kind];
+  c.options.scales.y.ticks.callback = (v) => fmt(v);
+  c.options.scales.y.suggestedMax = kind === "percent" ? 100 : undefined;
+  c.options.plugins.tooltip = { callbacks: { label: (ctx) => `${label}: ${fmt(ctx.parsed.y)}` } };
+  c.update("none");
+  describe(c.canvas, `${label} per bucket`);
+}
+
+// Horizontal bars: entities ranked by one metric (largest first).
+export function drawRanked(labels, { label, data }) {
+  const c = chart("chart-ranked", {
+    type: "bar",
+    data: { labels: [], datasets: [] },
+    options: baseOptions({
+      indexAxis: "y",
+      plugins: { legend: { display: false } },
+      scales: { x: { beginAtZero: true, ticks: { precision: 0 } }, y: { ticks: { autoSkip: false } } },
+    }),
+  });
+  c.canvas.parentElement.style.height = `${Math.max(160, 28 * labels.length + 60)}px`;
+  c.data.labels = labels;
+  c.data.datasets = [{ label, data, backgroundColor: COLORS.orange, borderWidth: 0 }];
+  c.resize();
+  c.update("none");
+  describe(c.canvas, `${label}, ranked`);
+}
+
+// Resolves once the browser has painted what the charts drew.
+export function painted() {
+  return new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+}

@@ -1,0 +1,35 @@
+// How numbers, durations and bucket keys read on the page. Pure functions.
+
+const integer = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+const decimal = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2 });
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+export function count(n) {
+  return integer.format(n);
+}
+
+export function percent(n) {
+  return `${decimal.format(n)} %`;
+}
+
+// 42.5 -> "42.5 s", 754 -> "12 min 34 s", 7260 -> "2 h 1 min"
+export function duration(seconds) {
+  if (seconds < 60) return `${decimal.format(seconds)} s`;
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (h) return `${h} h ${m} min`;
+  return `${m} min ${s % 60} s`;
+}
+
+export const KIND_FORMAT = { count, percent, duration };
+
+// Bucket keys: YYYYMMDDHH, YYYYMMDD, YYYYMM, or weekly YYYYWW (the %U week of its Sunday).
+export function bucketLabel(key, period) {
+  const y = key.slice(0, 4);
+  if (period === "hourly") return `${MONTHS[Number(key.slice(4, 6)) - 1]} ${Number(key.slice(6, 8))} ${key.slice(8, 10)}:00`;
+  if (period === "daily") return `${MONTHS[Number(key.slice(4, 6)) - 1]} ${Number(key.slice(6, 8))}`;
+  if (period === "weekly") return `${y} wk ${key.slice(4, 6)}`;
+  if (period === "monthly") return `${MONTHS[Number(key.slice(4, 6)) - 1]} ${y}`;
+  return key;
+}

@@ -1,0 +1,349 @@
+// The dashboard: sign in, read the controls, ask the API, draw what it answered.
+//
+// Performance marks (read by the browser test): "qr:api-start" before the first request,
+// "qr:api-end" when the last answer is parsed, "qr:drawn" once the charts are painted;
+// measures "qr:api" (the API calls) and "qr:page" (the page's own work after them).
+
+import { ApiError, fetchCsv, fetchNames, fetchReport, reportRequest, session } from "./api.js";
+import { VIEWS } from "./catalogue.js";
+import { drawLine, drawOutcomes, drawRanked, painted } from "./charts.js";
+import { bucketLabel } from "./format.js";
+import * as S from "./state.js";
+import { el, renderPicker, renderTable, renderTiles } from "./view.js";
+
+const $ = (id) => document.getElementById(id);
+const NAME_BATCH = 200;
+
+let state = S.fromHash(location.hash);
+const names = new Map(); // id -> display name ("" when KAZOO has none)
+const known = { queues: new Set(), recipients: new Set() }; // ids seen in unfiltered reports
+let shown = null; // {s, report}: what the page currently shows
+let controller = null;
+
+// -- sign in ------------------------------------------------------------------------------
+
+function showSignIn(message) {
+  $("dashboard").hidden = true;
+  $("who").hidden = true;
+  $("sign-in").hidden = false;
+  $("account").value = state.account || session.account;
+  const error = $("sign-in-error");
+  error.hidden = !message;
+  error.textContent = message || "";
+  ($("token").value ? $("account") : $("token")).focus();
+}
+
+function showDashboard() {
+  $("sign-in").hidden = true;
+  $("dashboard").hidden = false;
+  $("who").hidden = false;
+  $("who-account").textContent = state.account;
+}
+
+$("sign-in-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const token = $("token").value.trim();
+  const account = $("account").value.trim();
+  session.save(token, account);
+  $("token").value = "";
+  if (account !== state.account) {
+    names.clear();
+    known.queues.clear();
+    known.recipients.clear();
+  }
+  state.account = account;
+  showDashboard();
+  load();
+});
+
+$("sign-out").addEventListener("click", () => {
+  session.clear();
+  showSignIn("");
+});
+
+// -- controls -----------------------------------------------------------------------------
+
+function option(value, label) {
+  return el("option", { value: String(value), text: label });
+}
+
+function setUpControls() {
+  $("preset").replaceChildren(...Object.entries(S.PRESETS).map(([k, v]) => option(k, v)));
+  $("threshold").replaceChildren(...S.THRESHOLDS.map((t) => option(t, `${t} s`)));
+  const zones = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
+  $("zones").replaceChildren(...["UTC", ...zones].map((z) => el("option", { value: z })));
+
+  const form = $("controls");
+  form.addEventListener("submit", (e) => e.preventDefault());
+  form.addEventListener("change", (event) => {
+    const t = event.target;
+    if (t.closest(".picker")) return; // the pickers say themselves
+    const s = S.resolve(state);
+    switch (t.name) {
+      case "report":
+        Object.assign(state, { report: t.value, ids: [], sort: "", line: "" });
+        break;
+      case "preset":
+        state.preset = t.value;
+        if (t.value === "custom") Object.assign(state, { start: s.start, end: s.end });
+        state.period = "";
+        break;
+      case "start":
+      case "end":
+        if (!t.value) return;
+        Object.assign(state, { preset: "custom", start: s.start, end: s.end, period: "" });
+        state[t.name] = t.value;
+        break;
+      case "period":
+        state.period = t.value;
+        break;
+      case "tz":
+        if (!t.value.trim()) return;
+        state.tz = t.value.trim();
+        break;
+      case "threshold":
+        state.threshold = Number(t.value);
+        break;
+      case "line":
+        state.line = t.value;
+        writeHash();
+        if (shown) render(shown.s, shown.report);
+        return;
+      default:
+        return;
+    }
+    load();
+  });
+  for (const button of form.querySelectorAll("[data-clear]")) {
+    button.addEventListener("click", () => {
+      state[button.dataset.clear] = [];
+      load();
+    });
+  }
+  $("csv").addEventListener("click", downloadCsv);
+}
+
+function writeControls(s) {
+  const view = VIEWS[s.report];
+  for (const radio of document.querySelectorAll("input[name=report]")) {
+    radio.checked = radio.value === s.report;
+  }
+  $("preset").value = s.preset;
+  $("start").value = s.start;
+  $("end").value = s.end;
+  $("period").value = s.period;
+  $("tz").value = s.tz;
+  $("threshold").value = String(s.threshold);
+  $("threshold-control").hidden = s.report !== "queues";
+  $("queues-picker").hidden = s.report !== "recipients";
+  $("line").replaceChildren(...view.lines.map((m) => option(m, view.metrics[m].label)));
+  $("line").value = view.lines.includes(s.line) ? s.line : view.lines[0];
+  $("table-title").textContent = `By ${view.noun}`;
+  $("ranked-title").textContent = view.rankTitle;
+
+  const entries = (ids) => [...ids].map((id) => ({ id, name: nameOf(id) }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+  const own = new Set([...known[s.report], ...s.ids]);
+  renderPicker($("ids-list"), entries(own), s.ids, (ids) => { state.ids = ids; load(); });
+  $("ids-summary").textContent = s.ids.length
+    ? `${s.ids.length} of ${own.size} ${view.nouns.toLowerCase()}` : `All ${view.nouns.toLowerCase()}`;
+  const queues = new Set([...known.queues, ...s.queue_ids]);
+  renderPicker($("queues-list"), entries(queues), s.queue_ids, (ids) => { state.queue_ids = ids; load(); });
+  $("queues-summary").textContent = s.queue_ids.length
+    ? `Offers from ${s.queue_ids.length} of ${queues.size} queues` : "Offers from all queues";
+}
+
+function writeHash() {
+  const hash = S.toHash(state);
+  if (location.hash !== hash) history.replaceState(null, "", hash);
+}
+
+window.addEventListener("hashchange", () => {
+  if (location.hash === S.toHash(state)) return;
+  state = S.fromHash(location.hash);
+  if (!state.account) state.account = session.account;
+  load();
+});
+
+function nameOf(id) {
+  return names.get(id) || id;
+}
+
+// -- loading ------------------------------------------------------------------------------
+
+function busy(text) {
+  const status = $("status");
+  status.textContent = text;
+  status.classList.toggle("loading", Boolean(text));
+  $("results").setAttribute("aria-busy", text ? "true" : "false");
+}
+
+function showError(message) {
+  $("error").hidden = !message;
+  $("error").textContent = message || "";
+}
+
+async function learnNames(ids, signal) {
+  const wanted = [...new Set(ids)].filter((id) => !names.has(id) && S.ID_RE.test(id));
+  for (let i = 0; i < wanted.length; i += NAME_BATCH) {
+    const batch = wanted.slice(i, i + NAME_BATCH);
+    const found = await fetchNames(state.account, batch, signal);
+    for (const id of batch) {
+      names.set(id, found.queues[id] || found.recipients[id] || "");
+    }
+  }
+}
+
+// Queue ids for the agents view's queue picker, from a small queues report of the range.
+async function learnQueues(s, signal) {
+  const data = {
+    report: "queues", start_date: s.start, end_date: s.end, period: "monthly",
+    timezone: s.tz, metrics: ["call_count"],
+  };
+  const report = await fetchReport(state.account, data, signal);
+  for (const item of report.report) known.queues.add(item.id);
+}
+
+async function load() {
+  if (!session.token) {
+    showSignIn("");
+    return;
+  }
+  const s = S.resolve(state);
+  writeHash();
+  writeControls(s);
+  showError("");
+  controller?.abort();
+  controller = new AbortController();
+  const { signal } = controller;
+  const view = VIEWS[s.report];
+  busy(`Loading the ${view.noun} report…`);
+  performance.clearMarks();
+  performance.clearMeasures();
+  performance.mark("qr:api-start");
+  try {
+    const needQueues = s.report === "recipients" && known.queues.size === 0;
+    const [report] = await Promise.all([
+      fetchReport(state.account, reportRequest(s), signal),
+      needQueues ? learnQueues(s, signal) : null,
+    ]);
+    const ids = report.report.map((item) => item.id).filter((id) => id !== "total");
+    if (!s.ids.length) for (const id of ids) known[s.report].add(id);
+    busy("Loading names…");
+    try {
+      await learnNames([...ids, ...s.ids, ...known.queues, ...s.queue_ids], signal);
+    } catch (e) {
+      if (e.name === "AbortError" || e.status === 401) throw e;
+      // names are a nicety: without them the page shows ids
+    }
+    performance.mark("qr:api-end");
+    render(s, report);
+    writeControls(s);
+    await painted();
+    if (signal.aborted) return;
+    performance.mark("qr:drawn");
+    const api = performance.measure("qr:api", "qr:api-start", "qr:api-end");
+    const page = performance.measure("qr:page", "qr:api-end", "qr:drawn");
+    busy("");
+    $("status").textContent = `Updated ${new Date().toLocaleTimeString()} · API ${Math.round(api.duration)} ms · page ${Math.round(page.duration)} ms`;
+    document.body.dataset.loaded = String(Date.now());
+  } catch (e) {
+    if (e.name === "AbortError") return;
+    busy("");
+    const message = e instanceof ApiError ? e.message : `Something went wrong: ${e.message}`;
+    if (e.status === 401) {
+      session.clear();
+      showSignIn(`${message}. Sign in again.`);
+      return;
+    }
+    showError(message);
+    document.body.dataset.failed = String(Date.now());
+  }
+}
+
+// -- drawing ------------------------------------------------------------------------------
+
+function render(s, report) {
+  shown = { s, report };
+  const view = VIEWS[s.report];
+  const items = report.report;
+  const totalItem = items.find((i) => i.id === "total") || { data: {} };
+  const entities = items.filter((i) => i.id !== "total");
+  const first = Object.values(totalItem.data)[0] || {};
+  const buckets = Object.keys(first).filter((k) => k !== "total");
+  const labels = buckets.map((k) => bucketLabel(k, s.period));
+  const totalsOf = (data) => Object.fromEntries(Object.entries(data).map(([m, v]) => [m, v.total]));
+  const totals = totalsOf(totalItem.data);
+
+  renderTiles($("tiles"), view, totals, s.threshold);
+  const empty = entities.length === 0 || !totals[view.tiles[0]];
+  $("empty").hidden = !empty;
+  $("results").hidden = empty;
+  if (empty) return;
+
+  const series = (m) => buckets.map((b) => totalItem.data[m]?.[b] ?? 0);
+  drawOutcomes(labels, view.outcomes.map(([m, color]) => (
+    { label: view.metrics[m].label, color, data: series(m) })));
+  const line = view.lines.includes(s.line) ? s.line : view.lines[0];
+  drawLine(labels, { label: lineLabel(view, line, s), kind: view.metrics[line].kind, data: series(line) });
+
+  const rows = entities.map((item) => ({
+    id: item.id,
+    name: nameOf(item.id),
+    totals: totalsOf(item.data),
+    trend: buckets.map((b) => item.data[view.trend]?.[b] ?? 0),
+  }));
+  const ranked = [...rows].sort((a, b) => (b.totals[view.rankBy] ?? 0) - (a.totals[view.rankBy] ?? 0));
+  drawRanked(ranked.map((r) => r.name), {
+    label: view.metrics[view.rankBy].label, data: ranked.map((r) => r.totals[view.rankBy] ?? 0),
+  });
+  renderTable($("table"), view, rows, totals, s.sort, (sort) => {
+    state.sort = sort;
+    writeHash();
+    render(s, report);
+    document.querySelector(`#table button[data-sort="${sort.split(":")[0]}"]`)?.focus();
+  });
+}
+
+function lineLabel(view, metric, s) {
+  const label = view.metrics[metric].label;
+  return metric === "service_level" ? `${label} (≤ ${s.threshold} s)` : label;
+}
+
+async function downloadCsv() {
+  if (!shown) return;
+  const button = $("csv");
+  button.disabled = true;
+  busy("Preparing CSV…");
+  try {
+    const { blob, filename } = await fetchCsv(state.account, reportRequest(shown.s));
+    const url = URL.createObjectURL(blob);
+    const a = el("a", { href: url, download: filename });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+    busy("");
+  } catch (e) {
+    busy("");
+    if (e.status === 401) {
+      session.clear();
+      showSignIn(`${e.message}. Sign in again.`);
+    } else {
+      showError(e.message);
+    }
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// -- start --------------------------------------------------------------------------------
+
+setUpControls();
+if (!state.account) state.account = session.account;
+if (session.token && state.account) {
+  showDashboard();
+  load();
+} else {
+  showSignIn("");
+}

@@ -1,0 +1,191 @@
+"""Names for the ids in a report: ``GET /v2/accounts/{account_id}/qubicle_names?ids=a,b``.
+
+KAZOO keeps them in the account database: a queue is a ``pvt_type: "queue"`` document with a
+``name`` (ACDC's ``queues/crossbar_listing`` view reads the same field), an agent is a
+``pvt_type: "user"`` document with ``first_name`` and ``last_name``. The dashboard asks only
+for the ids it shows, so one ``_all_docs`` lookup by key answers it: no view to install, no
+scan of the account database, nothing needing more than read access.
+
+Answer (Crossbar envelope): ``{"data": {"queues": {id: name}, "recipients": {id: "First
+Last"}}}``; an id without a name (no such document, another type, no name fields) is left
+out, and the page shows the id. Authorized exactly like the reports. Names are cached per
+account and id for :data:`TTL` seconds, bounded to :data:`MAX_ENTRIES`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from app import errors
+from app.couch import Couch
+from app.modb import account_db, encode, is_account_id
+from app.request import ID_RE, split_list
+
+TTL = 60.0  # seconds a name is reused: a renamed queue shows its new name within a minute
+MAX_ENTRIES = 50_000
+MAX_NAME_CHARS = 200
+KINDS = {"queue": "queues", "user": "recipients"}
+Name = tuple[str, str] | None  # ("queues" | "recipients", name), or None: no name
+
+
+def name_of(doc: Any) -> Name:
+    """The kind and display name of an account-database document, if it has one."""
+    if not isinstance(doc, dict):
+        return None
+    kind = KINDS.get(doc.get("pvt_type"))  # type: ignore[arg-type]
+    if kind == "queues":
+        parts = [doc.get("name")]
+    elif kind == "recipients":
+        parts = [doc.get("first_name"), doc.get("last_name")]
+    else:
+        return None
+    text = " ".join(p.strip() for p in parts if isinstance(p, str) and p.strip())
+    return (kind, text[:MAX_NAME_CHARS]) if text else None
+
+
+class NameCache:
+    """What :func:`name_of` said about each (account, id), for ``ttl`` seconds."""
+
+    def __init__(
+        self,
+        couch: Couch,
+        *,
+        ttl: float = TTL,
+        max_entries: int = MAX_ENTRIES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._couch = couch
+        self._ttl = ttl
+        self._max = max_entries
+        self._clock = clock
+        self._cache: OrderedDict[tuple[str, str], tuple[float, Name]] = OrderedDict()
+
+    async def names(self, account_id: str, ids: list[str]) -> dict[str, dict[str, str]]:
+        now = self._clock()
+        found: dict[str, Name] = {}
+        missing: list[str] = []
+        for doc_id in dict.fromkeys(ids):
+            hit = self._cache.get((account_id, doc_id))
+            if hit is not None and hit[0] > now:
+                found[doc_id] = hit[1]
+            else:
+                missing.append(doc_id)
+        if missing:
+            fetched = await self._fetch(account_id, missing)
+            for doc_id in missing:
+                found[doc_id] = fetched.get(doc_id)
+                self._remember((account_id, doc_id), now + self._ttl, found[doc_id])
+        out: dict[str, dict[str, str]] = {"queues": {}, "recipients": {}}
+        for doc_id, name in found.items():
+            if name is not None:
+                out[name[0]][doc_id] = name[1]
+        return out
+
+    async def _fetch(self, account_id: str, ids: list[str]) -> dict[str, Name]:
+        path = f"{encode(account_db(account_id))}/_all_docs"
+        found, body = await self._couch.answered(
+            404, "POST", path, params={"include_docs": True}, body={"keys": ids}
+        )
+        rows = body.get("rows", []) if found and isinstance(body, dict) else []
+        return {
+            row["key"]: name_of(row.get("doc"))
+            for row in rows
+            if isinstance(row, dict) and isinstance(row.get("key"), str)
+        }
+
+    def _remember(self, key: tuple[str, str], expires: float, name: Name) -> None:
+        if self._ttl <= 0:
+            return
+        self._cache.pop(key, None)
+        self._cache[key] = (expires, name)
+        while len(self._cache) > self._max:
+            self._cache.popitem(last=False)
+
+
+NAMES = web.AppKey("names", NameCache)
+
+
+def parse_ids(raw: str, *, max_ids: int, max_length: int) -> list[str]:
+    """``ids`` of the query string, checked like report identifiers (Crossbar 400s)."""
+    ids = split_list(raw)
+    if not ids:
+        raise errors.validation({"ids": {"required": {"message": "Field is required but missing"}}})
+    if len(ids) > max_ids:
+        raise errors.validation(
+            {
+                "ids": {
+                    "maxItems": {
+                        "message": f"The list may hold at most {max_ids} items",
+                        "value": len(ids),
+                        "target": max_ids,
+                    }
+                }
+            }
+        )
+    for item in ids:
+        if len(item) > max_length or not ID_RE.fullmatch(item):
+            raise errors.validation(
+                {
+                    "ids": {
+                        "pattern": {
+                            "message": "An id may hold only letters, digits and _ . @ : + -",
+                            "value": item[:max_length],
+                        }
+                    }
+                }
+            )
+    return ids
+
+
+async def names_handler(request: web.Request) -> web.Response:
+    from app import http  # app.http registers this handler, so it is imported late
+
+    app = request.app
+    token = http._token(request, request.query.get("auth_token"))
+    request[http.TOKEN] = token or ""
+    auth = app[http.AUTH]
+    principal = await auth.authenticate(token)
+    account_id = request.match_info["account_id"]
+    if not is_account_id(account_id):
+        raise errors.bad_identifier(account_id)
+    settings = app[http.SETTINGS]
+    with http.datastore_errors():
+        async with asyncio.timeout(settings.report_timeout):
+            await auth.authorize(principal, account_id)
+    limits = app[http.LIMITS]
+    ids = parse_ids(
+        request.query.get("ids", ""),
+        max_ids=limits.max_identifiers + limits.max_queue_ids,
+        max_length=limits.max_id_length,
+    )
+    with http.datastore_errors():
+        async with asyncio.timeout(settings.report_timeout):
+            data = await app[NAMES].names(account_id, ids)
+    body = {
+        "data": data,
+        "status": "success",
+        "request_id": request[http.REQUEST_ID],
+        "auth_token": token or "",
+    }
+    return web.Response(body=orjson.dumps(body), content_type="application/json")
+
+
+def setup(app: web.Application) -> None:
+    """The route, and a name cache over the service's CouchDB client once it exists."""
+    from app import http
+
+    path = "/v2/accounts/{account_id}/qubicle_names"
+    app.router.add_get(path, names_handler)
+
+    async def cache_lifecycle(app: web.Application) -> Any:
+        app[NAMES] = NameCache(app[http.LOADER].couch)
+        yield
+
+    app.cleanup_ctx.append(cache_lifecycle)
