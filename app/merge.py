@@ -148,7 +148,7 @@ class Result:
         cols = [sums[i::width].tolist() for i in range(width)]
         if self.request.totals:
             for name, col in zip(self.fields, cols, strict=True):
-                col.append((max if name in MAX_FIELDS else sum)(col, default=0.0))
+                col.append(max(col, default=0.0) if name in MAX_FIELDS else sum(col))
         return cols
 
     def _metrics(self, cols: list[list[float]]) -> dict[str, list[float | int]]:

@@ -120,7 +120,20 @@ async def seed_account(couch: Couch, account_id: str, *, seed: int, **sizes: Any
         account_ids=[account_id],
         **{**SMALL_ACCOUNT, **sizes},
     )
+    await build_indexes(couch, account_id)
     return account
+
+
+async def build_indexes(couch: Couch, account_id: str) -> None:
+    """Install the design doc into the account's MoDBs and build its indexes, as an operator
+    does with ``install-views --warm`` after loading data: a report over an index still being
+    built is answered 503 "index being built" within seconds, by design."""
+    from app.installer import Installer, month_dbs, warm
+
+    installer = Installer(couch)
+    for db in await month_dbs(couch, account_id):
+        if await installer.ensure(db):
+            await warm(couch, db, list(installer.ddoc["views"]))
 
 
 @asynccontextmanager

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import reference as ref
 from aiohttp.test_utils import TestClient
-from conftest import make_client, seed_account
+from conftest import build_indexes, make_client, seed_account
 from reference import QUEUE_METRICS, RECIPIENT_METRICS
 
 from app.config import Settings
@@ -59,6 +59,7 @@ async def _seed(couch: Couch, account_id: str, start: date, days: int, seed_no: 
     bad = ref.malformed_docs(account_id, acc.queue_ids[0], acc.recipient_ids[0], entered)
     db = f"account/{account_id[:2]}/{account_id[2:4]}/{account_id[4:]}-{start:%Y%m}"
     await couch.bulk_docs(db, bad)
+    await build_indexes(couch, account_id)
     return Seeded(account_id, acc.queue_ids, acc.recipient_ids, await _read_back(couch, account_id))
 
 

@@ -1,4 +1,4 @@
-"""merge() over hand-made view rows, and the JSON and CSV renderers (CONTRACT.md section 3)."""
+"""Merge over hand-made view rows, and the JSON and CSV renderers (CONTRACT.md sections 3, 3c)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import pytest
 import reference as ref
 
 from app.buckets import plan
-from app.merge import Result, merge
+from app.load import fields_and_sources
+from app.merge import Merge, Result
 from app.render import csv as csv_render
 from app.render import iter_csv, render_json
 from app.request import ReportRequest
@@ -31,14 +32,33 @@ def request(
     queue_ids: tuple[str, ...] | None = None,
     timezone: str = "UTC",
     fmt: str = "json",
+    threshold: int = 20,
+    totals: bool = False,
 ) -> ReportRequest:
     if metrics is None:
         metrics = QUEUE_METRICS if report == "queues" else RECIPIENT_METRICS
-    return ReportRequest(report, start, end, period, metrics, identifiers, queue_ids, fmt, timezone)
+    return ReportRequest(
+        report=report,
+        start=start,
+        end=end,
+        period=period,
+        metrics=metrics,
+        identifiers=identifiers,
+        queue_ids=queue_ids,
+        format=fmt,
+        timezone=timezone,
+        threshold=threshold,
+        totals=totals,
+    )
 
 
-def run(req: ReportRequest, *row_sets: list[dict[str, Any]]) -> Result:
-    return merge(req, plan(req.start, req.end, req.period, req.timezone), list(row_sets))
+def run(req: ReportRequest, *row_sets: list[dict[str, Any]], max_cells: int = 10**6) -> Result:
+    """Each row set is one answer of the report's first (for these metrics: only) view."""
+    fields, sources = fields_and_sources(req)
+    merge = Merge(req, plan(req.start, req.end, req.period, req.timezone), fields, max_cells)
+    for rows in row_sets:
+        merge.add(sources[0], rows)
+    return merge.result()
 
 
 def row(key: list[Any], value: list[float]) -> dict[str, Any]:
@@ -51,14 +71,24 @@ def visits(n: int, wait: float, timeouts: int = 0, abandons: int = 0) -> list[fl
 
 
 def offers(
-    answered: int, missed: int = 0, rejected: int = 0, talk: float = 0, ring: float = 0
+    answered: int,
+    missed: int = 0,
+    rejected: int = 0,
+    talk: float = 0,
+    ring: float = 0,
+    rung: int | None = None,
 ) -> list[float]:
-    """Recipient view value: [answered, missed, rejected, talk seconds, ring seconds]."""
-    return [answered, missed, rejected, talk, ring]
+    """Recipient view value: [answered, missed, rejected, talk s, ring s, answered with a ring
+    time] (every answered offer has one unless ``rung`` says otherwise)."""
+    return [answered, missed, rejected, talk, ring, answered if rung is None else rung]
 
 
 def series(result: Result) -> dict[str, dict[str, dict[str, float | int]]]:
-    return dict(result.series())
+    keys = result.keys
+    return {
+        entity: {m: dict(zip(keys, values, strict=True)) for m, values in metrics.items()}
+        for entity, metrics in result.series()
+    }
 
 
 # --- merge: sums, averages, zero fill ----------------------------------------------------
@@ -185,7 +215,6 @@ def test_rows_outside_the_plans_slots_are_ignored() -> None:
             row(["q1", "20170101"], visits(100, 100)),  # the day before
             row(["q1", "20170102"], visits(1, 4)),
             row(["q1", "20170103"], visits(100, 100)),  # the day after
-            row(["q1", "20170102", 5, 0], visits(100, 100)),  # a quarter-view key
         ],
     )
     s = series(result)["q1"]
@@ -220,14 +249,14 @@ def test_merge_does_not_alias_the_first_rows_value() -> None:
 
 def test_queue_ids_keep_only_offers_from_those_queues() -> None:
     req = request(report="recipients", identifiers=("r1", "r2"), queue_ids=("qa", "qb"))
-    result = run(
+    result = run(  # the [queue, recipient, day] view, read over a spanning range
         req,
         [
-            row([["r1", "qa"], "20170101"], offers(1, talk=60, ring=4)),
-            row([["r1", "qb"], "20170101"], offers(1, missed=1, talk=120, ring=8)),
-            row([["r1", "qc"], "20170101"], offers(50, missed=50, talk=9999, ring=9999)),
-            row([["r2", "qc"], "20170102"], offers(7)),
-            row([["r3", "qa"], "20170102"], offers(7)),  # not an identifier
+            row(["qa", "r1", "20170101"], offers(1, talk=60, ring=4)),
+            row(["qa", "r3", "20170102"], offers(7)),  # not an identifier
+            row(["qb", "r1", "20170101"], offers(1, missed=1, talk=120, ring=8)),
+            row(["qc", "r1", "20170101"], offers(50, missed=50, talk=9999, ring=9999)),
+            row(["qc", "r2", "20170102"], offers(7)),
         ],
     )
     s = series(result)
@@ -244,39 +273,70 @@ def test_queue_ids_without_identifiers_list_recipients_with_matching_offers_sort
     result = run(
         req,
         [
-            row([["r2", "qa"], "20170101"], offers(1)),
-            row([["r1", "qa"], "20170102"], offers(2)),
-            row([["r0", "qz"], "20170102"], offers(2)),
+            row(["qa", "r1", "20170102"], offers(2)),
+            row(["qa", "r2", "20170101"], offers(1)),
+            row(["qz", "r0", "20170102"], offers(2)),
         ],
     )
     assert result.entities == ["r1", "r2"]
 
 
-def test_queue_ids_mode_skips_rows_whose_entity_is_not_a_recipient_queue_pair() -> None:
+def test_queue_ids_mode_skips_rows_whose_recipient_is_not_an_id() -> None:
     req = request(report="recipients", identifiers=("r1",), queue_ids=("qa",))
     result = run(
         req,
         [
-            row(["r1", "20170101"], offers(5)),  # plain recipient key
-            row([["r1"], "20170101"], offers(5)),
-            row([["r1", "qa", "x"], "20170101"], offers(5)),
-            row([["r1", "qa"], "20170101"], offers(1)),
+            row(["qa", 5, "20170101"], offers(5)),
+            row(["qa", ["r1"], "20170101"], offers(5)),
+            row(["qa", "r1", "20170101"], offers(1)),
         ],
     )
     assert series(result)["r1"]["call_count"]["20170101"] == 1
 
 
-def test_result_rows_are_one_per_entity_per_bucket_in_order() -> None:
+def test_avg_ring_duration_divides_by_answered_offers_that_have_a_ring_time() -> None:
+    # 3 answered offers, 1 of them (ACDC) without ring time: ring 12 s over 2 offers
+    req = request(report="recipients", identifiers=("r1",))
+    result = run(req, [row(["r1", "20170101"], offers(3, talk=300, ring=12, rung=2))])
+    s = series(result)["r1"]
+    assert s["avg_ring_duration"]["20170101"] == 6.0
+    assert s["avg_call_duration"]["20170101"] == 100.0
+
+
+def test_series_are_one_list_per_metric_per_entity_in_order() -> None:
     req = request(metrics=("call_count", "avg_wait"), identifiers=("q2", "q1"))
     result = run(req, [row(["q1", "20170102"], visits(2, 3))])
-    assert list(result.rows()) == [
-        ("q2", "20170101", [0, 0.0]),
-        ("q2", "20170102", [0, 0.0]),
-        ("q2", "20170103", [0, 0.0]),
-        ("q1", "20170101", [0, 0.0]),
-        ("q1", "20170102", [2, 1.5]),
-        ("q1", "20170103", [0, 0.0]),
+    assert list(result.series()) == [
+        ("q2", {"call_count": [0, 0, 0], "avg_wait": [0.0, 0.0, 0.0]}),
+        ("q1", {"call_count": [0, 2, 0], "avg_wait": [0.0, 1.5, 0.0]}),
     ]
+
+
+def test_totals_add_a_whole_range_key_and_an_all_entities_item_from_raw_sums() -> None:
+    req = request(metrics=("call_count", "avg_wait"), identifiers=("q1", "q2", "nope"), totals=True)
+    result = run(
+        req,
+        [row(["q1", "20170101"], visits(1, 10)), row(["q1", "20170103"], visits(2, 5))],
+        [row(["q2", "20170101"], visits(3, 30))],
+    )
+    s = series(result)
+    assert list(s) == ["q1", "q2", "nope", "total"]
+    assert s["q1"]["call_count"] == {"20170101": 1, "20170102": 0, "20170103": 2, "total": 3}
+    assert s["q1"]["avg_wait"]["total"] == 5.0  # 15 / 3, not the mean of 10.0 and 2.5
+    assert s["nope"]["call_count"]["total"] == 0
+    assert s["total"]["call_count"] == {"20170101": 4, "20170102": 0, "20170103": 2, "total": 6}
+    assert s["total"]["avg_wait"] == {"20170101": 10.0, "20170102": 0.0, "20170103": 2.5,
+                                      "total": 7.5}  # fmt: skip
+
+
+def test_too_many_entities_without_identifiers_counts_them_all_for_the_error() -> None:
+    from app.merge import TooManyCells
+
+    req = request()  # 3 daily buckets
+    rows = [row([f"q{i}", "20170101"], visits(1, 1)) for i in range(5)]
+    with pytest.raises(TooManyCells) as caught:
+        run(req, rows, max_cells=7)  # room for 2 entities
+    assert caught.value.cells == 15
 
 
 # --- render_json -------------------------------------------------------------------------
