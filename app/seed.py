@@ -324,7 +324,7 @@ def _plan_acdc_queues(
                 connection_timeout=rng.choice((300, 600, 900)),
                 agent_ring_timeout=rng.choice((15, 20, 30)),
                 ring_simultaneously=min(ring_at_once, len(subsets[i])),
-                first_ring_mean=rng.uniform(5.0, 45.0),
+                first_ring_mean=rng.uniform(3.0, 25.0),
                 abandon_mean=rng.uniform(30.0, 120.0),
                 agents=tuple(subsets[i]),
             )
@@ -377,8 +377,11 @@ def _call_stat(
     order = list(queue.agents)
     rng.shuffle(order)
     if processed:
-        failed_rounds = 0 if forced else min(6, int(rng.expovariate(1.0)))
+        failed_rounds = 0
+        while not forced and failed_rounds < 6 and rng.random() < 0.25:
+            failed_rounds += 1
         leave = None
+        ring_delay = queue.first_ring_mean
     else:
         reason = rng.choices([r for r, _ in ABANDON_REASONS], [w for _, w in ABANDON_REASONS])[0]
         if reason == "member_timeout":
@@ -388,8 +391,11 @@ def _call_stat(
         else:
             leave = entered + max(1, round(rng.expovariate(1.0 / queue.abandon_mean)))
         leave = min(leave, entered + queue.connection_timeout)
-        failed_rounds = MAX_OFFERS
-    t = entered + max(1, round(rng.expovariate(1.0 / queue.first_ring_mean)))
+        failed_rounds = 0  # rings while the caller waited, if the caller stayed that long
+        while failed_rounds < 4 and rng.random() < 0.45:
+            failed_rounds += 1
+        ring_delay = 2.5 * queue.first_ring_mean  # callers give up mostly while agents are busy
+    t = entered + max(1, round(rng.expovariate(1.0 / ring_delay)))
     if handled_after is not None:
         t = max(t, handled_after)
     misses: list[dict[str, Any]] = []  # oldest first here; stored newest first, as KAZOO does
