@@ -1,4 +1,8 @@
-"""``qubicle-reports demo``: a CouchDB, one seeded account, the API, and a curl that works."""
+"""``qubicle-reports demo``: a CouchDB, two seeded accounts, the API, and a curl that works.
+
+One account holds Qubicle ``qubicle_session`` data, the other KAZOO ACDC ``call_stat`` data
+(CONTRACT.md 2 and 2b): the same reports answer both. Each gets a fixed loopback-only token.
+"""
 
 from __future__ import annotations
 
@@ -15,56 +19,89 @@ from app.http import serve
 from app.installer import Installer, month_dbs, warm
 
 DEMO_DAYS = 45
-DEMO_TOKEN = "demo-token"  # loopback demo only
 DEMO_CALLS_PER_DAY = 120
+# (source, token): the first is the account the README's examples use (`export TOKEN=...`)
+DEMO_ACCOUNTS = (("qubicle", "demo-token"), ("acdc", "demo-token-acdc"))
+DEMO_TOKEN = DEMO_ACCOUNTS[0][1]  # loopback demo only
 
 
-async def _prepare(url: str) -> tuple[str, str, str]:
-    """Seed one account, build its indexes; return (account id, start, end) of the data."""
+@dataclasses.dataclass(frozen=True)
+class DemoAccount:
+    source: str
+    token: str
+    account_id: str
+    name: str
+    queue_ids: list[str]
+
+
+async def _prepare(url: str) -> tuple[list[DemoAccount], str, str]:
+    """Seed the demo accounts, build their indexes; return them and (start, end) of the data."""
     from app.seed import seed
 
     start = datetime.now(UTC).date() - timedelta(days=DEMO_DAYS - 1)
     couch = Couch(url, timeout=3600)
+    out: list[DemoAccount] = []
     try:
-        seeded = await seed(
-            couch,
-            seed=1,
-            accounts=1,
-            queues=4,
-            recipients=8,
-            days=DEMO_DAYS,
-            calls_per_day=DEMO_CALLS_PER_DAY,
-            start=start,
-        )
-        account_id = seeded[0].account_id
+        for source, token in DEMO_ACCOUNTS:
+            [seeded] = await seed(
+                couch,
+                seed=1,
+                accounts=1,
+                queues=4,
+                recipients=8,
+                days=DEMO_DAYS,
+                calls_per_day=DEMO_CALLS_PER_DAY,
+                start=start,
+                source=source,
+            )
+            out.append(DemoAccount(source, token, seeded.account_id, seeded.name, seeded.queue_ids))
         installer = Installer(couch)
         print("building view indexes (first time only) ...", flush=True)
-        for db in await month_dbs(couch, account_id):
-            if await installer.ensure(db):
-                await warm(couch, db, list(installer.ddoc["views"]))
+        for account in out:
+            for db in await month_dbs(couch, account.account_id):
+                if await installer.ensure(db):
+                    await warm(couch, db, list(installer.ddoc["views"]))
     finally:
         await couch.close()
     end = start + timedelta(days=DEMO_DAYS - 1)
-    return account_id, start.isoformat(), end.isoformat()
+    return out, start.isoformat(), end.isoformat()
+
+
+def demo_text(accounts: list[DemoAccount], start: str, end: str, host: str, port: int) -> str:
+    """What the demo prints: a curl and a token per account, the dashboard, the README line."""
+    base = f"http://{host}:{port}"
+    lines = ["", "The API is starting. Try:"]
+    for a in accounts:
+        report = "queues" if a.source == "qubicle" else "recipients"
+        body = {"data": {"report": report, "start_date": start, "end_date": end}}
+        body["data"]["period"] = "weekly"
+        if a.source != "qubicle":
+            body["data"]["queue_ids"] = [a.queue_ids[0]]
+        lines += [
+            "",
+            f"# {a.name} ({a.source}), account {a.account_id}, token {a.token}",
+            f"curl -s -H 'X-Auth-Token: {a.token}' -H 'Content-Type: application/json' "
+            f"{base}/v2/accounts/{a.account_id}/qubicle_reports "
+            f"-d '{orjson.dumps(body).decode()}'",
+        ]
+    first = accounts[0]
+    lines += [
+        "",
+        f"Dashboard: {base}/ (paste the token and account id)",
+        "",
+        "For the README's examples:",
+        "",
+        f"export TOKEN={first.token} ACCOUNT={first.account_id} START={start} END={end}",
+        "",
+    ]
+    return "\n".join(lines)
 
 
 def run_demo(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> int:
     with couchdb() as (url, origin):
         print(f"CouchDB: {origin}", flush=True)
-        account_id, start, end = asyncio.run(_prepare(url))
-        token = DEMO_TOKEN
-        tokens = {**settings.tokens, token: account_id}
-        body = {
-            "data": {"report": "queues", "start_date": start, "end_date": end, "period": "weekly"}
-        }
-        print(
-            "\nThe API is starting. Try:\n\n"
-            f"curl -s -H 'X-Auth-Token: {token}' -H 'Content-Type: application/json' "
-            f"http://{host}:{port}/v2/accounts/{account_id}/qubicle_reports "
-            f"-d '{orjson.dumps(body).decode()}'\n\n"
-            "For the README's examples:\n\n"
-            f"export TOKEN={token} ACCOUNT={account_id} START={start} END={end}\n",
-            flush=True,
-        )
+        accounts, start, end = asyncio.run(_prepare(url))
+        tokens = {**settings.tokens, **{a.token: a.account_id for a in accounts}}
+        print(demo_text(accounts, start, end, host, port), flush=True)
         serve(dataclasses.replace(settings, couchdb_url=url, tokens=tokens), host, port)
     return 0

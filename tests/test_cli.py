@@ -166,3 +166,26 @@ async def test_seed_acdc_end_to_end(couch_url: str, couch: Couch, accounts: obje
     account = await couch.all_docs(account_db(plan.account_id), include_docs=True)
     kinds = sorted(r["doc"]["pvt_type"] for r in account)
     assert kinds == ["account", "queue", "queue", "user", "user", "user"]
+
+
+def test_demo_prints_a_curl_and_token_per_account_and_the_dashboard() -> None:
+    from app.demo import DEMO_ACCOUNTS, DemoAccount, demo_text
+
+    accounts = [
+        DemoAccount(source, token, f"{i:x}" * 32, f"Demo {i}", [f"{i + 5:x}" * 32])
+        for i, (source, token) in enumerate(DEMO_ACCOUNTS, start=1)
+    ]
+    assert [a.source for a in accounts] == ["qubicle", "acdc"]
+    text = demo_text(accounts, "2024-01-01", "2024-02-14", "127.0.0.1", 8000)
+    for a in accounts:
+        assert (
+            f"curl -s -H 'X-Auth-Token: {a.token}' -H 'Content-Type: application/json' "
+            f"http://127.0.0.1:8000/v2/accounts/{a.account_id}/qubicle_reports -d '"
+        ) in text
+    assert "Dashboard: http://127.0.0.1:8000/ (paste the token and account id)" in text
+    first = accounts[0]
+    assert (
+        f"export TOKEN=demo-token ACCOUNT={first.account_id} START=2024-01-01 END=2024-02-14"
+        in text
+    )
+    assert accounts[1].token == "demo-token-acdc"
