@@ -2,8 +2,13 @@
 
 Installed lazily on first use and remembered per process; a changed design doc (new version
 hash) is written over the old one. Two service instances may race: a 409 means someone else
-wrote first, so we re-read and decide again. A database that does not exist is never created
-here: a month without a MoDB simply has no data.
+wrote first, so we re-read and decide again. On a cluster both racing creates can succeed
+(w=2 of n=3) and leave a conflicted design doc: it is read with ``conflicts=true`` and every
+losing revision is deleted, keeping the revision CouchDB serves as the winner (the same on
+every node and for every instance: highest revision number, then highest revision hash), so
+racing instances converge on one document; if the winner is not the current version it is
+then upgraded as usual. A database that does not exist is never created here: a month without
+a MoDB simply has no data.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from tqdm import tqdm
 from app import design_docs
 from app.couch import Couch, CouchError, couch_error
 from app.modb import encode, is_account_id, parse_db_name
+from app.telemetry import Telemetry
 
 Outcome = Literal["missing", "current", "installed", "upgraded"]
 MISSING_TTL = 30.0  # seconds a missing MoDB is believed missing (KAZOO creates the new month's)
@@ -28,8 +34,11 @@ class ViewsNotInstallable(Exception):
 
 
 class Installer:
-    def __init__(self, couch: Couch, ddoc: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, couch: Couch, ddoc: dict[str, Any] | None = None, telemetry: Telemetry | None = None
+    ) -> None:
         self.couch = couch
+        self.telemetry = telemetry or couch.telemetry
         self.ddoc = ddoc if ddoc is not None else design_docs.load()
         self.version = design_docs.version_of(self.ddoc)
         self._ready: set[str] = set()
@@ -67,18 +76,23 @@ class Installer:
     async def install(self, db: str, attempts: int = 5) -> Outcome:
         """Write the design doc into an existing database unless it is already current."""
         path = f"{encode(db)}/{self.ddoc['_id']}"
+        wrote: Outcome | None = None
         for _ in range(attempts):
-            current = await self.couch.get_doc(db, self.ddoc["_id"])
+            current = await self.couch.get_doc(db, self.ddoc["_id"], conflicts=True)
             if current is None and await self.couch.db_info(db) is None:
                 return "missing"
+            if current is not None and current.get("_conflicts"):
+                await self.resolve(db, current)
             if design_docs.version_of(current) == self.version:
-                return "current"
+                return wrote or "current"
             doc = dict(self.ddoc)
             if current is not None:
                 doc["_rev"] = current["_rev"]
             status, body = await self.couch.request("PUT", path, body=doc)
             if status in (201, 202):
-                return "installed" if current is None else "upgraded"
+                wrote = "installed" if current is None else "upgraded"
+                self.telemetry.design_doc_writes.labels(wrote).inc()
+                continue  # read it back: a racing create elsewhere may have made a conflict
             if status == 409:  # another instance wrote first: look again
                 continue
             if status in (401, 403):
@@ -91,6 +105,22 @@ class Installer:
                 return "missing"
             raise couch_error(status, body)
         raise CouchError(409, "conflict", f"design doc kept changing under us in {db}")
+
+    async def resolve(self, db: str, winner: dict[str, Any]) -> int:
+        """Delete the losing revisions of a conflicted design doc (CouchDB's winner stays);
+        returns how many were deleted. Deleting one another instance deleted first is fine."""
+        deleted = 0
+        for rev in sorted(winner.get("_conflicts", [])):
+            status, body = await self.couch.request(
+                "DELETE", f"{encode(db)}/{self.ddoc['_id']}", params={"rev": rev}
+            )
+            if status in (200, 202):
+                deleted += 1
+            elif status not in (404, 409):  # already gone, or already deleted elsewhere
+                raise couch_error(status, body)
+        if deleted:
+            self.telemetry.design_doc_writes.labels("conflict_resolved").inc(deleted)
+        return deleted
 
 
 async def month_dbs(couch: Couch, account_id: str | None = None) -> list[str]:

@@ -221,8 +221,131 @@ function checkJsonParams(req, res, next) {
   return next();
 }
 
+// ---------------------------------------------------------------------------
+// Index builds. CouchDB answers GET /{db}/_design/{ddoc}/_info with the
+// index's update_seq and whether its updater runs, and GET /_active_tasks
+// (server admins only) with an "indexer" task per build and its progress.
+// express-pouchdb has only stubs for both. PouchDB builds a view when it is
+// queried and emits "indexing" events ({last_seq}) from the source database
+// while it does, so each view query in flight is a build whose progress is
+// the last seq indexed against the database's update_seq when it began; a
+// view that answered is indexed up to that update_seq. A design doc's index
+// is as far as its least indexed view among those queried so far (CouchDB
+// builds a ddoc's views together on the first query; PouchDB builds each view
+// on its own first query, so a view never queried has no index to report).
+// ---------------------------------------------------------------------------
+const builds = new Map(); // db name -> Set of builds in flight
+const indexed = new Map(); // "db\u0000ddoc\u0000view" -> update_seq indexed up to
+
+function done(set, build) {
+  set.delete(build);
+  indexed.set(build.key, Math.max(indexed.get(build.key) || 0, build.total));
+}
+
+function watchIndexing(dbName, db) {
+  if (db.__devcouchWatched) return;
+  db.__devcouchWatched = true;
+  db.on('indexing', (progress) => {
+    if (typeof progress.last_seq !== 'number') return;
+    const set = builds.get(dbName) || new Set();
+    for (const build of set) {
+      build.seq = Math.max(build.seq, Math.min(progress.last_seq, build.total));
+      build.updated = Math.floor(Date.now() / 1000);
+      if (build.seq >= build.total) done(set, build); // also when its client gave up
+    }
+  });
+}
+
+function trackViewQuery(req, res, next) {
+  const dbName = req.params.db;
+  MemPouchDB.allDbs().then((dbs) => {
+    if (!dbs.includes(dbName)) return next();
+    return getOrCreateDB(MemPouchDB, dbName).then((db) => db.info().then((info) => {
+      watchIndexing(dbName, db);
+      const key = [dbName, req.params.ddoc, req.params.view].join('\u0000');
+      const now = Math.floor(Date.now() / 1000);
+      const build = {
+        key, ddoc: req.params.ddoc, view: req.params.view, total: info.update_seq,
+        seq: indexed.get(key) || 0, started: now, updated: now,
+      };
+      if (!builds.has(dbName)) builds.set(dbName, new Set());
+      builds.get(dbName).add(build);
+      // the build goes on when the client gives up ('close' before 'finish')
+      res.on('finish', () => {
+        if (res.statusCode === 200) done(builds.get(dbName), build);
+        else builds.get(dbName).delete(build);
+      });
+      next();
+    }));
+  }).catch(next);
+}
+
+function building(dbName, ddoc) {
+  return [...(builds.get(dbName) || [])].filter((b) => b.ddoc === ddoc && b.seq < b.total);
+}
+
+function ddocInfo(req, res, next) {
+  const { db: dbName, ddoc } = req.params;
+  MemPouchDB.allDbs().then((dbs) => {
+    if (!dbs.includes(dbName)) return sendJSON(res, 404, NO_DB);
+    return getOrCreateDB(MemPouchDB, dbName).then((db) => db.get('_design/' + ddoc).then(
+      (doc) => {
+        const running = building(dbName, ddoc);
+        // views never queried are left out: PouchDB builds each on its first query
+        const seqs = Object.keys(doc.views || {}).flatMap((view) => {
+          const key = [dbName, ddoc, view].join('\u0000');
+          const live = running.filter((b) => b.view === view).map((b) => b.seq);
+          return indexed.has(key) || live.length ? [Math.max(indexed.get(key) || 0, ...live)] : [];
+        });
+        sendJSON(res, 200, {
+          name: ddoc,
+          view_index: {
+            updates_pending: { minimum: 0, preferred: 0, total: 0 },
+            waiting_commit: false,
+            waiting_clients: running.length,
+            updater_running: running.length > 0,
+            update_seq: seqs.length ? Math.min(...seqs) : 0,
+            sizes: { file: 0, external: 0, active: 0 },
+            signature: doc._rev,
+            purge_seq: 0,
+            language: doc.language || 'javascript',
+            compact_running: false,
+          },
+        });
+      },
+      () => sendJSON(res, 404, { error: 'not_found', reason: 'missing' })));
+  }).catch(next);
+}
+
+function activeTasks(req, res) {
+  if (!req.userCtx.roles.includes('_admin')) {
+    return sendJSON(res, 401, { error: 'unauthorized', reason: 'You are not a server admin.' });
+  }
+  const tasks = [];
+  for (const [dbName, set] of builds) {
+    for (const b of set) {
+      if (b.seq >= b.total) continue;
+      tasks.push({
+        node: 'devcouch@127.0.0.1',
+        pid: '<0.0.0>',
+        type: 'indexer',
+        database: dbName,
+        design_document: '_design/' + b.ddoc,
+        changes_done: b.seq,
+        total_changes: b.total,
+        progress: b.total ? Math.floor((b.seq * 100) / b.total) : 0,
+        started_on: b.started,
+        updated_on: b.updated,
+      });
+    }
+  }
+  return sendJSON(res, 200, tasks);
+}
+
+let MemPouchDB;
+
 async function main() {
-  const MemPouchDB = PouchDB.defaults({ adapter: 'memory' });
+  MemPouchDB = PouchDB.defaults({ adapter: 'memory' });
   const pouchApp = expressPouchDB({ mode: 'minimumForPouchDB' });
   // Installs pouchdb-all-dbs and express-pouchdb's wrappers on MemPouchDB.
   await pouchApp.setPouchDB(MemPouchDB);
@@ -303,6 +426,12 @@ async function main() {
       }
       next();
     });
+
+  // Index builds, as CouchDB shows them: GET /{db}/_design/{ddoc}/_info and
+  // GET /_active_tasks (see "Index builds" below).
+  app.use('/:db/_design/:ddoc/_view/:view', trackViewQuery);
+  app.get('/:db/_design/:ddoc/_info', ddocInfo);
+  app.get('/_active_tasks', activeTasks);
 
   app.use(pouchApp);
 

@@ -15,7 +15,11 @@ mode is switched at run time and applies to each request as it arrives:
 ``http500``  answer ``500`` with a CouchDB-like JSON body instead of relaying
 
 ``match`` restricts the fault to requests whose method and raw target it accepts; the others
-pass. Every request is recorded (method, raw target, the mode applied) in ``requests``, and
+pass. ``cluster_seqs = True`` makes it answer like a node of a CouchDB cluster where the stand-in
+answers like one node: every database's ``update_seq`` (``GET /{db}``) becomes the string
+``"<number>-<opaque>"``, with a different opaque part on every call (COUCH_FACTS.md,
+"Clusters"). Several proxies in front of one stand-in act as several nodes of one cluster.
+Every request is recorded (method, raw target, the mode applied) in ``requests``, and
 ``max_inflight`` is the most requests relayed to CouchDB at the same time.
 """
 
@@ -23,6 +27,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import re
+import secrets
 import socket
 import struct
 from collections.abc import Callable
@@ -33,6 +40,7 @@ from yarl import URL
 MODES = ("pass", "refuse", "reset", "stall", "hold", "cut", "http500")
 FAULTED = ("reset", "stall", "hold", "cut", "http500")
 HEAD_LIMIT = 1 << 20
+DB_INFO = re.compile(r"^/[a-z][^/?]*(\?.*)?$")  # GET /{db}: one path segment, not /_...
 Match = Callable[[str, str], bool]
 
 COUCH_500_BODY = b'{"error":"unknown_error","reason":"function_clause","ref":3151541932}\n'
@@ -122,16 +130,38 @@ async def _read_message(
     return _Message(head, body, start_line, close)
 
 
+def _clustered_seq(response: _Message) -> _Message:
+    """A db info answer with ``update_seq`` as a cluster shows it: same number, new opaque."""
+    if response.start_line.split(" ")[1:2] != ["200"] or b"chunked" in response.head.lower():
+        return response
+    try:
+        info = json.loads(response.body)
+    except ValueError:
+        return response
+    seq = info.get("update_seq") if isinstance(info, dict) else None
+    if not isinstance(seq, int):
+        return response
+    info["update_seq"] = f"{seq}-g1AAAA{secrets.token_urlsafe(24)}"
+    body = json.dumps(info).encode() + b"\n"
+    head = re.sub(
+        rb"(?im)^content-length:[^\r\n]*", b"Content-Length: " + str(len(body)).encode(),
+        response.head,
+    )
+    return _Message(head, body, response.start_line, response.close)
+
+
 class FaultProxy:
     """See the module docstring. ``await start()`` / ``await stop()``, or ``async with``."""
 
     def __init__(self, upstream_url: str) -> None:
-        self._upstream = URL(upstream_url)
+        # COUCHDB_URL may list several nodes: a proxy stands in front of the first
+        self._upstream = URL(upstream_url.split(",")[0].strip())
         if self._upstream.host is None or self._upstream.port is None:
             raise ValueError("the upstream URL needs a host and a port")
         self.port = 0
         self.mode = "pass"
         self.match: Match | None = None
+        self.cluster_seqs = False
         self.requests: list[Seen] = []
         self.faulted = 0  # requests stalled, held, cut, reset or answered 500 so far
         self.inflight = 0
@@ -276,6 +306,8 @@ class FaultProxy:
         if mode == "hold":
             await self._released.wait()
         response = await self._forward(request)
+        if self.cluster_seqs and method == "GET" and DB_INFO.match(target):
+            response = _clustered_seq(response)
         if mode == "cut":
             if len(response.body) >= 2:
                 partial = response.head + response.body[: len(response.body) // 2]

@@ -1,0 +1,172 @@
+"""Prometheus metrics of one service instance (``/metrics``), on a registry of its own.
+
+Each :class:`Telemetry` owns a ``CollectorRegistry``, so several apps in one process (the
+tests) never share or clash over a metric. Labels carry only bounded, non-secret values:
+route templates (never paths, so no account id), methods, statuses, report kinds, periods,
+CouchDB operation names and outcomes. Never an account id, a token or a database name.
+
+(``app/metrics.py`` is the table of *report* metrics; this module is about the service.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+PREFIX = "qubicle_reports_"
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"})
+SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+
+
+class _CacheCollector(Collector):
+    """Reads the closed-month cache's own counters at scrape time (no hook in its hot path)."""
+
+    def __init__(self) -> None:
+        self.sources: list[Callable[[], dict[str, int]]] = []
+
+    def collect(self) -> Iterator[Any]:
+        totals = {"hits": 0, "misses": 0, "evictions": 0, "bytes": 0, "entries": 0}
+        for source in self.sources:
+            for name, value in source().items():
+                totals[name] = totals.get(name, 0) + value
+        for name in ("hits", "misses", "evictions"):
+            yield CounterMetricFamily(
+                f"{PREFIX}cache_{name}", f"Closed-month view cache {name}", value=totals[name]
+            )
+        yield GaugeMetricFamily(
+            f"{PREFIX}cache_bytes", "Bytes of view answers held in the cache", value=totals["bytes"]
+        )
+        yield GaugeMetricFamily(
+            f"{PREFIX}cache_entries", "View answers held in the cache", value=totals["entries"]
+        )
+
+
+class Telemetry:
+    """Every metric family the service exports (README, "Metrics")."""
+
+    def __init__(self) -> None:
+        r = self.registry = CollectorRegistry()
+        self.http_requests = Counter(
+            PREFIX + "http_requests", "HTTP requests answered", ["route", "method", "status"],
+            registry=r,
+        )
+        self.http_duration = Histogram(
+            PREFIX + "http_request_duration_seconds", "HTTP request latency", ["route", "method"],
+            buckets=SECONDS, registry=r,
+        )
+        self.report_phase = Histogram(
+            PREFIX + "report_phase_duration_seconds",
+            "Time a report spent in each phase (load, filter, render)",
+            ["report", "period", "phase"], buckets=SECONDS, registry=r,
+        )
+        self.reports_running = Gauge(
+            PREFIX + "reports_running", "Reports holding a report slot", registry=r
+        )
+        self.reports_waiting = Gauge(
+            PREFIX + "reports_waiting", "Reports waiting for a report slot", registry=r
+        )
+        self.reports_rejected = Counter(
+            PREFIX + "reports_rejected_busy", "Reports answered 503 for want of a slot",
+            registry=r,
+        )
+        self.couch_requests = Counter(
+            PREFIX + "couchdb_requests", "CouchDB requests by operation and outcome",
+            ["operation", "outcome"], registry=r,
+        )
+        self.couch_duration = Histogram(
+            PREFIX + "couchdb_request_duration_seconds", "CouchDB request latency",
+            ["operation"], buckets=SECONDS, registry=r,
+        )
+        self.couch_retries = Counter(
+            PREFIX + "couchdb_retries", "Idempotent CouchDB reads sent again after a failure",
+            ["operation"], registry=r,
+        )
+        self.couch_failovers = Counter(
+            PREFIX + "couchdb_failovers", "Requests moved to another CouchDB node", registry=r
+        )
+        self.couch_nodes_up = Gauge(
+            PREFIX + "couchdb_nodes_up", "Listed CouchDB nodes not marked down", registry=r
+        )
+        self.coalesced = Counter(
+            PREFIX + "view_queries_coalesced",
+            "View queries answered by an identical query already in flight", registry=r,
+        )
+        self.design_doc_writes = Counter(
+            PREFIX + "design_doc_writes",
+            "Design documents written (installed, upgraded) or conflicts resolved",
+            ["outcome"], registry=r,
+        )
+        self.index_build_waits = Counter(
+            PREFIX + "index_build_waits",
+            "Reports answered 503 because CouchDB is still building an index", registry=r,
+        )
+        self._cache = _CacheCollector()
+        r.register(self._cache)
+
+    def watch_cache(self, stats: Callable[[], dict[str, int]]) -> None:
+        """Export a cache's counters (``hits``, ``misses``, ``evictions``, ``bytes``...)."""
+        self._cache.sources.append(stats)
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+# -- the HTTP side -------------------------------------------------------------------------
+
+TELEMETRY = web.AppKey("telemetry", Telemetry)
+
+
+def route_of(request: web.BaseRequest) -> str:
+    """The route template (``/v2/accounts/{account_id}/...``), never the path: no ids."""
+    match_info = getattr(request, "match_info", None)
+    route = getattr(match_info, "route", None)
+    resource = getattr(route, "resource", None)
+    return resource.canonical if resource is not None else "unmatched"
+
+
+def observe_request(
+    telemetry: Telemetry, request: web.BaseRequest, status: int, seconds: float
+) -> None:
+    route, method = route_of(request), request.method
+    if method not in KNOWN_METHODS:
+        method = "other"
+    telemetry.http_requests.labels(route, method, str(status)).inc()
+    telemetry.http_duration.labels(route, method).observe(seconds)
+
+
+def observe_report(
+    telemetry: Telemetry, report: str, period: str, timings_ms: dict[str, float]
+) -> None:
+    """Phase durations of one report (``load``, ``filter``, ``render``; milliseconds in)."""
+    for phase in ("load", "filter", "render"):
+        if phase in timings_ms:
+            telemetry.report_phase.labels(report, period, phase).observe(timings_ms[phase] / 1000)
+
+
+async def metrics_handler(request: web.Request) -> web.Response:
+    body = request.app[TELEMETRY].exposition()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def serve_metrics_apart(address: str, telemetry: Telemetry) -> web.AppRunner:
+    """``/metrics`` on a listener of its own (``QUBICLE_REPORTS_METRICS_ADDRESS=host:port``)."""
+    host, _, port = address.rpartition(":")
+    app = web.Application()
+    app[TELEMETRY] = telemetry
+    app.router.add_get("/metrics", metrics_handler)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host or "127.0.0.1", int(port)).start()
+    return runner
