@@ -1,51 +1,32 @@
 """The service's own OpenAPI 3.0.3 description, served at ``GET /openapi.json``.
 
-Built from the same constants the service validates with (reports and their metrics,
-periods, formats, time zones, id patterns, default limits), so the document cannot drift
-from the validator. Request schemas say what a client should send (the service is more
-lenient: unknown fields are ignored and JSON ``null`` counts as omitted); response schemas
-are closed (``additionalProperties: false``) wherever the shape is fixed, so a response
-checker such as schemathesis can hold the service to them.
+The request's schemas are not written here: pydantic generates them from the request models
+that validate every request (:func:`app.request.request_models`), and this module only
+adapts them to OpenAPI 3.0 (:func:`openapi30`), names the per-report variants and lays the
+GET query parameters out from them. So the document cannot drift from the validator.
+Request schemas say what a client should send (the service is more lenient: unknown fields
+are ignored and JSON ``null`` counts as omitted); response schemas are closed
+(``additionalProperties: false``) wherever the shape is fixed, so a response checker such
+as schemathesis can hold the service to them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from pydantic.json_schema import GenerateJsonSchema, models_json_schema
+
 from app import __version__
-from app.buckets import PERIODS
 from app.metrics import REPORTS
 from app.modb import ACCOUNT_ID_RE
-from app.request import FORMATS, ID_RE, MAX_DATE, MIN_DATE, Limits, time_zones
+from app.request import KEYWORDS, Limits, request_models
 
 Schema = dict[str, Any]
 
-REPORT_FIELDS = (  # every key of a 400's data: the request fields, and "json" for the body
-    "report",
-    "start_date",
-    "end_date",
-    "period",
-    "metrics",
-    "identifiers",
-    "queue_ids",
-    "format",
-    "timezone",
-    "json",
-)
-VALIDATION_KEYWORDS = (  # app.request, app.report (maxCells) and app.errors (invalid)
-    "required",
-    "enum",
-    "type",
-    "format",
-    "date_range",
-    "minItems",
-    "maxItems",
-    "maxLength",
-    "pattern",
-    "forbidden",
-    "maxCells",
-    "invalid",
-)
+# every key of a 400's data: the request's fields, and "json" for the body
+REPORT_FIELDS = (*request_models(Limits()).any_report.model_fields, "json")
+# app.request's keywords, app.report's (maxCells) and app.errors' (invalid)
+VALIDATION_KEYWORDS = (*KEYWORDS, "maxCells", "invalid")
 CSV_NOTE = (
     "CSV instead of JSON: `format=csv`, `accept=csv` (or `text/csv`), or the header "
     "`Accept: text/csv` (OpenAPI 3.0 ignores `Accept` header parameters, so it is "
@@ -90,69 +71,65 @@ def response(description: str, content: Schema | None = None) -> Schema:
     return out
 
 
-# -- request ------------------------------------------------------------------------------
+# -- request: generated from the request models ------------------------------------------
 
 
-def _metric_name(report: str) -> str:
-    return f"{report[:-1].capitalize()}Metric"  # queues -> QueueMetric
+class OpenApi30(GenerateJsonSchema):
+    """pydantic's JSON Schema, less what OpenAPI 3.0 does not take (per-field titles)."""
+
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        return False
 
 
-def _id_list(what: str, limit: int) -> Schema:
-    return {
-        "type": "array",
-        "items": schema_ref("EntityId"),
-        "minItems": 1,
-        "maxItems": limit,
-        "description": f"{what}; duplicates are dropped, order is kept",
-    }
+def openapi30(node: Any) -> Any:
+    """JSON Schema 2020-12 -> OpenAPI 3.0: ``const`` becomes ``enum``, a ``default`` of null
+    (a default computed per request) goes, and a ``$ref`` with siblings moves into
+    ``allOf`` (3.0 ignores a reference's siblings)."""
+    if isinstance(node, list):
+        return [openapi30(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: openapi30(v) for k, v in node.items() if not (k == "default" and v is None)}
+    if "const" in out:
+        out["enum"] = [out.pop("const")]
+    if "$ref" in out and len(out) > 1:
+        out["allOf"] = [{"$ref": out.pop("$ref")}]
+    return out
 
 
-def _report_fields(report: str, *, report_required: bool, limits: Limits) -> Schema:
-    """The ``data`` object of a POST for one report."""
-    properties: Schema = {
-        "report": enum(
-            [report],
-            description="the report; in `/qubicle_reports/{report}` it may be left out "
-            "and must otherwise equal the path's",
-        ),
-        "start_date": schema_ref("DateOrDateTime"),
-        "end_date": {
-            "allOf": [schema_ref("DateOrDateTime")],
-            "description": "last day of the report, inclusive; default: today in `timezone`",
-        },
-        "period": schema_ref("Period"),
-        "metrics": {
-            "type": "array",
-            "items": schema_ref(_metric_name(report)),
-            "minItems": 1,
-            "description": "metrics to return, in this order (duplicates dropped); "
-            "default: every metric of the report",
-        },
-        "identifiers": _id_list(
-            "ids to report on, in this order; default: every entity with data, sorted",
-            limits.max_identifiers,
-        ),
-    }
-    if report == "recipients":
-        properties["queue_ids"] = _id_list(
-            "count only offers made from visits to these queues", limits.max_queue_ids
-        )
-    properties |= {
-        "format": schema_ref("Format"),
-        "timezone": schema_ref("Timezone"),
-        "accept": enum(["csv", "text/csv"], description="another way to ask for CSV"),
-        "auth_token": {"type": "string", "description": "the token, if not in a header"},
-    }
-    return obj(
-        properties,
-        required=["report", "start_date"] if report_required else ["start_date"],
-        closed=False,
+TRANSPORT: Schema = {  # read by app.http, not parameters of the report
+    "accept": enum(["csv", "text/csv"], description="another way to ask for CSV"),
+    "auth_token": {"type": "string", "description": "the token, if not in a header"},
+}
+
+
+def request_schemas(limits: Limits) -> Schema:
+    """components/schemas of the request: each report's ``data`` (``<Report>ReportData``, and
+    ``...InPath`` where the path names the report), ``ReportParameters`` (either report: the
+    query string), and the types they share."""
+    models = request_models(limits)
+    _, top = models_json_schema(
+        [(m, "validation") for m in (*models.by_report.values(), models.any_report)],
+        ref_template="#/components/schemas/{model}",
+        schema_generator=OpenApi30,
     )
+    schemas: Schema = top["$defs"]
+    for name in [model.__name__ for model in models.by_report.values()]:
+        data = schemas[name]
+        data["properties"] |= TRANSPORT
+        schemas[f"{name}InPath"] = {
+            **data,
+            "title": f"{name}InPath",
+            "required": [f for f in data["required"] if f != "report"],
+        }
+    return openapi30(schemas)
 
 
 def _request_body(*, in_path: bool) -> Schema:
     suffix = "InPath" if in_path else ""
-    variants = [schema_ref(f"{r.capitalize()}ReportData{suffix}") for r in REPORTS]
+    models = request_models(Limits()).by_report
+    names = {r: f"{model.__name__}{suffix}" for r, model in models.items()}
+    variants = [schema_ref(name) for name in names.values()]
     data: Schema = (
         {"anyOf": variants}
         if in_path
@@ -160,7 +137,7 @@ def _request_body(*, in_path: bool) -> Schema:
             "oneOf": variants,
             "discriminator": {
                 "propertyName": "report",
-                "mapping": {r: f"#/components/schemas/{r.capitalize()}ReportData" for r in REPORTS},
+                "mapping": {r: f"#/components/schemas/{n}" for r, n in names.items()},
             },
         }
     )
@@ -179,13 +156,7 @@ def _request_body(*, in_path: bool) -> Schema:
         "content": json_content(
             {
                 **obj(
-                    {
-                        "data": data,
-                        "auth_token": {
-                            "type": "string",
-                            "description": "the token, if not in a header",
-                        },
-                    },
+                    {"data": data, "auth_token": TRANSPORT["auth_token"]},
                     required=["data"],
                     closed=False,
                 ),
@@ -196,46 +167,27 @@ def _request_body(*, in_path: bool) -> Schema:
 
 
 def _query_parameters(*, in_path: bool, limits: Limits) -> list[Schema]:
-    """GET: the same parameters in the query string, lists comma-separated."""
-
-    def q(name: str, schema: Schema, description: str, required: bool = False) -> Schema:
-        out: Schema = {"name": name, "in": "query", "description": description, "schema": schema}
-        if required:
-            out["required"] = True
+    """GET: the parameters of either report in the query string, lists comma-separated."""
+    schemas = request_schemas(limits)
+    either = schemas[request_models(limits).any_report.__name__]
+    out = []
+    for name, prop in {**either["properties"], "accept": TRANSPORT["accept"]}.items():
+        schema = {k: v for k, v in prop.items() if k != "description"}
+        if "allOf" in schema and len(schema) == 1:
+            schema = schema["allOf"][0]
+        named = prop.get("allOf", [{}])[0].get("$ref", "").rsplit("/", 1)[-1]
+        param: Schema = {
+            "name": name,
+            "in": "query",
+            "description": prop.get("description") or schemas[named]["description"],
+            "schema": schema,
+        }
+        if name in either["required"] and not (in_path and name == "report"):
+            param["required"] = True
         if schema.get("type") == "array":
-            out |= {"style": "form", "explode": False}
-        return out
-
-    metrics = sorted({m for kind in REPORTS.values() for m in kind.metrics})
-    return [
-        q(
-            "report",
-            enum(list(REPORTS)),
-            "must equal the path's report when given" if in_path else "the report to run",
-            required=not in_path,
-        ),
-        q("start_date", schema_ref("DateOrDateTime"), "first day, inclusive", required=True),
-        q("end_date", schema_ref("DateOrDateTime"), "last day, inclusive; default today"),
-        q("period", schema_ref("Period"), "bucket size; default daily"),
-        q(
-            "metrics",
-            {"type": "array", "items": enum(metrics), "minItems": 1},
-            "comma-separated; the report's own metrics only (see QueueMetric, RecipientMetric)",
-        ),
-        q(
-            "identifiers",
-            _id_list("comma-separated ids", limits.max_identifiers),
-            "comma-separated ids to report on, in this order",
-        ),
-        q(
-            "queue_ids",
-            _id_list("comma-separated queue ids", limits.max_queue_ids),
-            "recipients report only: count only offers from these queues",
-        ),
-        q("format", schema_ref("Format"), "json (default) or csv"),
-        q("timezone", schema_ref("Timezone"), "IANA zone of the report's calendar"),
-        q("accept", enum(["csv", "text/csv"]), "another way to ask for CSV"),
-    ]
+            param |= {"style": "form", "explode": False}
+        out.append(param)
+    return out
 
 
 # -- responses ----------------------------------------------------------------------------
@@ -274,8 +226,10 @@ def _responses() -> Schema:
                     "schema": {
                         "type": "string",
                         "description": "header `id,period,<metrics...>`, then one row per "
-                        "entity per bucket, CRLF line ends; cells a spreadsheet would run as "
-                        "a formula are prefixed with `'`",
+                        "entity per bucket (with `totals`: a row whose period is `total` "
+                        "after each entity's buckets, and last the rows whose id is `total`), "
+                        "CRLF line ends; cells a spreadsheet would run as a formula are "
+                        "prefixed with `'`",
                     }
                 },
             },
@@ -345,35 +299,23 @@ def _responses() -> Schema:
     }
 
 
+def _series(name: str) -> Schema:
+    """A metric's values: counts are integers, rates, averages and maxima numbers."""
+    value = {"type": "integer" if name.endswith("_count") else "number", "minimum": 0}
+    return {
+        "type": "object",
+        "properties": {
+            "total": {**value, "description": "with `totals`: the whole range"},
+        },
+        "additionalProperties": value,
+        "description": "bucket key (daily `YYYYMMDD`, weekly `YYYYWW` of the starting "
+        "Sunday, monthly `YYYYMM`, hourly `YYYYMMDDHH`) -> value; every bucket of the "
+        'range, zero-filled; and with `totals`, `"total"` over the whole range',
+    }
+
+
 def _schemas(limits: Limits) -> Schema:
-    report_schemas: Schema = {}
-    for report in REPORTS:
-        name = report.capitalize()
-        report_schemas[f"{name}ReportData"] = _report_fields(
-            report, report_required=True, limits=limits
-        )
-        report_schemas[f"{name}ReportDataInPath"] = _report_fields(
-            report, report_required=False, limits=limits
-        )
-    metric_schemas = {
-        _metric_name(r): enum(list(kind.metrics), description=f"a metric of the {r} report")
-        for r, kind in REPORTS.items()
-    }
-    counts = {m for kind in REPORTS.values() for m in kind.metrics if not m.startswith("avg_")}
-    series = {
-        m: {
-            "type": "object",
-            "additionalProperties": {
-                "type": "integer" if m in counts else "number",
-                "minimum": 0,
-            },
-            "description": "bucket key (daily `YYYYMMDD`, weekly `YYYYWW` of the starting "
-            "Sunday, monthly `YYYYMM`, hourly `YYYYMMDDHH`) -> value; every bucket of the "
-            "range, zero-filled",
-        }
-        for kind in REPORTS.values()
-        for m in kind.metrics
-    }
+    series = {m: _series(m) for kind in REPORTS.values() for m in kind.metrics}
     detail = obj(
         {"message": {"type": "string"}, "value": {}, "target": {}},
         required=["message"],
@@ -386,36 +328,7 @@ def _schemas(limits: Limits) -> Schema:
         "description": "keyword -> detail",
     }
     return {
-        **metric_schemas,
-        "Period": enum(
-            list(PERIODS),
-            description="bucket size: daily `YYYYMMDD`, weekly (weeks start on Sunday, key "
-            "`%Y%U` of that Sunday), monthly `YYYYMM`, hourly `YYYYMMDDHH`; default daily",
-        ),
-        "Format": enum(list(FORMATS), description="default json"),
-        "Timezone": enum(
-            sorted(time_zones()),
-            description="IANA zone whose local days/weeks/months/hours make the buckets; "
-            "default UTC",
-        ),
-        "DateOrDateTime": {
-            "anyOf": [
-                {"type": "string", "format": "date"},
-                {"type": "string", "format": "date-time"},
-            ],
-            "description": "ISO 8601 date (`2017-01-01`) or date-time, whose day is taken in "
-            "`timezone`; both ends inclusive, at most "
-            f"{limits.max_range_days} days (QUBICLE_REPORTS_MAX_RANGE_DAYS), "
-            f"between {MIN_DATE} and {MAX_DATE}",
-            "example": "2017-01-01",
-        },
-        "EntityId": {
-            "type": "string",
-            "pattern": ID_RE.pattern,
-            "minLength": 1,
-            "maxLength": limits.max_id_length,
-        },
-        **report_schemas,
+        **request_schemas(limits),
         "RequestId": {
             "type": "string",
             "pattern": _request_id_pattern(),
@@ -426,7 +339,14 @@ def _schemas(limits: Limits) -> Schema:
             required=["load", "filter", "render"],
         ),
         "ReportEntry": obj(
-            {"id": {"type": "string"}, "data": obj(series)},
+            {
+                "id": {
+                    "type": "string",
+                    "description": 'the entity; with `totals`, the last item is `"total"`: '
+                    "every entity of the report together",
+                },
+                "data": obj(series),
+            },
             required=["id", "data"],
         ),
         "ReportEnvelope": obj(
@@ -644,7 +564,7 @@ def spec(limits: Limits | None = None) -> dict[str, Any]:
                     "in": "path",
                     "required": True,
                     "description": "the report to run",
-                    "schema": enum(list(REPORTS)),
+                    "schema": schema_ref("Report"),
                 },
                 "XRequestId": {
                     "name": "X-Request-ID",

@@ -27,6 +27,14 @@ from aiohttp.test_utils import TestServer
 from conftest import seed_account
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reference import (
+    DEFAULT_THRESHOLD,
+    QUEUE_ALL_METRICS,
+    QUEUE_METRICS,
+    RECIPIENT_ALL_METRICS,
+    RECIPIENT_METRICS,
+    THRESHOLDS,
+)
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -40,7 +48,7 @@ from app.config import Settings
 from app.http import REQUEST_ID_RE, create_app
 from app.metrics import REPORTS
 from app.modb import ACCOUNT_ID_RE
-from app.openapi import spec
+from app.openapi import REPORT_FIELDS, spec
 from app.request import FORMATS, ID_RE, time_zones
 from app.seed import SeededAccount
 
@@ -55,6 +63,7 @@ REPORT_OPS = [
 SERVICE_OPS = ["GET /health", "GET /openapi.json"]
 EXAMPLES = {GenerationMode.POSITIVE: 50, GenerationMode.NEGATIVE: 40}
 SERVICE_EXAMPLES = 5  # no parameters: only the steering varies
+PUBLISHED = {"queues": QUEUE_METRICS, "recipients": RECIPIENT_METRICS}
 
 
 # -- the document ---------------------------------------------------------------------------
@@ -155,24 +164,59 @@ def test_document_uses_the_validators_own_values() -> None:
     doc = spec()
     schemas = doc["components"]["schemas"]
     params = doc["components"]["parameters"]
-    assert params["Report"]["schema"]["enum"] == list(REPORTS)
+    assert _deref(doc, params["Report"]["schema"])["enum"] == list(REPORTS)
     assert params["AccountId"]["schema"]["pattern"] == ACCOUNT_ID_RE.pattern
-    assert schemas["QueueMetric"]["enum"] == list(REPORTS["queues"].metrics)
-    assert schemas["RecipientMetric"]["enum"] == list(REPORTS["recipients"].metrics)
+    assert schemas["QueueMetric"]["enum"] == QUEUE_ALL_METRICS
+    assert schemas["RecipientMetric"]["enum"] == RECIPIENT_ALL_METRICS
     assert schemas["Period"]["enum"] == list(PERIODS)
     assert schemas["Format"]["enum"] == list(FORMATS)
     assert set(schemas["Timezone"]["enum"]) == time_zones()
     assert schemas["EntityId"]["pattern"] == ID_RE.pattern
     assert schemas["RequestId"]["pattern"] == REQUEST_ID_RE.pattern
+    assert schemas["ServiceLevelThreshold"] == {
+        "type": "integer",
+        "enum": THRESHOLDS,
+        "description": schemas["ServiceLevelThreshold"]["description"],
+    }
     # queue_ids exists for the recipients report only; metrics per report
     for name, report in (("Queues", "queues"), ("Recipients", "recipients")):
         for suffix in ("", "InPath"):
             data = schemas[f"{name}ReportData{suffix}"]
-            assert ("queue_ids" in data["properties"]) == (report == "recipients")
-            assert data["properties"]["report"]["enum"] == [report]
+            props = data["properties"]
+            assert ("queue_ids" in props) == (report == "recipients")
+            assert props["report"]["enum"] == [report]
             assert ("report" in data["required"]) == (suffix == "")
+            assert props["metrics"]["default"] == PUBLISHED[report]
+            assert props["service_level_threshold"]["default"] == DEFAULT_THRESHOLD
+            assert props["totals"]["type"] == "boolean"
+            assert props["totals"]["default"] is False
     series = schemas["ReportEntry"]["properties"]["data"]["properties"]
-    assert set(series) == {m for kind in REPORTS.values() for m in kind.metrics}
+    assert set(series) == {*QUEUE_ALL_METRICS, *RECIPIENT_ALL_METRICS}
+    for metric, values in series.items():
+        kind = "integer" if metric.endswith("_count") else "number"  # CONTRACT.md 3, 3b
+        assert values["additionalProperties"]["type"] == kind, metric
+        assert values["properties"]["total"]["type"] == kind, metric
+
+
+def test_get_takes_every_parameter_of_either_report_in_the_query_string() -> None:
+    """Derived from the same model: one query parameter per field of ``ReportParameters``."""
+    doc = spec()
+    fields = [f for f in REPORT_FIELDS if f != "json"]
+    for path, method, op in _operations(doc):
+        if not path.startswith("/v2/") or method != "get":
+            continue
+        query = {p["name"]: p for p in map(lambda p: _deref(doc, p), op["parameters"])}
+        query = {n: p for n, p in query.items() if p["in"] == "query"}
+        assert list(query) == [*fields, "accept"]
+        assert query["start_date"]["required"] is True
+        assert query.get("report", {}).get("required", False) == ("{report}" not in path)
+        assert _deref(doc, query["service_level_threshold"]["schema"])["enum"] == THRESHOLDS
+        assert query["totals"]["schema"]["type"] == "boolean"
+        for name in ("metrics", "identifiers", "queue_ids"):
+            assert (query[name]["style"], query[name]["explode"]) == ("form", False)
+        metric_names = _deref(doc, query["metrics"]["schema"]["items"])["enum"]
+        assert sorted(metric_names) == sorted({*QUEUE_ALL_METRICS, *RECIPIENT_ALL_METRICS})
+        assert all(p["description"] for p in query.values()), path
 
 
 # -- the app on a loopback port -------------------------------------------------------------

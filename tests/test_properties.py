@@ -18,6 +18,14 @@ from typing import Any
 import orjson
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from reference import (
+    DEFAULT_THRESHOLD,
+    QUEUE_ALL_METRICS,
+    QUEUE_METRICS,
+    RECIPIENT_ALL_METRICS,
+    RECIPIENT_METRICS,
+    THRESHOLDS,
+)
 
 from app.buckets import PERIODS, UnsupportedTimezone, plan, week_key
 from app.errors import ApiError
@@ -54,7 +62,10 @@ ODD_ZONES = [
     "America/New_York",
     "Europe/London",
 ]
-ALL_METRICS = sorted({m for kind in REPORTS.values() for m in kind.metrics})
+ALL_METRICS = sorted({*QUEUE_ALL_METRICS, *RECIPIENT_ALL_METRICS})
+# CONTRACT.md 3 and 3b: the default (published) metrics and every metric, per report
+PUBLISHED = {"queues": QUEUE_METRICS, "recipients": RECIPIENT_METRICS}
+EVERY_METRIC = {"queues": QUEUE_ALL_METRICS, "recipients": RECIPIENT_ALL_METRICS}
 MIN_DAY, MAX_DAY = MIN_DATE, MAX_DATE
 COMMON = settings(
     max_examples=150,
@@ -165,6 +176,8 @@ FIELD_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "queue_ids": id_lists | json_like,
     "format": st.sampled_from(FORMATS) | text | json_like,
     "timezone": zone_names | json_like,
+    "service_level_threshold": st.sampled_from(THRESHOLDS) | st.integers() | text | json_like,
+    "totals": st.booleans() | st.sampled_from(["true", "false", 0, 1]) | json_like,
 }
 hostile_params = st.builds(
     lambda extra, fields: {**extra, **fields},
@@ -186,6 +199,8 @@ plausible_params = st.builds(
             "queue_ids": st.lists(st.sampled_from(["q1", "q2"]), min_size=1, max_size=3),
             "format": st.sampled_from(FORMATS),
             "timezone": st.sampled_from(ZONES) | st.sampled_from(ODD_ZONES),
+            "service_level_threshold": st.sampled_from(THRESHOLDS),
+            "totals": st.booleans(),
         },
     ),
     any_days,
@@ -251,7 +266,6 @@ def _check_accepted(
     p = {k: v for k, v in params.items() if v is not None}
     assert req.report == p.get("report", path_report)
     assert path_report is None or req.report == path_report
-    kind = REPORTS[req.report]
     assert req.timezone == p.get("timezone", "UTC")
     tz = zoneinfo.ZoneInfo(req.timezone)
     assert req.start == _expected_day(p["start_date"], tz)
@@ -263,14 +277,17 @@ def _check_accepted(
     if "metrics" in p:
         assert req.metrics == tuple(dict.fromkeys(p["metrics"]))
     else:
-        assert req.metrics == tuple(kind.metrics)
-    assert req.metrics and set(req.metrics) <= set(kind.metrics)
+        assert req.metrics == tuple(PUBLISHED[req.report])
+    assert req.metrics and set(req.metrics) <= set(EVERY_METRIC[req.report])
     _check_id_list(req.identifiers, p.get("identifiers"), limits.max_identifiers, limits)
     if req.report == "queues":
         assert req.queue_ids is None and "queue_ids" not in p
     else:
         _check_id_list(req.queue_ids, p.get("queue_ids"), limits.max_queue_ids, limits)
     assert req.format == p.get("format", "csv" if csv_requested else "json")
+    assert req.threshold == p.get("service_level_threshold", DEFAULT_THRESHOLD)
+    assert req.threshold in THRESHOLDS and type(req.threshold) is int
+    assert req.totals is p.get("totals", False)
     plan(req.start, req.end, req.period, req.timezone)  # the pipeline can plan it
 
 
@@ -314,6 +331,8 @@ BAD_VALUES: dict[str, list[Any]] = {
     "queue_ids": [[], "q1", ["-q"], [True], ["q"] * 101],
     "format": ["xml", "JSON", 0],
     "timezone": ["Mars/Olympus_Mons", "utc", 0],
+    "service_level_threshold": [7, "20", True, 20.5],
+    "totals": ["true", 1, [True]],
 }
 
 

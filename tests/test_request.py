@@ -7,10 +7,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from reference import QUEUE_METRICS, RECIPIENT_METRICS
+from reference import (
+    QUEUE_ALL_METRICS,
+    QUEUE_METRICS,
+    RECIPIENT_ALL_METRICS,
+    RECIPIENT_METRICS,
+    THRESHOLDS,
+)
 
 from app.errors import ApiError
-from app.request import Limits, ReportRequest, split_list, validate
+from app.request import Limits, ReportRequest, from_query, split_list, validate
 
 TODAY = date(2017, 1, 10)
 PERIODS = ["daily", "weekly", "monthly", "hourly"]
@@ -298,7 +304,7 @@ def test_empty_metrics_is_a_min_items_error() -> None:
 
 def test_one_unknown_metric_is_an_enum_error_naming_it_and_listing_the_allowed() -> None:
     assert error_data(queues(metrics=["call_count", "bogus"])) == {
-        "metrics": {"enum": {"message": ENUM_MSG, "value": "bogus", "target": QUEUE_METRICS}}
+        "metrics": {"enum": {"message": ENUM_MSG, "value": "bogus", "target": QUEUE_ALL_METRICS}}
     }
 
 
@@ -309,7 +315,7 @@ def test_several_unknown_metrics_are_all_named() -> None:
             "enum": {
                 "message": ENUM_MSG,
                 "value": ["missed_call_count", "x"],
-                "target": QUEUE_METRICS,
+                "target": QUEUE_ALL_METRICS,
             }
         }
     }
@@ -317,7 +323,9 @@ def test_several_unknown_metrics_are_all_named() -> None:
 
 def test_queue_metric_on_the_recipients_report_is_unknown() -> None:
     assert error_data(recipients(metrics=["avg_wait"])) == {
-        "metrics": {"enum": {"message": ENUM_MSG, "value": "avg_wait", "target": RECIPIENT_METRICS}}
+        "metrics": {
+            "enum": {"message": ENUM_MSG, "value": "avg_wait", "target": RECIPIENT_ALL_METRICS}
+        }
     }
 
 
@@ -493,6 +501,123 @@ def test_queue_ids_are_checked_like_identifiers_with_their_own_limit() -> None:
 
 def test_queue_ids_lose_duplicates_and_keep_their_order() -> None:
     assert ok(recipients(queue_ids=["b", "a", "b"])).queue_ids == ("b", "a")
+
+
+# --- KPI metrics, service_level_threshold and totals (CONTRACT.md 3b, 3c) ------------------
+
+BOOLEAN_MSG = "Value did not match type(s): boolean"
+
+
+def test_threshold_defaults_to_20_and_totals_to_off() -> None:
+    req = ok(queues())
+    assert (req.threshold, req.totals) == (20, False)
+
+
+@pytest.mark.parametrize("threshold", THRESHOLDS)
+def test_every_allowed_threshold_is_accepted(threshold: int) -> None:
+    assert ok(queues(service_level_threshold=threshold)).threshold == threshold
+
+
+@pytest.mark.parametrize(
+    "threshold", [0, 1, 7, 21, -20, 601, 3600, "20", "fast", "", True, False, 20.5, [20], {"t": 20}]
+)
+def test_any_other_threshold_is_an_enum_error_listing_the_allowed(threshold: Any) -> None:
+    assert error_data(recipients(service_level_threshold=threshold)) == {
+        "service_level_threshold": {
+            "enum": {"message": ENUM_MSG, "value": threshold, "target": THRESHOLDS}
+        }
+    }
+
+
+@pytest.mark.parametrize("totals", [True, False])
+def test_totals_takes_a_json_boolean(totals: bool) -> None:
+    assert ok(recipients(totals=totals)).totals is totals
+
+
+@pytest.mark.parametrize("totals", ["true", "false", "yes", "", 1, 0, 1.0, [True], {"on": True}])
+def test_totals_that_is_not_a_json_boolean_is_a_type_error(totals: Any) -> None:
+    assert error_data(queues(totals=totals)) == {
+        "totals": {"type": {"message": BOOLEAN_MSG, "value": totals}}
+    }
+
+
+def test_every_kpi_is_accepted_on_its_own_report() -> None:
+    assert ok(queues(metrics=QUEUE_ALL_METRICS)).metrics == tuple(QUEUE_ALL_METRICS)
+    assert ok(recipients(metrics=RECIPIENT_ALL_METRICS)).metrics == tuple(RECIPIENT_ALL_METRICS)
+
+
+@pytest.mark.parametrize(
+    ("params", "wrong", "target"),
+    [
+        (queues, "offered_count", QUEUE_ALL_METRICS),
+        (queues, "total_call_duration", QUEUE_ALL_METRICS),
+        (recipients, "service_level", RECIPIENT_ALL_METRICS),
+        (recipients, "max_wait", RECIPIENT_ALL_METRICS),
+    ],
+)
+def test_a_kpi_of_the_other_report_is_an_enum_error(params: Any, wrong: str, target: Any) -> None:
+    assert error_data(params(metrics=["call_count", wrong])) == {
+        "metrics": {"enum": {"message": ENUM_MSG, "value": wrong, "target": target}}
+    }
+
+
+def test_threshold_and_totals_are_reported_with_every_other_bad_field() -> None:
+    assert error_data(
+        queues(period="yearly", service_level_threshold=19, totals="true", format="xml")
+    ) == {
+        "period": {"enum": {"message": ENUM_MSG, "value": "yearly", "target": PERIODS}},
+        "service_level_threshold": {
+            "enum": {"message": ENUM_MSG, "value": 19, "target": THRESHOLDS}
+        },
+        "totals": {"type": {"message": BOOLEAN_MSG, "value": "true"}},
+        "format": {"enum": {"message": ENUM_MSG, "value": "xml", "target": ["json", "csv"]}},
+    }
+
+
+def test_a_query_string_carries_threshold_as_digits_and_totals_as_true_or_false() -> None:
+    query = {
+        "start_date": "2017-01-01",
+        "period": "weekly",
+        "metrics": "service_level,max_wait",
+        "identifiers": "q1,q2",
+        "service_level_threshold": "30",
+        "totals": "true",
+    }
+    assert from_query(query) == {
+        "start_date": "2017-01-01",
+        "period": "weekly",
+        "metrics": ["service_level", "max_wait"],
+        "identifiers": ["q1", "q2"],
+        "service_level_threshold": 30,
+        "totals": True,
+    }
+    req = ok(from_query(query), path_report="queues")
+    assert (req.threshold, req.totals, req.metrics) == (30, True, ("service_level", "max_wait"))
+    assert ok(from_query({**query, "totals": "false"}), path_report="queues").totals is False
+
+
+@pytest.mark.parametrize(
+    ("text", "value"), [("7", 7), ("021", 21), ("-5", -5), ("abc", "abc"), ("20s", "20s"), ("", "")]
+)
+def test_a_query_string_threshold_not_allowed_is_an_enum_error_with_the_parsed_value(
+    text: str, value: Any
+) -> None:
+    assert error_data(
+        from_query({"start_date": "2017-01-01", "service_level_threshold": text}),
+        path_report="queues",
+    ) == {
+        "service_level_threshold": {
+            "enum": {"message": ENUM_MSG, "value": value, "target": THRESHOLDS}
+        }
+    }
+
+
+@pytest.mark.parametrize("text", ["True", "TRUE", "1", "0", "yes", "on", ""])
+def test_a_query_string_totals_other_than_true_or_false_is_a_type_error(text: str) -> None:
+    params = from_query({"start_date": "2017-01-01", "totals": text})
+    assert error_data(params, path_report="recipients") == {
+        "totals": {"type": {"message": BOOLEAN_MSG, "value": text}}
+    }
 
 
 # --- several errors at once --------------------------------------------------------------
