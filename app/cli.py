@@ -49,6 +49,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--warm", action="store_true", help="also build the view indexes (can take minutes)"
     )
 
+    status = sub.add_parser(
+        "status",
+        help="show per MoDB whether the design doc is current and its index built",
+        description="For every month database on the server (or of one account): whether the "
+        "qubicle_reports design document is current, and whether CouchDB has built its index "
+        "(with progress while it builds). Exit status 0 when all are current and built.",
+    )
+    status.add_argument("--account", metavar="ID", help="only this account's MoDBs")
+
     seed = sub.add_parser(
         "seed",
         help="create demo accounts filled with qubicle_session and/or ACDC call_stat documents",
@@ -110,6 +119,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from app.installer import install_views_command
 
         return asyncio.run(install_views_command(settings, args.account, args.warm))
+    elif args.command == "status":
+        from app.status import status_command
+
+        return asyncio.run(status_command(settings, args.account))
     elif args.command == "seed":
         from app.seed import seed_command
 
