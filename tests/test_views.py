@@ -9,6 +9,7 @@ touched, so this also runs against a CouchDB that holds other data.
 from __future__ import annotations
 
 import asyncio
+import copy
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -423,3 +424,77 @@ async def test_month_end_straddlers_count_for_the_day_they_entered(
     assert straddlers
     dec31 = [r for r in rows if r["key"][1] == "20231231"]
     assert sum(r["value"][0] for r in dec31) == len(straddlers)
+
+
+# -- upgrading from the previous design document ---------------------------------------------
+
+OLD_RECIPIENT_QUEUE_MAP = """function (doc) {
+  if (doc.pvt_type !== 'qubicle_session' || !Array.isArray(doc.offers)) return;
+  doc.offers.forEach(function (o) {
+    var d = new Date((o.offered_timestamp - 62167219200) * 1000).toISOString();
+    emit([[o.recipient_id, doc.queue_id], d.slice(0, 4) + d.slice(5, 7) + d.slice(8, 10)],
+         [1, 0, 0, 0, 0]);
+  });
+}"""
+
+
+def previous_design_doc() -> dict[str, Any]:
+    """What a MoDB installed by the previous release holds: no KPI, wait or queue-first views,
+    the old [[recipient, queue], day] view, 5-wide offer values, another version."""
+    doc = copy.deepcopy(design_docs.load())
+    views = doc["views"]
+    for name in [n for n in views if "kpis" in n or "waits" in n or "queue_recipient" in n]:
+        del views[name]
+    views["offers_by_recipient_queue_by_day"] = {"map": OLD_RECIPIENT_QUEUE_MAP, "reduce": "_sum"}
+    doc[design_docs.VERSION_FIELD] = "previous-release"
+    return doc
+
+
+async def test_reports_stay_exact_while_modbs_upgrade_from_the_previous_design_doc(
+    couch: Couch, couch_url: str, accounts: Accounts
+) -> None:
+    """A rolling upgrade: the first MoDB still holds the previous design doc and its built
+    index, the second the current one. Each report reads every MoDB through the current views
+    only (upgrading the first on its first use), so nothing counts twice or goes missing."""
+    from conftest import make_client
+
+    from app.config import Settings
+    from app.seed import seed as seed_accounts
+
+    account = accounts.new()
+    [seeded] = await seed_accounts(
+        couch, seed=9, accounts=1, queues=3, recipients=4, days=4, calls_per_day=30,
+        start=date(2024, 1, 30), progress=False, account_ids=[account],
+    )  # fmt: skip
+    old_db, new_db = sorted(seeded.docs_per_modb)
+    assert await Installer(couch, ddoc=previous_design_doc()).install(old_db) == "installed"
+    assert await couch.view(old_db, DDOC, "offers_by_recipient_queue_by_day", limit=1)  # built
+    assert await Installer(couch).install(new_db) == "installed"
+    docs = [d for db in (old_db, new_db) for d in await stored_docs(couch, db)]
+
+    token = "upgrade-token"
+    async with make_client(Settings(couchdb_url=couch_url, tokens={token: account})) as client:
+        for params in (
+            {"report": "recipients", "queue_ids": seeded.queue_ids[:2], "period": "daily"},
+            {"report": "queues", "metrics": ["call_count", "service_level", "max_wait"]},
+            {"report": "queues", "period": "hourly", "totals": True},
+        ):
+            data = {"start_date": "2024-01-30", "end_date": "2024-02-02", **params}
+            for _ in range(20):  # the upgraded MoDB's new index may still be building
+                resp = await client.post(
+                    f"/v2/accounts/{account}/qubicle_reports",
+                    json={"data": data},
+                    headers={"X-Auth-Token": token},
+                )
+                body = await resp.json()
+                if resp.status != 503:
+                    break
+                await asyncio.sleep(0.5)
+            assert resp.status == 200, body
+            expected = ref.expected_report(docs, data)
+            assert any(sum(item["data"]["call_count"].values()) for item in expected), params
+            assert body["data"][0]["report"] == expected, params
+    for db in (old_db, new_db):
+        doc = await couch.get_doc(db, DDOC_ID)
+        assert design_docs.version_of(doc) == design_docs.load()[design_docs.VERSION_FIELD]
+        assert "offers_by_recipient_queue_by_day" not in doc["views"]  # type: ignore[index]
