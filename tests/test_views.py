@@ -18,12 +18,13 @@ from typing import Any
 
 import pytest
 import reference as ref
-from conftest import Accounts, seed_account
+from conftest import Accounts, make_client
 
 from app import design_docs, modb
 from app.couch import Couch, CouchError
 from app.installer import Installer
 from app.seed import SeededAccount, SeedError, _write_batch, plan_account
+from app.seed import seed as seed_accounts
 
 DDOC = design_docs.DDOC
 DDOC_ID = f"_design/{DDOC}"
@@ -323,7 +324,10 @@ async def seeded(couch: Couch, session_accounts: Accounts) -> Seeded:
     """One account seeded with ``seed()`` (about 950 visits over 2 MoDBs), plus the
     malformed documents in each MoDB, and the design doc installed afterwards."""
     account_id = session_accounts.new()
-    account = await seed_account(couch, account_id, seed=SEED, batch_size=200, **SIZES)
+    [account] = await seed_accounts(  # not conftest.seed_account: that also installs the views
+        couch, seed=SEED, accounts=1, progress=False, account_ids=[account_id], batch_size=200,
+        **SIZES,
+    )  # fmt: skip
     after_seed = {db: await design_doc_ids(couch, db) for db in account.docs_per_modb}
     malformed = []
     for db in account.docs_per_modb:
@@ -372,7 +376,9 @@ async def test_seed_writes_every_doc_into_its_exit_month(couch: Couch, seeded: S
 
 async def test_seed_again_is_harmless(couch: Couch, seeded: Seeded) -> None:
     account = seeded.account
-    again = await seed_account(couch, account.account_id, seed=SEED, **SIZES)
+    [again] = await seed_accounts(
+        couch, seed=SEED, accounts=1, progress=False, account_ids=[account.account_id], **SIZES
+    )
     assert again.docs_per_modb == account.docs_per_modb
     assert again.already_present == account.total_docs
     for db, docs in seeded.stored.items():
@@ -456,7 +462,6 @@ async def test_reports_stay_exact_while_modbs_upgrade_from_the_previous_design_d
     """A rolling upgrade: the first MoDB still holds the previous design doc and its built
     index, the second the current one. Each report reads every MoDB through the current views
     only (upgrading the first on its first use), so nothing counts twice or goes missing."""
-    from conftest import make_client
 
     from app.config import Settings
     from app.seed import seed as seed_accounts
