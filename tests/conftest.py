@@ -106,11 +106,13 @@ SMALL_ACCOUNT: dict[str, Any] = {
 }
 
 
-async def seed_account(couch: Couch, account_id: str, *, seed: int, **sizes: Any) -> SeededAccount:
+async def seed_account(
+    couch: Couch, account_id: str, *, seed: int, build: bool = True, **sizes: Any
+) -> SeededAccount:
     """One account seeded with :func:`app.seed.seed` under ``account_id``, quietly.
 
     Small unless ``sizes`` say otherwise (:data:`SMALL_ACCOUNT`); ``sizes`` may also carry
-    ``seed()``'s ``batch_size``.
+    ``seed()``'s ``batch_size``. ``build``: also install the views and build their indexes.
     """
     [account] = await seed_accounts(
         couch,
@@ -120,7 +122,8 @@ async def seed_account(couch: Couch, account_id: str, *, seed: int, **sizes: Any
         account_ids=[account_id],
         **{**SMALL_ACCOUNT, **sizes},
     )
-    await build_indexes(couch, account_id)
+    if build:
+        await build_indexes(couch, account_id)
     return account
 
 
