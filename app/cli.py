@@ -105,6 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8000)
+
+    sub.add_parser(
+        "metrics",
+        help="print every report metric and its definition (Markdown)",
+        description="Print every metric of both reports, its exact definition and whether it "
+        "is in the default (published) list, as the Markdown table the README shows.",
+    )
     return parser
 
 
@@ -135,6 +142,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from app.demo import run_demo
 
         return run_demo(settings, host=args.host, port=args.port)
+    elif args.command == "metrics":
+        from app.metrics import markdown_table
+
+        print(markdown_table(), end="")
     return 0
 
 

@@ -17,7 +17,7 @@ from itertools import combinations
 # service_level_threshold: the allowed values (seconds) and the default
 THRESHOLDS = (5, 10, 15, 20, 25, 30, 40, 45, 60, 75, 90, 120, 180, 240, 300, 600)
 DEFAULT_THRESHOLD = 20
-WITHIN = "within_{T}"  # the field "answered with wait_time <= T" of a threshold T
+WITHIN = "within_{T}"  # the field "answered with wait_time ≤ T" of a threshold T
 MAX_FIELDS = frozenset({"max_wait"})  # combined by max, every other field by sum
 
 Number = int | float
@@ -59,7 +59,7 @@ def rate(part: str, whole: str, description: str) -> Metric:
 
 
 def rate_of_sum(part: str, others: Sequence[str], description: str) -> Metric:
-    """100 x ``part`` / (``part`` + ``others``)."""
+    """100 × ``part`` / (``part`` + ``others``)."""
 
     def compute(p: float, *rest: float) -> float:
         n = p + sum(rest)
@@ -146,10 +146,10 @@ QUEUES = ReportKind(
         "abandon_count": count("abandons", "visits with result abandoned"),
         "answered_count": count("answered", "visits with result answered"),
         "service_level": rate(
-            WITHIN, "visits", "100 x visits answered with wait_time <= T / call_count"
+            WITHIN, "visits", "100 × visits answered with wait_time ≤ T / call_count"
         ),
-        "answer_rate": rate("answered", "visits", "100 x answered_count / call_count"),
-        "abandon_rate": rate("abandons", "visits", "100 x abandon_count / call_count"),
+        "answer_rate": rate("answered", "visits", "100 × answered_count / call_count"),
+        "abandon_rate": rate("abandons", "visits", "100 × abandon_count / call_count"),
         "avg_answer_speed": average(
             "answered_wait", "answered", "sum of wait_time of answered visits / answered_count"
         ),
@@ -187,7 +187,7 @@ RECIPIENTS = ReportKind(
         ),
         "offered_count": count_of_sum(("answered", "missed", "rejected"), "offers of any result"),
         "answer_rate": rate_of_sum(
-            "answered", ("missed", "rejected"), "100 x call_count / offered_count"
+            "answered", ("missed", "rejected"), "100 × call_count / offered_count"
         ),
         "total_call_duration": amount("talk", "sum of call_duration of answered offers"),
     },
@@ -205,3 +205,21 @@ RECIPIENTS = ReportKind(
 )
 
 REPORTS: dict[str, ReportKind] = {k.name: k for k in (QUEUES, RECIPIENTS)}
+
+
+def markdown_table() -> str:
+    """Every metric and its definition as a Markdown table (``qubicle-reports metrics``; the
+    README holds this very text, checked by a test)."""
+    lines = ["| report | metric | definition | default |", "|---|---|---|---|"]
+    for kind in REPORTS.values():
+        for name, metric in kind.metrics.items():
+            default = "yes" if name in kind.published else ""
+            lines.append(f"| `{kind.name}` | `{name}` | {metric.description} | {default} |")
+    thresholds = ", ".join(map(str, THRESHOLDS))
+    lines.append("")
+    lines.append(
+        f"T is `service_level_threshold`: one of {thresholds} seconds (default "
+        f"{DEFAULT_THRESHOLD}). Rates are percentages and averages seconds, both rounded to 2 "
+        "decimals and 0 where the divisor is 0; counts are integers; `max_wait` is a maximum."
+    )
+    return "\n".join(lines) + "\n"
