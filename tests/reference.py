@@ -906,3 +906,95 @@ def malformed_call_stats(
         spoil(doc)
         docs.append(doc)
     return docs
+
+
+# -- comparing an API answer with the expected one ---------------------------------------------
+
+COUNT_METRICS = frozenset(
+    {
+        "call_count",
+        "timeout_count",
+        "abandon_count",
+        "answered_count",
+        "missed_call_count",
+        "rejected_call_count",
+        "offered_count",
+    }
+)
+
+
+def _close(got: object, want: Number) -> bool:
+    if isinstance(got, bool) or not isinstance(got, int | float):
+        return False
+    return math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-9)
+
+
+def report_differences(got: object, expected: list[dict[str, Any]]) -> list[str]:
+    """Every way the ``report`` list of an answer differs from :func:`expected_report`'s, as
+    "where: expected X, got Y" lines (empty when equal). Keys must come in the same order;
+    counts must be JSON integers."""
+    if not isinstance(got, list):
+        return [f"report: expected a list, got {got!r:.200}"]
+    diffs: list[str] = []
+    got_ids = [i.get("id") if isinstance(i, dict) else i for i in got]
+    want_ids = [i["id"] for i in expected]
+    if got_ids != want_ids:
+        diffs.append(f"ids: expected {want_ids}, got {got_ids}")
+    by_id = {i.get("id"): i.get("data") for i in got if isinstance(i, dict)}
+    for item in expected:
+        entity, want = item["id"], item["data"]
+        have = by_id.get(entity)
+        if not isinstance(have, dict):
+            continue
+        if list(have) != list(want):
+            diffs.append(f"{entity}: metrics expected {list(want)}, got {list(have)}")
+        for metric, series in want.items():
+            got_series = have.get(metric)
+            if not isinstance(got_series, dict):
+                continue
+            if list(got_series) != list(series):
+                diffs.append(
+                    f"{entity} {metric}: buckets expected {list(series)}, got {list(got_series)}"
+                )
+            for bucket, value in series.items():
+                g = got_series.get(bucket)
+                if not _close(g, value):
+                    diffs.append(f"{entity} {metric} {bucket}: expected {value!r}, got {g!r}")
+                elif metric in COUNT_METRICS and not isinstance(g, int):
+                    diffs.append(f"{entity} {metric} {bucket}: expected an integer, got {g!r}")
+    return diffs
+
+
+def expected_csv_rows(expected: list[dict[str, Any]], metrics: list[str]) -> list[list[Any]]:
+    """The CSV body rows of an expected report: ``[id, period, value per metric]`` per bucket
+    of each entity in order (``total`` periods and the ``total`` entity included)."""
+    rows: list[list[Any]] = []
+    for item in expected:
+        for key in item["data"][metrics[0]]:
+            rows.append([item["id"], key, *(item["data"][m][key] for m in metrics)])
+    return rows
+
+
+def csv_differences(
+    rows: list[list[str]], expected: list[dict[str, Any]], metrics: list[str]
+) -> list[str]:
+    """How parsed CSV ``rows`` (header first) differ from the expected report."""
+    diffs: list[str] = []
+    if not rows or rows[0] != ["id", "period", *metrics]:
+        diffs.append(f"header: expected {['id', 'period', *metrics]}, got {rows[:1]}")
+    body = rows[1:]
+    want = expected_csv_rows(expected, metrics)
+    if len(body) != len(want):
+        diffs.append(f"rows: expected {len(want)}, got {len(body)}")
+    for g, w in zip(body, want, strict=False):
+        if g[:2] != w[:2]:
+            diffs.append(f"row key: expected {w[:2]}, got {g[:2]}")
+            continue
+        for metric, cell, value in zip(metrics, g[2:], w[2:], strict=False):
+            try:
+                number = float(cell)
+            except ValueError:
+                number = math.nan
+            if not _close(number, value):
+                diffs.append(f"{w[0]} {w[1]} {metric}: expected {value!r}, got {cell!r}")
+    return diffs
