@@ -370,17 +370,14 @@ def _schemas(limits: Limits) -> Schema:
             required=["data", "request_id", "status", "auth_token"],
         ),
         "ValidationDetail": detail,
+        "FieldErrors": field_errors,
         "ValidationErrors": {
             "type": "object",
-            "properties": {f: field_errors for f in REPORT_FIELDS},
+            "properties": {f: schema_ref("FieldErrors") for f in REPORT_FIELDS},
             "additionalProperties": False,
             "minProperties": 1,
             "description": "field -> keyword -> {message, value, target}",
         },
-        "Health": obj(
-            {"status": enum(["ok", "degraded"]), "couchdb": enum(["up", "down"])},
-            required=["status", "couchdb"],
-        ),
     }
 
 
@@ -433,6 +430,112 @@ def _report_operation(method: str, *, in_path: bool, limits: Limits) -> Schema:
     return op
 
 
+def _probe(description: str, status: str, couchdb: str | None = None) -> Schema:
+    """A health answer: its ``status``, and whether CouchDB is ``up``."""
+    properties = {"status": enum([status])}
+    if couchdb is not None:
+        properties["couchdb"] = enum([couchdb])
+    return response(description, json_content(obj(properties, required=list(properties))))
+
+
+def _names_operation(limits: Limits) -> Schema:
+    """app.names: display names of the ids a report shows (the dashboard's labels)."""
+    names = {"type": "object", "additionalProperties": {"type": "string"}}
+    field_errors = schema_ref("FieldErrors")
+    return {
+        "tags": ["reports"],
+        "operationId": "getNames",
+        "summary": "Names of queues (`name`) and agents (`first_name last_name`) by id",
+        "description": "Ids without a name are left out. Authorized like the reports.",
+        "parameters": [
+            ref("parameters", "AccountId"),
+            ref("parameters", "XRequestId"),
+            {
+                "name": "ids",
+                "in": "query",
+                "required": True,
+                "description": "comma-separated queue and user ids",
+                "schema": {
+                    "type": "array",
+                    "items": schema_ref("EntityId"),
+                    "minItems": 1,
+                    "maxItems": limits.max_identifiers + limits.max_queue_ids,
+                },
+                "style": "form",
+                "explode": False,
+            },
+        ],
+        "security": REPORT_SECURITY,
+        "responses": {
+            "200": response(
+                "Names found, by kind",
+                json_content(
+                    obj(
+                        {
+                            "data": obj(
+                                {"queues": names, "recipients": names},
+                                required=["queues", "recipients"],
+                            ),
+                            "status": enum(["success"]),
+                            "request_id": schema_ref("RequestId"),
+                            "auth_token": {"type": "string"},
+                        },
+                        required=["data", "status", "request_id", "auth_token"],
+                    )
+                ),
+            ),
+            "400": _error(
+                400,
+                "`ids` missing, too many, or not ids",
+                ["validation error"],
+                obj({"ids": field_errors}, required=["ids"]),
+            ),
+            **{code: ref("responses", name) for code, name in ERRORS.items() if code != "400"},
+        },
+    }
+
+
+def _dashboard_paths() -> Schema:
+    """app.dashboard: the static page, and the redirects to it."""
+    redirect = response("To `/dashboard/`") | {
+        "headers": {
+            "X-Request-ID": ref("headers", "XRequestId"),
+            "Location": {"schema": {"type": "string", "enum": ["/dashboard/"]}},
+        }
+    }
+
+    def page(operation_id: str, summary: str, responses: Schema, *parameters: Schema) -> Schema:
+        return {
+            "get": {
+                "tags": ["dashboard"],
+                "operationId": operation_id,
+                "summary": summary,
+                "security": [],
+                "parameters": list(parameters),
+                "responses": responses,
+            }
+        }
+
+    file_ok = response(
+        "The file (revalidated with ETag / Last-Modified)",
+        {m: {"schema": {"type": "string"}} for m in ("text/html", "text/css", "text/javascript")},
+    )
+    return {
+        "/": page("getRoot", "Redirects to the dashboard", {"302": redirect}),
+        "/dashboard": page("getDashboardRedirect", "Redirects to `/dashboard/`", {"302": redirect}),
+        "/dashboard/{path}": page(
+            "getDashboardFile",
+            "A file of the dashboard: `/dashboard/{path}` (`/dashboard/` is index.html)",
+            {
+                "200": file_ok,
+                "304": response("Not modified"),
+                "404": ref("responses", "NotFound"),
+            },
+            ref("parameters", "DashboardFile"),
+        ),
+    }
+
+
 def _service_operation(operation_id: str, summary: str, responses: Schema) -> Schema:
     return {
         "tags": ["service"],
@@ -451,7 +554,6 @@ def spec(limits: Limits | None = None) -> dict[str, Any]:
     """A fresh copy of the document (callers may mutate it)."""
     limits = limits or Limits()
     base = "/v2/accounts/{account_id}/qubicle_reports"
-    health = schema_ref("Health")
     return {
         "openapi": "3.0.3",
         "info": {
@@ -464,7 +566,8 @@ def spec(limits: Limits | None = None) -> dict[str, Any]:
         },
         "tags": [
             {"name": "reports", "description": "Queue and recipient reports"},
-            {"name": "service", "description": "Health and this document"},
+            {"name": "service", "description": "Health, metrics and this document"},
+            {"name": "dashboard", "description": "The browser dashboard (static files)"},
         ],
         "paths": {
             base: {
@@ -480,33 +583,44 @@ def spec(limits: Limits | None = None) -> dict[str, Any]:
                     "getHealth",
                     "Whether CouchDB answers (no token needed)",
                     {
-                        "200": response(
-                            "CouchDB answers",
-                            json_content(
-                                {
-                                    "allOf": [health],
-                                    "properties": {
-                                        "status": enum(["ok"]),
-                                        "couchdb": enum(["up"]),
-                                    },
-                                }
-                            ),
-                        ),
-                        "503": response(
-                            "CouchDB does not answer",
-                            json_content(
-                                {
-                                    "allOf": [health],
-                                    "properties": {
-                                        "status": enum(["degraded"]),
-                                        "couchdb": enum(["down"]),
-                                    },
-                                }
-                            ),
-                        ),
+                        "200": _probe("CouchDB answers", "ok", "up"),
+                        "503": _probe("CouchDB does not answer", "degraded", "down"),
                     },
                 )
             },
+            "/health/live": {
+                "get": _service_operation(
+                    "getLive",
+                    "Whether the process answers (orchestrators restart it when not)",
+                    {"200": _probe("The process answers", "ok")},
+                )
+            },
+            "/health/ready": {
+                "get": _service_operation(
+                    "getReady",
+                    "Whether a CouchDB node answers within QUBICLE_REPORTS_READY_TIMEOUT "
+                    "(send traffic here)",
+                    {
+                        "200": _probe("A CouchDB node answers", "ready", "up"),
+                        "503": _probe("No CouchDB node answers", "not ready", "down"),
+                    },
+                )
+            },
+            "/metrics": {
+                "get": _service_operation(
+                    "getMetrics",
+                    "Prometheus metrics (when QUBICLE_REPORTS_METRICS is on and "
+                    "QUBICLE_REPORTS_METRICS_ADDRESS gives them no listener of their own)",
+                    {
+                        "200": response(
+                            "The Prometheus text exposition format",
+                            {"text/plain": {"schema": {"type": "string"}}},
+                        )
+                    },
+                )
+            },
+            "/v2/accounts/{account_id}/qubicle_names": {"get": _names_operation(limits)},
+            **_dashboard_paths(),
             "/openapi.json": {
                 "get": _service_operation(
                     "getOpenApi",
@@ -572,6 +686,13 @@ def spec(limits: Limits | None = None) -> dict[str, Any]:
                     "description": "echoed in the response and the access log when it matches "
                     f"`{_request_id_pattern()}`; otherwise a new id is made",
                     "schema": {"type": "string"},
+                },
+                "DashboardFile": {
+                    "name": "path",
+                    "in": "path",
+                    "required": True,
+                    "description": "a file of the dashboard",
+                    "schema": {"type": "string", "pattern": "^[A-Za-z0-9_./-]+$"},
                 },
                 "CacheControl": {
                     "name": "Cache-Control",

@@ -20,6 +20,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+import reference
 import requests
 import schemathesis
 from aiohttp import web
@@ -27,14 +28,6 @@ from aiohttp.test_utils import TestServer
 from conftest import seed_account
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reference import (
-    DEFAULT_THRESHOLD,
-    QUEUE_ALL_METRICS,
-    QUEUE_METRICS,
-    RECIPIENT_ALL_METRICS,
-    RECIPIENT_METRICS,
-    THRESHOLDS,
-)
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -60,10 +53,11 @@ REPORT_OPS = [
     for suffix in ("", "/{report}")
     for method in ("POST", "GET")
 ]
-SERVICE_OPS = ["GET /health", "GET /openapi.json"]
+SERVICE_OPS = ["GET /health", "GET /health/live", "GET /health/ready", "GET /openapi.json"]
 EXAMPLES = {GenerationMode.POSITIVE: 50, GenerationMode.NEGATIVE: 40}
 SERVICE_EXAMPLES = 5  # no parameters: only the steering varies
-PUBLISHED = {"queues": QUEUE_METRICS, "recipients": RECIPIENT_METRICS}
+PUBLISHED = {"queues": reference.QUEUE_METRICS, "recipients": reference.RECIPIENT_METRICS}
+EVERY_METRIC = {*reference.QUEUE_ALL_METRICS, *reference.RECIPIENT_ALL_METRICS}
 
 
 # -- the document ---------------------------------------------------------------------------
@@ -95,6 +89,11 @@ def _deref(doc: dict[str, Any], node: Any) -> Any:
     while isinstance(node, dict) and "$ref" in node:
         node = _resolve(doc, node["$ref"])
     return node
+
+
+def _type(doc: dict[str, Any], schema: Any) -> Any:
+    """The named type of a property: ``{"$ref": ...}`` or ``{"allOf": [{"$ref": ...}], ...}``."""
+    return _deref(doc, schema["allOf"][0] if "allOf" in schema else schema)
 
 
 def _operations(doc: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -166,8 +165,8 @@ def test_document_uses_the_validators_own_values() -> None:
     params = doc["components"]["parameters"]
     assert _deref(doc, params["Report"]["schema"])["enum"] == list(REPORTS)
     assert params["AccountId"]["schema"]["pattern"] == ACCOUNT_ID_RE.pattern
-    assert schemas["QueueMetric"]["enum"] == QUEUE_ALL_METRICS
-    assert schemas["RecipientMetric"]["enum"] == RECIPIENT_ALL_METRICS
+    assert schemas["QueueMetric"]["enum"] == reference.QUEUE_ALL_METRICS
+    assert schemas["RecipientMetric"]["enum"] == reference.RECIPIENT_ALL_METRICS
     assert schemas["Period"]["enum"] == list(PERIODS)
     assert schemas["Format"]["enum"] == list(FORMATS)
     assert set(schemas["Timezone"]["enum"]) == time_zones()
@@ -175,7 +174,7 @@ def test_document_uses_the_validators_own_values() -> None:
     assert schemas["RequestId"]["pattern"] == REQUEST_ID_RE.pattern
     assert schemas["ServiceLevelThreshold"] == {
         "type": "integer",
-        "enum": THRESHOLDS,
+        "enum": reference.THRESHOLDS,
         "description": schemas["ServiceLevelThreshold"]["description"],
     }
     # queue_ids exists for the recipients report only; metrics per report
@@ -187,11 +186,11 @@ def test_document_uses_the_validators_own_values() -> None:
             assert props["report"]["enum"] == [report]
             assert ("report" in data["required"]) == (suffix == "")
             assert props["metrics"]["default"] == PUBLISHED[report]
-            assert props["service_level_threshold"]["default"] == DEFAULT_THRESHOLD
+            assert props["service_level_threshold"]["default"] == reference.DEFAULT_THRESHOLD
             assert props["totals"]["type"] == "boolean"
             assert props["totals"]["default"] is False
     series = schemas["ReportEntry"]["properties"]["data"]["properties"]
-    assert set(series) == {*QUEUE_ALL_METRICS, *RECIPIENT_ALL_METRICS}
+    assert set(series) == EVERY_METRIC
     for metric, values in series.items():
         kind = "integer" if metric.endswith("_count") else "number"  # CONTRACT.md 3, 3b
         assert values["additionalProperties"]["type"] == kind, metric
@@ -202,21 +201,25 @@ def test_get_takes_every_parameter_of_either_report_in_the_query_string() -> Non
     """Derived from the same model: one query parameter per field of ``ReportParameters``."""
     doc = spec()
     fields = [f for f in REPORT_FIELDS if f != "json"]
+    checked = 0
     for path, method, op in _operations(doc):
-        if not path.startswith("/v2/") or method != "get":
+        if "/qubicle_reports" not in path or method != "get":
             continue
-        query = {p["name"]: p for p in map(lambda p: _deref(doc, p), op["parameters"])}
+        checked += 1
+        query = {p["name"]: p for p in (_deref(doc, p) for p in op["parameters"])}
         query = {n: p for n, p in query.items() if p["in"] == "query"}
         assert list(query) == [*fields, "accept"]
         assert query["start_date"]["required"] is True
         assert query.get("report", {}).get("required", False) == ("{report}" not in path)
-        assert _deref(doc, query["service_level_threshold"]["schema"])["enum"] == THRESHOLDS
+        threshold = _type(doc, query["service_level_threshold"]["schema"])
+        assert threshold["enum"] == reference.THRESHOLDS
         assert query["totals"]["schema"]["type"] == "boolean"
         for name in ("metrics", "identifiers", "queue_ids"):
             assert (query[name]["style"], query[name]["explode"]) == ("form", False)
         metric_names = _deref(doc, query["metrics"]["schema"]["items"])["enum"]
-        assert sorted(metric_names) == sorted({*QUEUE_ALL_METRICS, *RECIPIENT_ALL_METRICS})
+        assert set(metric_names) == EVERY_METRIC
         assert all(p["description"] for p in query.values()), path
+    assert checked == 2  # with and without the report in the path
 
 
 # -- the app on a loopback port -------------------------------------------------------------
