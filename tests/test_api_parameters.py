@@ -8,30 +8,31 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from conftest import error_body, make_client
+from conftest import error_body, make_client, seed_account
 from reference import QUEUE_ALL_METRICS, RECIPIENT_ALL_METRICS, THRESHOLDS
 
 from app.config import Settings
 from app.couch import Couch
-from app.modb import account_db
+from app.seed import SeededAccount
 
 TOKEN = "parameters-token"
 REQUEST_ID = "parameters-req-1"
 ENUM_MSG = "Value not found in enumerated list of values"
 BOOLEAN_MSG = "Value did not match type(s): boolean"
 HEADERS = {"X-Auth-Token": TOKEN, "X-Request-ID": REQUEST_ID}
-RANGE = {"start_date": "2017-01-01", "end_date": "2017-01-31"}
+RANGE = {"start_date": "2024-01-30", "end_date": "2024-02-01"}  # the seeded days
+
+
+@pytest.fixture(scope="module")
+async def seeded(couch: Couch, session_accounts: Any) -> SeededAccount:
+    return await seed_account(couch, session_accounts.new(), seed=9)
 
 
 @pytest.fixture
-async def client(couch_url: str, couch: Couch, accounts: Any) -> AsyncIterator[TestClient]:
-    account_id = accounts.new()
-    await couch.create_db(account_db(account_id))
-    await couch.put_doc(
-        account_db(account_id), {"_id": account_id, "pvt_type": "account", "pvt_tree": []}
-    )
-    async with make_client(Settings(couchdb_url=couch_url, tokens={TOKEN: account_id})) as c:
-        c.account_id = account_id  # type: ignore[attr-defined]
+async def client(couch_url: str, seeded: SeededAccount) -> AsyncIterator[TestClient]:
+    settings = Settings(couchdb_url=couch_url, tokens={TOKEN: seeded.account_id})
+    async with make_client(settings) as c:
+        c.account_id = seeded.account_id  # type: ignore[attr-defined]
         yield c
 
 
@@ -156,4 +157,6 @@ async def test_get_text_that_parses_is_accepted(
         headers=HEADERS,
     )
     assert resp.status == 200, await resp.text()
-    assert (await resp.json())["status"] == "success"
+    report = (await resp.json())["data"][0]["report"]
+    assert report, "the seeded account has recipients"
+    assert (report[-1]["id"] == "total") == (totals == "true")  # CONTRACT.md 3c
