@@ -56,12 +56,15 @@ class Merge:
         self._queues = set(req.queue_ids) if req.queue_ids is not None else None
         self._beyond: set[str] = set()  # entities past the cell limit
 
-    def _entity(self, entity: Any, queue: Any) -> Sums | None:
-        """The sums of a row's entity, or None when the report does not count it."""
+    def _counts(self, entity: Any, queue: Any) -> bool:
+        """Whether the report counts a row of this entity (and queue, for [queue, recipient])."""
         if not isinstance(entity, str) or (self._wanted is not None and entity not in self._wanted):
-            return None
-        if queue is not None and queue not in self._queues:  # type: ignore[operator]
-            return None
+            return False
+        return queue is None or queue in self._queues  # type: ignore[operator]
+
+    def _sums(self, entity: str) -> Sums | None:
+        """The entity's sums, made on its first row inside the range (an entity is listed
+        only when it has data there); None past the cell limit."""
         sums = self.sums.get(entity)
         if sums is None:
             cells = (len(self.sums) + 1) * len(self.plan.buckets)
@@ -85,17 +88,18 @@ class Merge:
         index = self.plan.index
         last_entity: Any = _NONE
         last_queue: Any = _NONE
+        counted = False
         sums: Sums | None = None
         for row in rows:
             key = row["key"]
             if ew == 1:
                 if key[0] != last_entity:
-                    last_entity = key[0]
-                    sums = self._entity(last_entity, None)
+                    last_entity, sums = key[0], None
+                    counted = self._counts(last_entity, None)
             elif key[1] != last_entity or key[0] != last_queue:
-                last_queue, last_entity = key[0], key[1]
-                sums = self._entity(last_entity, last_queue)
-            if sums is None:
+                last_queue, last_entity, sums = key[0], key[1], None
+                counted = self._counts(last_entity, last_queue)
+            if not counted:
                 continue
             slots = index.get(key[ew])
             if slots is None:
@@ -108,6 +112,10 @@ class Merge:
                 b = slots[key[ew + 1] * 4 + key[ew + 2]]  # type: ignore[index]
             if b < 0:  # type: ignore[operator]
                 continue
+            if sums is None:
+                sums = self._sums(last_entity)
+                if sums is None:
+                    continue
             base = b * width  # type: ignore[operator]
             value = row["value"]
             for src, dst in summed:

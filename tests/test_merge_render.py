@@ -485,3 +485,13 @@ def test_csv_with_exactly_chunk_rows_rows_has_no_empty_trailing_chunk(
 def test_csv_filename_names_report_period_and_range() -> None:
     req = request(start=date(2017, 1, 1), end=date(2017, 1, 31), period="weekly")
     assert csv_render.csv_filename(run(req, [])) == "qubicle_queues_weekly_20170101_20170131.csv"
+
+
+def test_an_entity_with_rows_only_outside_the_range_is_not_listed() -> None:
+    req = request(start=date(2017, 1, 2), end=date(2017, 1, 2))  # no identifiers
+    result = run(
+        req,
+        [row(["q-before", "20170101"], visits(5, 5)), row(["q-in", "20170102"], visits(1, 1))],
+        [row(["q-after", "20170103"], visits(5, 5))],  # the month after, read for straddlers
+    )
+    assert result.entities == ["q-in"]
