@@ -230,7 +230,7 @@ async def test_concurrent_installs_write_one_current_design_doc(
         await two.close()
     for i, _db in enumerate(dbs):
         pair = sorted(outcomes[2 * i : 2 * i + 2])
-        assert pair == ["current", "installed"], pair
+        assert pair in (["current", "installed"], ["installed", "installed"]), pair  # cluster: both
     for db in dbs:
         assert await design_doc_ids(couch, db) == [DDOC_ID]
         doc = await couch.get_doc(db, DDOC_ID)
