@@ -162,6 +162,7 @@ class FaultProxy:
         self.mode = "pass"
         self.match: Match | None = None
         self.cluster_seqs = False
+        self.times: int | None = None
         self.requests: list[Seen] = []
         self.faulted = 0  # requests stalled, held, cut, reset or answered 500 so far
         self.inflight = 0
@@ -223,11 +224,15 @@ class FaultProxy:
 
     # -- control -----------------------------------------------------------------------
 
-    async def set_mode(self, mode: str, match: Match | None = None) -> None:
-        """Switch mode; ``match`` limits the fault to the requests it accepts."""
+    async def set_mode(
+        self, mode: str, match: Match | None = None, times: int | None = None
+    ) -> None:
+        """Switch mode; ``match`` limits the fault to the requests it accepts, ``times`` to
+        the first so many of them (then they pass)."""
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}")
         self.match = match
+        self.times = times
         self.mode = mode
         if mode == "refuse":
             await self._close_listener()
@@ -243,11 +248,13 @@ class FaultProxy:
         """Let held requests (and every later one) through."""
         self.mode = "pass"
         self.match = None
+        self.times = None
         self._released.set()
 
     async def reset(self) -> None:
         """Back to pass-through, counters and records cleared."""
         await self.set_mode("pass")
+        self.cluster_seqs = False
         self.requests.clear()
         self.faulted = 0
         self.max_inflight = 0
@@ -288,6 +295,10 @@ class FaultProxy:
         mode = self.mode
         if self.match is not None and not self.match(method, target):
             mode = "pass"
+        if mode in FAULTED and self.times is not None:
+            if self.times <= 0:
+                mode = "pass"
+            self.times -= 1
         self.requests.append(Seen(method, target, mode))
         if mode in FAULTED:
             await self._note_faulted()

@@ -113,8 +113,8 @@ def assert_no_leak(text: str, *couch_urls: str) -> None:
     assert "Traceback" not in text and 'File "' not in text and ".py" not in text
     assert "http://" not in text and "https://" not in text and "127.0.0.1" not in text
     assert "localhost" not in text
-    for raw in couch_urls:
-        url = URL(raw)
+    for raw in (node for urls in couch_urls for node in urls.split(",")):  # several nodes too
+        url = URL(raw.strip())
         assert f"{url.host}:{url.port}" not in text
         assert str(url.port) not in text
         for secret in (url.user, url.password):
