@@ -255,14 +255,9 @@ def _check_id_list(got: tuple[str, ...] | None, given_: Any, limit: int, limits:
         assert ID_RE.fullmatch(item)
 
 
-def _check_accepted(
-    req: ReportRequest,
-    params: dict[str, Any],
-    path_report: str | None,
-    today: date,
-    limits: Limits,
-    csv_requested: bool,
-) -> None:
+def _check_accepted(req: ReportRequest, params: dict[str, Any], options: dict[str, Any]) -> None:
+    """``req``, which validate(params, **options) accepted, keeps the contract."""
+    path_report, today, limits = options["path_report"], options["today"], options["limits"]
     p = {k: v for k, v in params.items() if v is not None}
     assert req.report == p.get("report", path_report)
     assert path_report is None or req.report == path_report
@@ -284,7 +279,7 @@ def _check_accepted(
         assert req.queue_ids is None and "queue_ids" not in p
     else:
         _check_id_list(req.queue_ids, p.get("queue_ids"), limits.max_queue_ids, limits)
-    assert req.format == p.get("format", "csv" if csv_requested else "json")
+    assert req.format == p.get("format", "csv" if options["csv_requested"] else "json")
     assert req.threshold == p.get("service_level_threshold", DEFAULT_THRESHOLD)
     assert req.threshold in THRESHOLDS and type(req.threshold) is int
     assert req.totals is p.get("totals", False)
@@ -294,30 +289,24 @@ def _check_accepted(
 @COMMON
 @given(
     params=params_st,
-    path_report=st.none() | st.sampled_from(list(REPORTS)) | text,
-    today=st.dates(date(1970, 1, 1), date(2100, 12, 31)),
-    limits=limits_st,
-    csv_requested=st.booleans(),
+    options=st.fixed_dictionaries(  # validate()'s keyword arguments
+        {
+            "path_report": st.none() | st.sampled_from(list(REPORTS)) | text,
+            "today": st.dates(date(1970, 1, 1), date(2100, 12, 31)),
+            "limits": limits_st,
+            "csv_requested": st.booleans(),
+        }
+    ),
 )
 def test_validate_accepts_within_the_contract_or_answers_a_crossbar_400(
-    params: dict[str, Any],
-    path_report: str | None,
-    today: date,
-    limits: Limits,
-    csv_requested: bool,
+    params: dict[str, Any], options: dict[str, Any]
 ) -> None:
     try:
-        req = validate(
-            params,
-            path_report=path_report,
-            today=today,
-            limits=limits,
-            csv_requested=csv_requested,
-        )
+        req = validate(params, **options)
     except ApiError as err:
         _check_error_shape(err)
     else:
-        _check_accepted(req, params, path_report, today, limits, csv_requested)
+        _check_accepted(req, params, options)
 
 
 # a valid request, then some fields replaced by a value that is wrong for that field alone
