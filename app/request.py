@@ -21,7 +21,7 @@ import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -263,7 +263,7 @@ def _day(value: Any, info: ValidationInfo) -> date:
         if len(text) == 10:
             day = date.fromisoformat(text)
         else:
-            dt = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+            dt = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
             if dt.tzinfo is not None and zone is not None:
                 dt = dt.astimezone(zoneinfo.ZoneInfo(zone))
             day = dt.date()
@@ -462,7 +462,7 @@ class RequestModels:
         return [r for r, model in self.by_report.items() if name in model.model_fields]
 
 
-@cache
+@lru_cache(maxsize=32)  # one Limits in a service; tests try many
 def request_models(limits: Limits) -> RequestModels:
     def model(name: str, kind: ReportKind | None) -> type[Parameters]:
         return create_model(name, __base__=Parameters, **_fields(kind, limits))
@@ -507,20 +507,19 @@ def validate(
                 "target": [path_report],
             }
         }
-    model = models.by_report.get(report) if isinstance(report, str) else None
-    for name in (given.keys() & models.any_report.model_fields.keys()) - (
-        model or models.any_report
-    ).model_fields.keys():
+    known = models.by_report.get(report) if isinstance(report, str) else None
+    model = known or models.any_report  # an unknown report: check every other field anyway
+    for name in given.keys() & models.any_report.model_fields.keys() - model.model_fields.keys():
+        reports = " and ".join(models.only_in(name))
         errs[name] = {
             "forbidden": {
-                "message": f"{name} applies only to the {' and '.join(models.only_in(name))} "
-                "report",
+                "message": f"{name} applies only to the {reports} report",
                 "value": given[name],
             }
         }
     data = given if report is None else {**given, "report": report}
     try:
-        valid = (model or models.any_report).model_validate(data, context={"today": today})
+        valid = model.model_validate(data, context={"today": today})
     except ValidationError as e:
         errs = _crossbar_errors(e) | errs
     if errs:
