@@ -515,8 +515,15 @@ class Couch:
 
     async def _index_state(self, db: str, ddoc: str) -> IndexState | None:
         probe: dict[str, Any] = {"timeout": PROBE_TIMEOUT, "bounded": False, "retry": False}
+
+        async def active_tasks() -> tuple[int, Any]:  # optional: other answers still tell
+            try:
+                return await self.request("GET", "_active_tasks", **probe)
+            except CouchUnavailable:
+                return 0, None
+
         (tasks_status, tasks), (info_status, info), (found, db_info) = await asyncio.gather(
-            self.request("GET", "_active_tasks", **probe),
+            active_tasks(),
             self.request("GET", f"{encode(db)}/_design/{ddoc}/_info", **probe),
             self.answered(404, "GET", encode(db), **probe),
         )

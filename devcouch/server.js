@@ -260,12 +260,16 @@ function trackViewQuery(req, res, next) {
   const dbName = req.params.db;
   MemPouchDB.allDbs().then((dbs) => {
     if (!dbs.includes(dbName)) return next();
-    return getOrCreateDB(MemPouchDB, dbName).then((db) => db.info().then((info) => {
+    return getOrCreateDB(MemPouchDB, dbName).then((db) => Promise.all([
+      db.info(), db.get('_design/' + req.params.ddoc).catch(() => null),
+    ]).then(([info, doc]) => {
+      if (!doc) return next();
       watchIndexing(dbName, db);
-      const key = [dbName, req.params.ddoc, req.params.view].join('\u0000');
+      // a changed design doc is a new index (CouchDB: a new signature)
+      const key = [dbName, req.params.ddoc, doc._rev, req.params.view].join('\u0000');
       const now = Math.floor(Date.now() / 1000);
       const build = {
-        key, ddoc: req.params.ddoc, view: req.params.view, total: info.update_seq,
+        key, ddoc: req.params.ddoc, rev: doc._rev, view: req.params.view, total: info.update_seq,
         seq: indexed.get(key) || 0, started: now, updated: now,
       };
       if (!builds.has(dbName)) builds.set(dbName, new Set());
@@ -275,13 +279,14 @@ function trackViewQuery(req, res, next) {
         if (res.statusCode === 200) done(builds.get(dbName), build);
         else builds.get(dbName).delete(build);
       });
-      next();
+      return next();
     }));
   }).catch(next);
 }
 
-function building(dbName, ddoc) {
-  return [...(builds.get(dbName) || [])].filter((b) => b.ddoc === ddoc && b.seq < b.total);
+function building(dbName, ddoc, rev) {
+  return [...(builds.get(dbName) || [])].filter(
+    (b) => b.ddoc === ddoc && b.rev === rev && b.seq < b.total);
 }
 
 function ddocInfo(req, res, next) {
@@ -290,10 +295,10 @@ function ddocInfo(req, res, next) {
     if (!dbs.includes(dbName)) return sendJSON(res, 404, NO_DB);
     return getOrCreateDB(MemPouchDB, dbName).then((db) => db.get('_design/' + ddoc).then(
       (doc) => {
-        const running = building(dbName, ddoc);
+        const running = building(dbName, ddoc, doc._rev);
         // views never queried are left out: PouchDB builds each on its first query
         const seqs = Object.keys(doc.views || {}).flatMap((view) => {
-          const key = [dbName, ddoc, view].join('\u0000');
+          const key = [dbName, ddoc, doc._rev, view].join('\u0000');
           const live = running.filter((b) => b.view === view).map((b) => b.seq);
           return indexed.has(key) || live.length ? [Math.max(indexed.get(key) || 0, ...live)] : [];
         });
