@@ -1,18 +1,26 @@
 """Performance benchmark of qubicle-reports: is the service close to what CouchDB allows?
 
-For each report it times, on the same machine in the same run:
+For each report shape it times, on the same machine in the same run, interleaved:
 
-  service  the full HTTP request to ``qubicle-reports serve`` (a child process), cold
-           (``Cache-Control: no-cache``: the closed-month cache is bypassed)
-  floor    the very view queries the service sends (``app.load.plan_queries``), straight
-           to CouchDB with the same concurrency over one pooled session, bodies read but
-           not parsed: what any view-based service must pay
-  naive    what a service without views does (KAZOO's load/filter/render):
-           ``_all_docs?include_docs=true`` per MoDB, then filter, bucket and sum in Python
+  service   the full HTTP request to ``qubicle-reports serve`` (a child process), cold
+            (``Cache-Control: no-cache``: the closed-month cache is bypassed)
+  cheapest  the floor: the cheapest view read that answers the same report (issue 11):
+            ``_design/bench_minimal`` (bench/cheapest.py: one minimal view per report shape,
+            type check only, same key and value), read with the coarsest group_level and the
+            narrowest key ranges, straight to CouchDB with the same concurrency over one
+            pooled session, bodies read but not parsed. Derived from the report, not from
+            the service's own queries, so a badly keyed view of ours shows up.
+  ours      the service's own queries (app.load.plan_queries) straight to CouchDB: what our
+            views cost, without the service (ours/cheapest > 1: the view design pays)
+  naive     what a service without views does (KAZOO's load/filter/render):
+            ``_all_docs?include_docs=true`` per MoDB, then filter, bucket and sum in Python
 
-then our ``queue_visits_by_day`` against a minimal ``[queue, day]`` view, warm (cached)
-against cold runs, how service time grows with months and with entities, and the
-service's peak memory (``VmHWM``). Progress goes to stderr, results to stdout.
+Then: warm (cached) against cold runs; the service's peak memory (``VmHWM``) after those
+reports plus a recipients hourly report and its CSV; every KPI with totals against the
+published metrics (issue 9); the same reports over an ACDC ``call_stat`` dataset of the same
+size (issue 8); the service of an earlier commit (``--before``, default the commit before the
+ACDC/KPI views) on an identical copy of the dataset, with its own design doc; how service
+time grows with months and entities. Progress goes to stderr, results to stdout.
 """
 
 from __future__ import annotations
@@ -20,11 +28,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +44,10 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from cheapest import DDOC as MINIMAL_DDOC
+from cheapest import Read, cheapest_queries, design_doc, request_of
 from common import (
+    REPO,
     Dataset,
     RawCouch,
     Service,
@@ -44,6 +58,7 @@ from common import (
     drop_dataset,
     ensure_dataset,
     gather_bounded,
+    install_views_of,
     is_stand_in,
     log,
     mib,
@@ -54,26 +69,16 @@ from common import (
     table,
 )
 
-from app.buckets import BucketPlan, plan
 from app.couch import Couch
 from app.installer import month_dbs
 from app.load import Query, plan_queries
+from app.metrics import REPORTS
 from app.modb import modbs_for_range
-from app.request import ReportRequest, validate
 from app.seed import GREGORIAN_OFFSET
 
 TOKEN = "bench"
-MINIMAL_DDOC = "bench_minimal"
-# The cheapest view that can answer a UTC daily queue report: no validation beyond the type,
-# the same key and the same value array as our queue_visits_by_day.
-MINIMAL_MAP = """function (doc) {
-  if (doc.pvt_type !== 'qubicle_session') return;
-  var d = new Date((doc.entered_timestamp - 62167219200) * 1000);
-  var m = d.getUTCMonth() + 1, day = d.getUTCDate();
-  emit([doc.queue_id, d.getUTCFullYear() + (m < 10 ? '0' : '') + m + (day < 10 ? '0' : '') + day],
-       [1, doc.wait_time, doc.result === 'timeout' ? 1 : 0, doc.result === 'abandoned' ? 1 : 0]);
-}"""
-MINIMAL_VIEW = "queue_visits_by_day"
+BEFORE = "8bc20cc"  # the last commit before the views read ACDC call_stats and KPIs
+TABLE_MONTHS = 3  # issue 11's table: 3 months of data
 
 
 @dataclass
@@ -83,62 +88,62 @@ class Report:
     name: str
     params: dict[str, Any]
     naive: bool = False  # also time the no-view baseline (slow: a few reports only)
-    minimal: bool = False  # UTC daily/monthly queue report: compare with the minimal view
+    check_floor: bool = False  # UTC daily queues: the floor's call counts must equal ours
     service: Stats | None = None
-    floor: Stats | None = None
+    floor: Stats | None = None  # the cheapest read
+    ours: Stats | None = None  # the service's own queries straight to CouchDB
     naive_stats: Stats | None = None
     response_bytes: int = 0
     naive_agrees: bool | None = None  # naive call_count == the service's, bucket by bucket
+    floor_agrees: bool | None = None  # cheapest read's call_count == the service's
     notes: list[str] = field(default_factory=list)
 
 
+def span(ds: Dataset, months: int = TABLE_MONTHS) -> dict[str, str]:
+    first, last = ds.window(months)
+    return {"start_date": first.isoformat(), "end_date": last.isoformat()}
+
+
 def reports(ds: Dataset) -> list[Report]:
-    """The reports of the brief, with ranges capped at the data (and at 12 months)."""
-    last_first, last = ds.window(1)
-    all_months = min(ds.months, 12)
-    first_all, _ = ds.window(all_months)
-    first_six, _ = ds.window(min(ds.months, 6))
-
-    def span(first: date) -> dict[str, str]:
-        return {"start_date": first.isoformat(), "end_date": last.isoformat()}
-
+    """Issue 11's table: every report shape over the last 3 months (capped at the data)."""
+    n = min(ds.months, TABLE_MONTHS)
     return [
         Report(
-            f"queues daily {last_first:%Y-%m} (1 month)",
-            {"report": "queues", "period": "daily", **span(last_first)},
-            minimal=True,
-        ),
-        Report(
-            f"queues daily {all_months} months",
-            {"report": "queues", "period": "daily", **span(first_all)},
+            f"queues daily {n} months",
+            {"report": "queues", "period": "daily", **span(ds)},
             naive=True,
-            minimal=True,
+            check_floor=True,
         ),
         Report(
-            f"recipients weekly {min(ds.months, 6)} months, 2 queue_ids",
+            f"queues monthly {n} months",
+            {"report": "queues", "period": "monthly", **span(ds)},
+            naive=True,
+        ),
+        Report(f"queues hourly {n} months", {"report": "queues", "period": "hourly", **span(ds)}),
+        Report(
+            f"queues daily {n} months Asia/Kolkata",
+            {"report": "queues", "period": "daily", "timezone": "Asia/Kolkata", **span(ds)},
+        ),
+        Report(
+            f"recipients daily {n} months, 2 queue_ids",
             {
                 "report": "recipients",
-                "period": "weekly",
+                "period": "daily",
                 "queue_ids": ds.queue_ids[:2],
-                **span(first_six),
+                **span(ds),
             },
-        ),
-        Report(
-            f"queues monthly {all_months} months",
-            {"report": "queues", "period": "monthly", **span(first_all)},
-            naive=True,
-            minimal=True,
-        ),
-        Report(
-            f"recipients monthly {all_months} months",
-            {"report": "recipients", "period": "monthly", **span(first_all)},
         ),
     ]
 
 
-def request_of(params: dict[str, Any]) -> tuple[ReportRequest, BucketPlan]:
-    req = validate(params)
-    return req, plan(req.start, req.end, req.period, req.timezone)
+def memory_reports(ds: Dataset) -> list[Report]:
+    """Issue 11's memory row: a recipients hourly report over the table's months, its CSV."""
+    n = min(ds.months, TABLE_MONTHS)
+    params = {"report": "recipients", "period": "hourly", **span(ds)}
+    return [
+        Report(f"recipients hourly {n} months", params),
+        Report(f"CSV of: recipients hourly {n} months", {**params, "format": "csv"}),
+    ]
 
 
 def queries_of(account_id: str, params: dict[str, Any]) -> list[Query]:
@@ -147,31 +152,37 @@ def queries_of(account_id: str, params: dict[str, Any]) -> list[Query]:
     return plan_queries(account_id, req, buckets)
 
 
-# -- the three ways to answer a report ----------------------------------------------------
+# -- the ways to answer a report ---------------------------------------------------------
+
+
+@dataclass
+class Target:
+    """A service and the dataset it answers for (its token)."""
+
+    service: Service
+    ds: Dataset
+    token: str
 
 
 class Bench:
-    """What every measurement needs: the service, CouchDB (raw), the concurrency."""
+    """What every measurement needs: CouchDB (raw), an HTTP client, the concurrency."""
 
-    def __init__(
-        self, service: Service, raw: RawCouch, http: aiohttp.ClientSession, concurrency: int
-    ) -> None:
-        self.service = service
+    def __init__(self, raw: RawCouch, http: aiohttp.ClientSession, concurrency: int) -> None:
         self.raw = raw
         self.http = http
         self.concurrency = concurrency
 
     async def service_once(
-        self, account_id: str, token: str, params: dict[str, Any], *, cold: bool
+        self, t: Target, params: dict[str, Any], *, cold: bool = True
     ) -> tuple[float, bytes]:
         """Milliseconds of one full HTTP request (body read), and the body."""
-        headers = {"X-Auth-Token": token, "Content-Type": "application/json"}
+        headers = {"X-Auth-Token": t.token, "Content-Type": "application/json"}
         if cold:
             headers["Cache-Control"] = "no-cache"
         body = orjson.dumps({"data": params})
         started = time.perf_counter()
         async with self.http.post(
-            self.service.url + report_path(account_id), data=body, headers=headers
+            t.service.url + report_path(t.ds.account_id), data=body, headers=headers
         ) as resp:
             content = await resp.read()
         elapsed = (time.perf_counter() - started) * 1000
@@ -179,17 +190,19 @@ class Bench:
             raise RuntimeError(f"service answered {resp.status}: {content[:300]!r}")
         return elapsed, content
 
-    async def floor_once(self, queries: list[Query], ddoc: str | None = None) -> float:
-        """The same queries sent straight to CouchDB; ``ddoc`` swaps in another design doc."""
+    async def cheapest_once(self, reads: Sequence[Read]) -> tuple[float, list[bytes]]:
+        """The cheapest read: minimal views, straight to CouchDB; the answers as sent."""
+        started = time.perf_counter()
+        bodies = await gather_bounded(
+            self.concurrency, [self.raw.view(r.db, r.view, r.params, MINIMAL_DDOC) for r in reads]
+        )
+        return (time.perf_counter() - started) * 1000, bodies
+
+    async def ours_once(self, queries: Sequence[Query]) -> float:
+        """The service's own queries (our design doc), straight to CouchDB."""
         started = time.perf_counter()
         await gather_bounded(
-            self.concurrency,
-            [
-                self.raw.view(q.db, MINIMAL_VIEW, q.params, ddoc)
-                if ddoc
-                else self.raw.view(q.db, q.view, q.params)
-                for q in queries
-            ],
+            self.concurrency, [self.raw.view(q.db, q.view, q.params) for q in queries]
         )
         return (time.perf_counter() - started) * 1000
 
@@ -246,34 +259,71 @@ async def repeat(n: int, *steps: Callable[[], Awaitable[float]]) -> list[Stats]:
 
 
 def call_counts(body: bytes) -> dict[str, dict[str, int]]:
-    """{entity: {bucket: call_count}} of a service JSON answer."""
+    """{entity: {bucket: call_count}} of a service JSON answer (the totals item left out)."""
     report = orjson.loads(body)["data"][0]["report"]
-    return {e["id"]: {b: v for b, v in e["data"]["call_count"].items() if v} for e in report}
+    return {
+        e["id"]: {b: v for b, v in e["data"]["call_count"].items() if v and b != "total"}
+        for e in report
+        if e["id"] != "total"
+    }
+
+
+def floor_call_counts(bodies: list[bytes], params: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """{queue: {day: visits}} of the cheapest read of a UTC daily queue report."""
+    _, buckets = request_of(params)
+    out: dict[str, dict[str, int]] = {}
+    for body in bodies:
+        for row in orjson.loads(body).get("rows", ()):
+            queue, day = row["key"]
+            bucket = buckets.slots.get((day,))
+            if bucket is not None and row["value"][0]:
+                per = out.setdefault(queue, {})
+                per[bucket] = per.get(bucket, 0) + row["value"][0]
+    return out
 
 
 # -- sections -----------------------------------------------------------------------------
 
 
-async def service_vs_floor(
-    b: Bench, account_id: str, token: str, params: dict[str, Any], runs: int
-) -> tuple[Stats, Stats, bytes]:
-    """Cold service runs interleaved with the same queries sent straight to CouchDB.
-
-    One untimed round first: a process's first request to a MoDB also checks its design
-    doc, and the first floor request opens the connections.
-    """
-    queries = queries_of(account_id, params)
-    _, body = await b.service_once(account_id, token, params, cold=True)
-    await b.floor_once(queries)
+async def steps_of(
+    b: Bench, t: Target, r: Report, *, ours: bool = True
+) -> tuple[bytes, list[Callable[[], Awaitable[float]]]]:
+    """One untimed round (a process's first request to a MoDB also checks its design doc,
+    the first floor request opens connections; the floor's answer is checked against the
+    service's where ``r.check_floor``), then the timed steps: service, cheapest (, ours)."""
+    reads = cheapest_queries(t.ds.account_id, r.params)
+    queries = queries_of(t.ds.account_id, r.params)
+    _, body = await b.service_once(t, r.params)
+    _, floor_bodies = await b.cheapest_once(reads)
+    r.response_bytes = len(body)
+    if r.check_floor:
+        r.floor_agrees = floor_call_counts(floor_bodies, r.params) == call_counts(body)
+        if not r.floor_agrees:
+            r.notes.append("cheapest read's call_count DIFFERS from the service's")
+    if ours:
+        await b.ours_once(queries)
 
     async def service() -> float:
-        return (await b.service_once(account_id, token, params, cold=True))[0]
+        return (await b.service_once(t, r.params))[0]
 
     async def floor() -> float:
-        return await b.floor_once(queries)
+        return (await b.cheapest_once(reads))[0]
 
-    s, f = await repeat(runs, service, floor)
-    return s, f, body
+    async def own() -> float:
+        return await b.ours_once(queries)
+
+    return body, ([service, floor, own] if ours else [service, floor])
+
+
+async def service_vs_floor(
+    b: Bench, t: Target, r: Report, runs: int, *, ours: bool = True
+) -> bytes:
+    """Cold service runs interleaved with the cheapest read (and our own queries)."""
+    body, steps = await steps_of(b, t, r, ours=ours)
+    stats = await repeat(runs, *steps)
+    r.service, r.floor = stats[0], stats[1]
+    r.ours = stats[2] if ours else None
+    return body
 
 
 async def measure_naive(b: Bench, account_id: str, r: Report, body: bytes, runs: int) -> None:
@@ -292,83 +342,173 @@ async def measure_naive(b: Bench, account_id: str, r: Report, body: bytes, runs:
 
 
 async def measure_reports(
-    b: Bench, ds: Dataset, items: list[Report], args: argparse.Namespace
+    b: Bench, t: Target, items: list[Report], args: argparse.Namespace, *, naive: bool
 ) -> None:
-    """service vs floor (vs naive) for every report, then CSV of the largest answer."""
+    """service vs cheapest read vs our own queries (vs naive) for every report."""
     for r in items:
-        log(f"report: {r.name}")
-        r.service, r.floor, body = await service_vs_floor(
-            b, ds.account_id, TOKEN, r.params, args.repeat
-        )
-        r.response_bytes = len(body)
-        if r.naive and "naive" not in args.skip:
-            await measure_naive(b, ds.account_id, r, body, args.naive_repeat)
-    largest = max(items, key=lambda r: r.response_bytes)
-    csv = Report(f"CSV of: {largest.name}", {**largest.params, "format": "csv"})
-    log(f"report: {csv.name}")
-    csv.service, csv.floor, body = await service_vs_floor(
-        b, ds.account_id, TOKEN, csv.params, args.repeat
-    )
-    csv.response_bytes = len(body)
-    items.append(csv)
+        log(f"report: {r.name} ({t.ds.source})")
+        body = await service_vs_floor(b, t, r, args.repeat)
+        if naive and r.naive:
+            await measure_naive(b, t.ds.account_id, r, body, args.naive_repeat)
 
 
-async def install_minimal(url: str, ds: Dataset, timeout: float) -> None:
-    """``_design/bench_minimal`` in the dataset's MoDBs (for comparison only), index built."""
+async def install_minimal(url: str, account_id: str, views: set[str], timeout: float) -> float:
+    """``_design/bench_minimal`` in the account's MoDBs (comparison only) and the indexes of
+    ``views`` built (CouchDB builds all of a design doc's views at once; the stand-in only
+    those queried); the seconds it took."""
     couch = Couch(url, timeout=timeout, max_concurrency=4)
-    doc_id = f"_design/{MINIMAL_DDOC}"
-    views = {MINIMAL_VIEW: {"map": MINIMAL_MAP, "reduce": "_sum"}}
+    doc = design_doc()
+    started = time.perf_counter()
     try:
-        for db in sorted(await month_dbs(couch, ds.account_id)):
-            current = await couch.get_doc(db, doc_id)
-            if current is None or current.get("views") != views:
-                doc = {"_id": doc_id, "language": "javascript", "views": views}
+        for db in sorted(await month_dbs(couch, account_id)):
+            current = await couch.get_doc(db, doc["_id"])
+            if current is None or current.get("views") != doc["views"]:
+                new = dict(doc)
                 if current is not None:
-                    doc["_rev"] = current["_rev"]
-                await couch.put_doc(db, doc)
-            await couch.view(db, MINIMAL_DDOC, MINIMAL_VIEW, limit=1, reduce=False)
+                    new["_rev"] = current["_rev"]
+                await couch.put_doc(db, new)
+            for view in sorted(views):
+                await couch.view(db, MINIMAL_DDOC, view, limit=1, reduce=False)
     finally:
         await couch.close()
-
-
-async def measure_minimal(
-    b: Bench, ds: Dataset, items: list[Report], args: argparse.Namespace
-) -> list[dict[str, Any]]:
-    """Our day view against the minimal one: same group_level=2 queries, same MoDBs."""
-    out = []
-    for r in (r for r in items if r.minimal):
-        log(f"minimal view: {r.name}")
-        queries = queries_of(ds.account_id, r.params)
-        await b.floor_once(queries)
-        await b.floor_once(queries, MINIMAL_DDOC)
-
-        async def ours(queries: list[Query] = queries) -> float:
-            return await b.floor_once(queries)
-
-        async def minimal(queries: list[Query] = queries) -> float:
-            return await b.floor_once(queries, MINIMAL_DDOC)
-
-        o, m = await repeat(args.repeat, ours, minimal)
-        out.append({"report": r.name, "ours": o, "minimal": m})
-    return out
+    return time.perf_counter() - started
 
 
 async def measure_warm(
-    b: Bench, ds: Dataset, items: list[Report], args: argparse.Namespace
+    b: Bench, t: Target, items: list[Report], args: argparse.Namespace
 ) -> list[dict[str, Any]]:
     """The same past-month reports without ``no-cache``: what a repeated dashboard costs."""
     out = []
     for r in items:
-        if r.params.get("format") == "csv":
+        if r.params.get("format") == "csv" or r.service is None:
             continue
         log(f"warm: {r.name}")
-        await b.service_once(ds.account_id, TOKEN, r.params, cold=False)  # fills the cache
+        await b.service_once(t, r.params, cold=False)  # fills the cache
 
         async def warm(params: dict[str, Any] = r.params) -> float:
-            return (await b.service_once(ds.account_id, TOKEN, params, cold=False))[0]
+            return (await b.service_once(t, params, cold=False))[0]
 
         (w,) = await repeat(args.repeat, warm)
         out.append({"report": r.name, "cold": r.service, "warm": w})
+    return out
+
+
+def every_kpi(params: dict[str, Any]) -> dict[str, Any]:
+    """The same report asking every metric of its kind, with totals."""
+    return {**params, "metrics": list(REPORTS[params["report"]].metrics), "totals": True}
+
+
+async def measure_kpis(b: Bench, t: Target, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Issue 9: every KPI with totals vs only the published metrics, same range, cold;
+    each against its own cheapest read too."""
+    out = []
+    n = min(t.ds.months, TABLE_MONTHS)
+    for period in ("daily", "hourly"):
+        published = Report(
+            f"queues {period} {n} months, published",
+            {"report": "queues", "period": period, **span(t.ds)},
+        )
+        kpis = Report(f"queues {period} {n} months, KPIs", every_kpi(published.params))
+        log(f"kpis: {kpis.name}")
+        await b.service_once(t, kpis.params)
+        await b.service_once(t, published.params)
+        p_reads = cheapest_queries(t.ds.account_id, published.params)
+        k_reads = cheapest_queries(t.ds.account_id, kpis.params)
+        await b.cheapest_once(k_reads)
+
+        async def srv(params: dict[str, Any]) -> float:
+            return (await b.service_once(t, params))[0]
+
+        async def low(reads: list[Read]) -> float:
+            return (await b.cheapest_once(reads))[0]
+
+        sp, sk, fp, fk = await repeat(
+            args.repeat,
+            partial(srv, published.params),
+            partial(srv, kpis.params),
+            partial(low, p_reads),
+            partial(low, k_reads),
+        )
+        out.append(
+            {
+                "period": period,
+                "published": sp,
+                "kpis": sk,
+                "published_floor": fp,
+                "kpis_floor": fk,
+                "kpi_views": sorted({r.view for r in k_reads}),
+            }
+        )
+    return out
+
+
+def acdc_reports(ds: Dataset) -> list[Report]:
+    """Issue 8: UTC daily and hourly reports, the same over either document shape."""
+    n = min(ds.months, TABLE_MONTHS)
+    return [
+        Report(
+            f"queues daily {n} months",
+            {"report": "queues", "period": "daily", **span(ds)},
+            check_floor=True,
+        ),
+        Report(f"queues hourly {n} months", {"report": "queues", "period": "hourly", **span(ds)}),
+        Report(
+            f"recipients daily {n} months",
+            {"report": "recipients", "period": "daily", **span(ds)},
+        ),
+    ]
+
+
+async def measure_acdc(
+    b: Bench, qubicle: Target, acdc: Target, args: argparse.Namespace
+) -> list[dict[str, Any]]:
+    """service/cheapest over call_stat data against the same over qubicle_session data of
+    the same size, all four steps interleaved round by round."""
+    out = []
+    for q, a in zip(acdc_reports(qubicle.ds), acdc_reports(acdc.ds), strict=True):
+        log(f"acdc: {q.name}")
+        _, q_steps = await steps_of(b, qubicle, q, ours=False)
+        _, a_steps = await steps_of(b, acdc, a, ours=False)
+        q.service, q.floor, a.service, a.floor = await repeat(args.repeat, *q_steps, *a_steps)
+        out.append({"report": q.name, "qubicle": q, "acdc": a})
+    return out
+
+
+def before_reports(ds: Dataset) -> list[Report]:
+    """Published metrics only (what the earlier service answers)."""
+    return [r for r in reports(ds) if "Kolkata" not in r.name]
+
+
+async def measure_before(
+    b: Bench, now: Target, before: Target, args: argparse.Namespace
+) -> list[dict[str, Any]]:
+    """This service against the earlier one, each on its own identical copy of the data
+    with its own design doc; each against the cheapest read of its copy. Interleaved."""
+    out = []
+    for r_now, r_before in zip(before_reports(now.ds), before_reports(before.ds), strict=True):
+        log(f"before: {r_now.name}")
+        reads_now = cheapest_queries(now.ds.account_id, r_now.params)
+        reads_before = cheapest_queries(before.ds.account_id, r_before.params)
+        for t, r, reads in ((now, r_now, reads_now), (before, r_before, reads_before)):
+            await b.service_once(t, r.params)
+            await b.cheapest_once(reads)
+
+        async def srv(t: Target, params: dict[str, Any]) -> float:
+            return (await b.service_once(t, params))[0]
+
+        async def low(reads: list[Read]) -> float:
+            return (await b.cheapest_once(reads))[0]
+
+        sn, fn, sb, fb = await repeat(
+            args.repeat,
+            partial(srv, now, r_now.params),
+            partial(low, reads_now),
+            partial(srv, before, r_before.params),
+            partial(low, reads_before),
+        )
+        out.append(
+            {"report": r_now.name, "now": sn, "now_floor": fn, "before": sb, "before_floor": fb}
+        )
     return out
 
 
@@ -382,29 +522,29 @@ def queues_daily(first: date, last: date) -> dict[str, Any]:
 
 
 async def measure_growth_months(
-    b: Bench, ds: Dataset, args: argparse.Namespace
+    b: Bench, t: Target, args: argparse.Namespace
 ) -> list[dict[str, Any]]:
     """Queues daily over the last 1, 3, 12 months (capped at the data): linear is the goal."""
     out = []
-    for n in sorted({min(m, ds.months) for m in (1, 3, 12)}):
+    for n in sorted({min(m, t.ds.months) for m in (1, 3, 12)}):
         log(f"growth: {n} months")
-        params = queues_daily(*ds.window(n))
-        s, f, _ = await service_vs_floor(b, ds.account_id, TOKEN, params, args.repeat)
-        modbs = len(queries_of(ds.account_id, params))
-        out.append({"months": n, "modbs": modbs, "service": s, "floor": f})
+        r = Report(f"{n} months", queues_daily(*t.ds.window(n)))
+        await service_vs_floor(b, t, r, args.repeat, ours=False)
+        modbs = len(modbs_for_range(t.ds.account_id, *t.ds.window(n)))
+        out.append({"months": n, "modbs": modbs, "service": r.service, "floor": r.floor})
     return out
 
 
 async def measure_growth_entities(
-    b: Bench, datasets: list[tuple[Dataset, str, int]], args: argparse.Namespace
+    b: Bench, targets: list[tuple[Target, int]], args: argparse.Namespace
 ) -> list[dict[str, Any]]:
     """Queues daily over one month with 10, 100, 1000 queues at the same data per queue."""
     out = []
-    for ds, token, docs in datasets:
-        log(f"growth: {ds.queues} queues")
-        params = queues_daily(*ds.window(1))
-        s, f, _ = await service_vs_floor(b, ds.account_id, token, params, args.repeat)
-        out.append({"entities": ds.queues, "docs": docs, "service": s, "floor": f})
+    for t, docs in targets:
+        log(f"growth: {t.ds.queues} queues")
+        r = Report(f"{t.ds.queues} queues", queues_daily(*t.ds.window(1)))
+        await service_vs_floor(b, t, r, args.repeat, ours=False)
+        out.append({"entities": t.ds.queues, "docs": docs, "service": r.service, "floor": r.floor})
     return out
 
 
@@ -431,7 +571,7 @@ def growth_table(
             f"{unit_label}s",
             size_label,
             "service p50 ms",
-            "floor p50 ms",
+            "cheapest p50 ms",
             f"service ms/{unit_label}",
             "per-unit vs first",
         ],
@@ -449,33 +589,46 @@ def growth_table(
     )
 
 
+def quotient(a: float, b: float) -> float:
+    return a / b if b > 0 else float("nan")
+
+
+def report_table(items: list[Report]) -> str:
+    return table(
+        [
+            "report",
+            "service p50/p95 ms",
+            "cheapest p50 ms",
+            "service/cheapest",
+            "ours p50 ms",
+            "ours/cheapest",
+            "naive p50 ms",
+            "naive/service",
+        ],
+        [
+            [
+                r.name + ("  [" + "; ".join(r.notes) + "]" if r.notes else ""),
+                f"{ms(r.service.p50)} / {ms(r.service.p95)}",
+                ms(r.floor.p50),
+                ratio(r.service.p50, r.floor.p50),
+                ms(r.ours.p50) if r.ours else "-",
+                ratio(r.ours.p50, r.floor.p50) if r.ours else "-",
+                ms(r.naive_stats.p50) if r.naive_stats else "-",
+                ratio(r.naive_stats.p50, r.service.p50) if r.naive_stats else "-",
+            ]
+            for r in items
+            if r.service and r.floor
+        ],
+    )
+
+
 def print_results(results: dict[str, Any]) -> None:
     items: list[Report] = results["reports"]
-    print()
     print(
-        table(
-            [
-                "report",
-                "service p50/p95 ms",
-                "floor p50/p95 ms",
-                "service/floor",
-                "naive p50 ms",
-                "naive/service",
-            ],
-            [
-                [
-                    r.name + ("  [" + "; ".join(r.notes) + "]" if r.notes else ""),
-                    f"{ms(r.service.p50)} / {ms(r.service.p95)}",
-                    f"{ms(r.floor.p50)} / {ms(r.floor.p95)}",
-                    ratio(r.service.p50, r.floor.p50),
-                    ms(r.naive_stats.p50) if r.naive_stats else "-",
-                    ratio(r.naive_stats.p50, r.service.p50) if r.naive_stats else "-",
-                ]
-                for r in items
-                if r.service and r.floor
-            ],
-        )
+        "\nissue 11: every report shape against the cheapest read that answers it"
+        " (goal service/cheapest <= 1.25)"
     )
+    print(report_table(items + results.get("memory_reports", [])))
     checked = [r for r in items if r.naive_agrees is not None]
     if checked:
         agree = all(r.naive_agrees for r in checked)
@@ -483,38 +636,123 @@ def print_results(results: dict[str, Any]) -> None:
             f"naive sums {'agree' if agree else 'DO NOT agree'} with the service's call_count "
             f"in every bucket ({len(checked)} reports checked)"
         )
-    if results.get("minimal"):
+    checked = [r for r in items if r.floor_agrees is not None]
+    if checked:
+        agree = all(r.floor_agrees for r in checked)
         print(
-            "\nour queue_visits_by_day vs a minimal [queue, day] view"
-            " (same queries, straight to CouchDB)"
-        )
-        print(
-            table(
-                ["report", "ours p50 ms", "minimal p50 ms", "ours/minimal"],
-                [
-                    [
-                        m["report"],
-                        ms(m["ours"].p50),
-                        ms(m["minimal"].p50),
-                        ratio(m["ours"].p50, m["minimal"].p50),
-                    ]
-                    for m in results["minimal"]
-                ],
-            )
+            f"the cheapest read's sums {'agree' if agree else 'DO NOT agree'} with the "
+            f"service's call_count in every bucket ({len(checked)} reports checked)"
         )
     if results.get("warm"):
         print("\nwarm (no Cache-Control) vs cold (Cache-Control: no-cache), service")
         print(
             table(
-                ["report", "cold p50 ms", "warm p50/p95 ms", "warm/cold"],
+                ["report", "cold p50 ms", "warm p50/p95 ms", "cold/warm"],
                 [
                     [
                         w["report"],
                         ms(w["cold"].p50),
                         f"{ms(w['warm'].p50)} / {ms(w['warm'].p95)}",
-                        ratio(w["warm"].p50, w["cold"].p50),
+                        ratio(w["cold"].p50, w["warm"].p50),
                     ]
                     for w in results["warm"]
+                ],
+            )
+        )
+    if results.get("memory_kib") is not None:
+        names = ", ".join(r.name for r in results.get("memory_reports", []))
+        print(
+            f"\nservice peak memory (VmHWM) after the reports above ({names}): "
+            f"{mib(results['memory_kib'])} (goal < 150 MiB; after start-up "
+            f"{mib(results['startup_kib'])})"
+        )
+    if results.get("kpis"):
+        print(
+            "\nissue 9: every KPI with totals vs only the published metrics"
+            " (goal kpis/published <= 1.3)"
+        )
+        print(
+            table(
+                [
+                    "report",
+                    "published p50 ms",
+                    "KPIs+totals p50 ms",
+                    "kpis/published",
+                    "published/cheapest",
+                    "kpis/cheapest",
+                ],
+                [
+                    [
+                        f"queues {k['period']} ({', '.join(k['kpi_views'])})",
+                        ms(k["published"].p50),
+                        ms(k["kpis"].p50),
+                        ratio(k["kpis"].p50, k["published"].p50),
+                        ratio(k["published"].p50, k["published_floor"].p50),
+                        ratio(k["kpis"].p50, k["kpis_floor"].p50),
+                    ]
+                    for k in results["kpis"]
+                ],
+            )
+        )
+    if results.get("acdc"):
+        print(
+            "\nissue 8: ACDC call_stat data vs qubicle_session data of the same size"
+            " (goal: service/cheapest within 5 %)"
+        )
+        rows = []
+        for a in results["acdc"]:
+            q, c = a["qubicle"], a["acdc"]
+            rq = quotient(q.service.p50, q.floor.p50)
+            rc = quotient(c.service.p50, c.floor.p50)
+            rows.append(
+                [
+                    a["report"],
+                    f"{ms(q.service.p50)} / {ms(q.floor.p50)}",
+                    f"{rq:.2f}x",
+                    f"{ms(c.service.p50)} / {ms(c.floor.p50)}",
+                    f"{rc:.2f}x",
+                    f"{100 * (rc / rq - 1):+.1f} %",
+                ]
+            )
+        print(
+            table(
+                [
+                    "report",
+                    "qubicle service/cheapest ms",
+                    "ratio",
+                    "acdc service/cheapest ms",
+                    "ratio",
+                    "acdc vs qubicle",
+                ],
+                rows,
+            )
+        )
+    if results.get("before"):
+        print(
+            f"\nissues 8 and 9: this service vs the one of {results['before_rev']}"
+            " (each on an identical copy of the data with its own design doc; published"
+            " metrics; goal: no slower within noise)"
+        )
+        print(
+            table(
+                [
+                    "report",
+                    "now p50 ms",
+                    "before p50 ms",
+                    "now/before",
+                    "now/cheapest",
+                    "before/cheapest",
+                ],
+                [
+                    [
+                        x["report"],
+                        ms(x["now"].p50),
+                        ms(x["before"].p50),
+                        ratio(x["now"].p50, x["before"].p50),
+                        ratio(x["now"].p50, x["now_floor"].p50),
+                        ratio(x["before"].p50, x["before_floor"].p50),
+                    ]
+                    for x in results["before"]
                 ],
             )
         )
@@ -528,10 +766,25 @@ def print_results(results: dict[str, Any]) -> None:
         print(growth_table(growth, ("entities", "queue"), ("docs", "docs"), "{:.3f}".format))
     elif results.get("growth_note"):
         print(f"\ngrowth with entities: {results['growth_note']}")
-    print(
-        f"\nservice peak memory (VmHWM): {mib(results['peak_kib'])}"
-        f" (after start-up: {mib(results['startup_kib'])})"
-    )
+    if results.get("builds"):
+        print("\nindex builds of this run (install + first query of every view, all MoDBs)")
+        print(
+            table(
+                ["design doc", "dataset", "docs", "views", "seconds", "s per 10k docs"],
+                [
+                    [
+                        x["ddoc"],
+                        x["dataset"],
+                        str(x["docs"]),
+                        str(x["views"]),
+                        f"{x['seconds']:.1f}",
+                        f"{10_000 * x['seconds'] / x['docs']:.1f}" if x["docs"] else "-",
+                    ]
+                    for x in results["builds"]
+                ],
+            )
+        )
+    print(f"\nservice peak memory (VmHWM) at the end: {mib(results['peak_kib'])}")
 
 
 def to_json(value: Any) -> Any:
@@ -544,14 +797,16 @@ def to_json(value: Any) -> Any:
             "params": value.params,
             "response_bytes": value.response_bytes,
             "service": to_json(value.service),
-            "floor": to_json(value.floor),
+            "cheapest": to_json(value.floor),
+            "ours": to_json(value.ours),
             "naive": to_json(value.naive_stats),
             "naive_agrees": value.naive_agrees,
+            "cheapest_agrees": value.floor_agrees,
             "notes": value.notes,
         }
     if isinstance(value, dict):
         return {k: to_json(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return [to_json(v) for v in value]
     return value
 
@@ -559,23 +814,32 @@ def to_json(value: Any) -> Any:
 # -- main ---------------------------------------------------------------------------------
 
 
-EPILOG = """\
+EPILOG = f"""\
 CouchDB: COUCHDB_URL (a real CouchDB 3.x anywhere), else a couchdb:3 container, else
-the in-memory stand-in (devcouch: slow beyond ~10k docs, so the defaults are small; its figures say
-little about CouchDB). For numbers that mean something, run against a real CouchDB 3.4
-with --sizes-for-real (~2,000 visits/day, 12 months, 20 queues, 40 recipients: ~560k
-documents; the first run seeds and builds indexes for a long while, later runs reuse the
-dataset, which stays unless --drop):
+the in-memory stand-in (devcouch: slow beyond ~10k docs, so the defaults are small; its
+figures say little about CouchDB: the goals are judged on a real CouchDB 3.4). Several
+datasets of the same size are seeded: Qubicle sessions, ACDC call_stats (section acdc) and
+an identical copy of the Qubicle one for the earlier service (section before: it runs
+`python -m app.cli serve` from `git archive {BEFORE}` with this virtualenv and installs its
+own design doc there). Each is seeded once per size and reused on a persistent CouchDB.
+
+For numbers that mean something, run against a real CouchDB 3.4 with --sizes-for-real
+(~2,000 visits/day, 12 months, 20 queues, 40 recipients: ~730k documents per dataset; the
+first run seeds and builds indexes for a long while, later runs reuse the datasets, which
+stay unless --drop):
 
   COUCHDB_URL=http://admin:pass@127.0.0.1:5984 .venv/bin/python bench/bench.py \\
       --sizes-for-real --json bench.json
 
-Small run on the stand-in (a few minutes):
+Defaults on the stand-in (~5 minutes on 2 cores; noisy: read the medians):
 
-  .venv/bin/python bench/bench.py --calls 60 --months 3 --queues 10 --recipients 20 \\
-      --repeat 3 --growth-entities 10,30,100
+  .venv/bin/python bench/bench.py
+
+Quicker, fewer sections:
+
+  .venv/bin/python bench/bench.py --repeat 3 --skip naive,before,growth
 """
-SECTIONS = {"naive", "minimal", "warm", "growth"}
+SECTIONS = {"naive", "warm", "memory", "kpis", "acdc", "before", "growth"}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -593,7 +857,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "(explicit options still win)",
     )
     parser.add_argument(
-        "--repeat", type=int, default=7, help="timed runs per measurement (default 7)"
+        "--repeat", type=int, default=5, help="timed runs per measurement (default 5)"
     )
     parser.add_argument(
         "--naive-repeat", type=int, default=3, help="runs of the slow no-view baseline (default 3)"
@@ -604,6 +868,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=int(os.environ.get("QUBICLE_REPORTS_MONTH_CONCURRENCY") or 8),
         help="view queries in flight per report, for the service and the floor alike "
         "(default QUBICLE_REPORTS_MONTH_CONCURRENCY or 8)",
+    )
+    parser.add_argument(
+        "--before",
+        default=BEFORE,
+        metavar="REV",
+        help=f"the earlier commit to compare with (section before; default {BEFORE}, the last "
+        "one before the views read ACDC call_stats and KPIs)",
     )
     parser.add_argument(
         "--growth-entities",
@@ -623,7 +894,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--skip",
         type=lambda v: set(v.split(",")),
         default=set(),
-        metavar="naive,minimal,warm,growth",
+        metavar=",".join(sorted(SECTIONS)),
         help="sections to leave out",
     )
     parser.add_argument(
@@ -640,6 +911,97 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.repeat < 1 or args.naive_repeat < 1 or args.month_concurrency < 1:
         parser.error("--repeat, --naive-repeat and --month-concurrency must be at least 1")
     return args
+
+
+def checkout(rev: str, into: Path) -> Path:
+    """The files of ``rev`` (``git archive``: the repository itself is left as it is)."""
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", "--format=tar", rev],
+        check=True,
+        capture_output=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def all_reports(ds: Dataset, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Every report's parameters this run reads on ``ds`` (for the minimal views to build)."""
+    out = [r.params for r in reports(ds)]
+    if "memory" not in args.skip:
+        out += [r.params for r in memory_reports(ds)]
+    if "kpis" not in args.skip:
+        out += [every_kpi(r.params) for r in reports(ds)[:1]]
+        out += [{"report": "queues", "period": "hourly", **span(ds)}]
+        out += [every_kpi({"report": "queues", "period": "hourly", **span(ds)})]
+    if "acdc" not in args.skip:
+        out += [r.params for r in acdc_reports(ds)]
+    if "growth" not in args.skip:
+        out += [queues_daily(*ds.window(n)) for n in (1, 3, 12)]
+    return out
+
+
+def minimal_views(ds: Dataset, params: list[dict[str, Any]]) -> set[str]:
+    return {r.view for p in params for r in cheapest_queries(ds.account_id, p)}
+
+
+async def prepare(
+    args: argparse.Namespace, url: str, ds: Dataset, results: dict[str, Any], tmp: Path
+) -> dict[str, Dataset]:
+    """Seed every dataset, build our indexes (timed), the minimal ones, and the earlier
+    service's on its copy; returns the datasets by role."""
+    sets = {"qubicle": ds}
+    if "acdc" not in args.skip:
+        sets["acdc"] = ds.variant(source="acdc")
+    if "before" not in args.skip:
+        sets["before"] = ds.variant(copy=1)
+    docs = {}
+    for role, d in sets.items():
+        docs[role] = (await ensure_dataset(url, d, timeout=args.index_timeout))["docs"]
+    results["dataset"] = {**ds.describe(), "docs": docs["qubicle"]}
+    results["datasets"] = {role: {**d.describe(), "docs": docs[role]} for role, d in sets.items()}
+    builds = results["builds"] = []
+    for role, d in sets.items():
+        if role == "before":
+            log(f"building the {args.before} design doc's indexes on {d.account_id}")
+            src = checkout(args.before, tmp)
+            seconds = install_views_of(src, url, d.account_id, args.index_timeout)
+            views = len(list((src / "couch_design_docs/qubicle_reports/views").iterdir()))
+            builds.append(
+                {
+                    "ddoc": f"qubicle_reports @ {args.before}",
+                    "dataset": role,
+                    "docs": docs[role],
+                    "views": views,
+                    "seconds": seconds,
+                }
+            )
+        else:
+            log(f"building our indexes on {d.account_id}")
+            seconds = await build_indexes(url, d.account_id, timeout=args.index_timeout)
+            builds.append(
+                {
+                    "ddoc": "qubicle_reports (this tree)",
+                    "dataset": role,
+                    "docs": docs[role],
+                    "views": 10,
+                    "seconds": seconds,
+                }
+            )
+        wanted = minimal_views(d, all_reports(d, args))
+        if role == "before":
+            wanted = minimal_views(d, [r.params for r in before_reports(d)])
+        log(f"building minimal views {sorted(wanted)} on {d.account_id}")
+        seconds = await install_minimal(url, d.account_id, wanted, args.index_timeout)
+        builds.append(
+            {
+                "ddoc": f"{MINIMAL_DDOC} ({len(wanted)} queried)",
+                "dataset": role,
+                "docs": docs[role],
+                "views": len(wanted),
+                "seconds": seconds,
+            }
+        )
+    return sets
 
 
 async def run(args: argparse.Namespace, url: str, origin: str) -> dict[str, Any]:
@@ -659,59 +1021,86 @@ async def run(args: argparse.Namespace, url: str, origin: str) -> dict[str, Any]
         "stand_in": stand_in,
         "repeat": args.repeat,
         "month_concurrency": args.month_concurrency,
+        "before_rev": args.before,
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     if not entity_counts and "growth" not in args.skip:
         results["growth_note"] = "skipped on the stand-in (try --growth-entities 10,30,100)"
 
     started = time.perf_counter()
-    results["dataset"] = await ensure_dataset(url, ds, timeout=args.index_timeout)
-    results["index_build_s"] = round(
-        await build_indexes(url, ds.account_id, timeout=args.index_timeout), 2
-    )
-    growth_sets: list[tuple[Dataset, str, int]] = []
-    for n in entity_counts:
-        g = Dataset(
-            calls=n * args.growth_calls_per_entity,
-            months=1,
-            queues=n,
-            recipients=ds.recipients,
-            last_month=ds.last_month,
-        )
-        info = await ensure_dataset(url, g, timeout=args.index_timeout)
-        await build_indexes(
-            url, g.account_id, timeout=args.index_timeout, views=["queue_visits_by_day"]
-        )
-        growth_sets.append((g, f"{TOKEN}-q{n}", info["docs"]))
-    if "minimal" not in args.skip:
-        await install_minimal(url, ds, args.index_timeout)
-    results["prepare_s"] = round(time.perf_counter() - started, 2)
+    with tempfile.TemporaryDirectory(prefix="qubicle-before-") as tmp:
+        sets = await prepare(args, url, ds, results, Path(tmp))
+        growth_sets: list[tuple[Dataset, str, int]] = []
+        for n in entity_counts:
+            g = Dataset(
+                calls=n * args.growth_calls_per_entity,
+                months=1,
+                queues=n,
+                recipients=ds.recipients,
+                last_month=ds.last_month,
+            )
+            info = await ensure_dataset(url, g, timeout=args.index_timeout)
+            await build_indexes(
+                url, g.account_id, timeout=args.index_timeout, views=["queue_visits_by_day"]
+            )
+            await install_minimal(url, g.account_id, {"queue_day"}, args.index_timeout)
+            growth_sets.append((g, f"{TOKEN}-q{n}", info["docs"]))
+        results["prepare_s"] = round(time.perf_counter() - started, 2)
+        results["index_build_s"] = round(results["builds"][0]["seconds"], 2)
 
-    tokens = {TOKEN: ds.account_id, **{t: g.account_id for g, t, _ in growth_sets}}
-    env = {"QUBICLE_REPORTS_MONTH_CONCURRENCY": str(args.month_concurrency)}
-    with Service(url, tokens, env=env) as service:
-        results["startup_kib"] = service.peak_memory_kib()
-        raw = RawCouch(url, timeout=args.timeout)
-        http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=args.timeout))
+        tokens = {TOKEN: ds.account_id, **{t: g.account_id for g, t, _ in growth_sets}}
+        if "acdc" in sets:
+            tokens[f"{TOKEN}-acdc"] = sets["acdc"].account_id
+        env = {"QUBICLE_REPORTS_MONTH_CONCURRENCY": str(args.month_concurrency)}
+        before_service = None
+        if "before" in sets:
+            before_service = Service(
+                url, {f"{TOKEN}-before": sets["before"].account_id}, env=env, tree=Path(tmp)
+            ).start()
         try:
-            b = Bench(service, raw, http, args.month_concurrency)
-            items = reports(ds)
-            await measure_reports(b, ds, items, args)
-            results["reports"] = items
-            if "minimal" not in args.skip:
-                results["minimal"] = await measure_minimal(b, ds, items, args)
-            if "warm" not in args.skip:
-                results["warm"] = await measure_warm(b, ds, items, args)
-            if "growth" not in args.skip:
-                results["growth_months"] = await measure_growth_months(b, ds, args)
-                results["growth_entities"] = await measure_growth_entities(b, growth_sets, args)
+            with Service(url, tokens, env=env) as service:
+                results["startup_kib"] = service.peak_memory_kib()
+                raw = RawCouch(url, timeout=args.timeout)
+                http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=args.timeout))
+                try:
+                    b = Bench(raw, http, args.month_concurrency)
+                    main_t = Target(service, ds, TOKEN)
+                    items = reports(ds)
+                    await measure_reports(b, main_t, items, args, naive="naive" not in args.skip)
+                    results["reports"] = items
+                    if "memory" not in args.skip:
+                        extra = memory_reports(ds)
+                        await measure_reports(b, main_t, extra, args, naive=False)
+                        results["memory_reports"] = extra
+                        results["memory_kib"] = service.peak_memory_kib()
+                    if "warm" not in args.skip:
+                        results["warm"] = await measure_warm(b, main_t, items, args)
+                    if "kpis" not in args.skip:
+                        results["kpis"] = await measure_kpis(b, main_t, args)
+                    if "acdc" in sets:
+                        acdc_t = Target(service, sets["acdc"], f"{TOKEN}-acdc")
+                        results["acdc"] = await measure_acdc(b, main_t, acdc_t, args)
+                    if before_service is not None:
+                        before_t = Target(before_service, sets["before"], f"{TOKEN}-before")
+                        results["before"] = await measure_before(b, main_t, before_t, args)
+                    if "growth" not in args.skip:
+                        results["growth_months"] = await measure_growth_months(b, main_t, args)
+                        results["growth_entities"] = await measure_growth_entities(
+                            b,
+                            [(Target(service, g, t), docs) for g, t, docs in growth_sets],
+                            args,
+                        )
+                finally:
+                    await http.close()
+                    await raw.close()
+                results["peak_kib"] = service.peak_memory_kib()
         finally:
-            await http.close()
-            await raw.close()
-        results["peak_kib"] = service.peak_memory_kib()
+            if before_service is not None:
+                before_service.stop()
 
     if args.drop:
-        for account in [ds.account_id, *(g.account_id for g, _, _ in growth_sets)]:
+        accounts = [d.account_id for d in sets.values()]
+        for account in [*accounts, *(g.account_id for g, _, _ in growth_sets)]:
             log(f"dropped {await drop_dataset(url, account)} databases of {account}")
     return results
 
@@ -724,14 +1113,19 @@ def main(argv: list[str] | None = None) -> int:
         results = asyncio.run(run(args, url, origin))
     results["wall_s"] = round(time.perf_counter() - started, 1)
     d = results["dataset"]
+    others = ", ".join(
+        f"{role} {x['account_id']} ({x['docs']} docs)"
+        for role, x in results["datasets"].items()
+        if role != "qubicle"
+    )
     print(
-        f"qubicle-reports benchmark - CouchDB: {results['couchdb']}\n"
-        f"dataset {d['account_id']}: {d['docs']} docs, {d['calls_per_day']} visits/day, "
+        f"qubicle-reports benchmark - CouchDB: {results['couchdb']}"
+        + ("  [STAND-IN: its figures are not CouchDB's]" if results["stand_in"] else "")
+        + f"\ndataset {d['account_id']}: {d['docs']} docs, {d['calls_per_day']} visits/day, "
         f"{d['months']} months {d['first_day']}..{d['last_day']}, {d['queues']} queues, "
-        f"{d['recipients']} recipients ({'seeded now' if d['seeded_now'] else 'reused'}); "
-        f"indexes ready in {results['index_build_s']} s\n"
-        f"{results['repeat']} runs each, month concurrency {results['month_concurrency']}, "
-        "service cold = Cache-Control: no-cache"
+        f"{d['recipients']} recipients" + (f"; same size: {others}" if others else "") + "\n"
+        f"{results['repeat']} interleaved runs each, medians (p50); month concurrency "
+        f"{results['month_concurrency']}; service cold = Cache-Control: no-cache"
     )
     print_results(results)
     print(f"\nwall time {results['wall_s']} s (preparation {results['prepare_s']} s)")

@@ -22,7 +22,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
@@ -186,29 +186,49 @@ def add_months(year: int, month: int, delta: int) -> tuple[int, int]:
     return index // 12, index % 12 + 1
 
 
+SOURCE_DIGIT = {"qubicle": 0, "acdc": 1, "both": 2}  # app.seed sources, in the account id
+
+
 @dataclass(frozen=True)
 class Dataset:
-    """A seeded account of a given size over whole UTC months ending with ``last_month``."""
+    """A seeded account of a given size over whole UTC months ending with ``last_month``.
+
+    ``source``: which document shape app.seed writes (``qubicle`` sessions, ACDC
+    ``call_stat``s, or both). ``copy``: 1-9 for an identical copy under another account id
+    (the same documents: a service of another version runs on it with its own design doc)."""
 
     calls: int  # visits per day (weekdays busier, weekends quieter: app.seed)
     months: int
     queues: int
     recipients: int
     last_month: tuple[int, int] = month_arg(DEFAULT_LAST_MONTH)
+    source: str = "qubicle"
+    copy: int = 0
 
     def __post_init__(self) -> None:
         limits = {"calls": 10**7, "months": 1000, "queues": 10**5, "recipients": 10**5}
         for name, limit in limits.items():
             if not 1 <= getattr(self, name) < limit:
                 raise ValueError(f"{name} must be between 1 and {limit - 1}")
+        if self.source not in SOURCE_DIGIT or not 0 <= self.copy <= 9:
+            raise ValueError(f"source one of {sorted(SOURCE_DIGIT)}, copy 0-9")
 
     @property
     def account_id(self) -> str:
-        """Recognisable and fixed per size: bec4 CCCCCCC MMM QQQQQ RRRRR YYYYMM 00."""
+        """Recognisable and fixed per size: bec4 CCCCCCC MMM QQQQQ RRRRR YYYYMM <copy><source>
+        (a Qubicle dataset ends 00, as before sources existed, so old datasets are reused)."""
         y, m = self.last_month
         return (
             f"{ACCOUNT_PREFIX}{self.calls:07d}{self.months:03d}{self.queues:05d}"
-            f"{self.recipients:05d}{y:04d}{m:02d}00"
+            f"{self.recipients:05d}{y:04d}{m:02d}{self.copy}{SOURCE_DIGIT[self.source]}"
+        )
+
+    def variant(self, *, source: str | None = None, copy: int | None = None) -> Dataset:
+        """The same size with another source or copy number."""
+        return replace(
+            self,
+            source=self.source if source is None else source,
+            copy=self.copy if copy is None else copy,
         )
 
     def window(self, months: int | None = None) -> tuple[date, date]:
@@ -233,7 +253,12 @@ class Dataset:
 
     def _plan(self) -> AccountPlan:
         return plan_account(
-            SEED, 0, queues=self.queues, recipients=self.recipients, account_id=self.account_id
+            SEED,
+            0,
+            queues=self.queues,
+            recipients=self.recipients,
+            account_id=self.account_id,
+            source=self.source,
         )
 
     def describe(self) -> dict[str, Any]:
@@ -244,6 +269,8 @@ class Dataset:
             "months": self.months,
             "queues": self.queues,
             "recipients": self.recipients,
+            "source": self.source,
+            "copy": self.copy,
             "first_day": first.isoformat(),
             "last_day": last.isoformat(),
         }
@@ -297,7 +324,7 @@ async def ensure_dataset(url: str, ds: Dataset, *, timeout: float) -> dict[str, 
         if marker is not None and marker.get("dataset") == ds.describe():
             return {**marker["dataset"], "docs": marker["docs"], "seeded_now": False}
         first, _ = ds.window()
-        log(f"seeding {ds.account_id}: {ds.days} days x ~{ds.calls} visits/day ...")
+        log(f"seeding {ds.account_id} ({ds.source}): {ds.days} days x ~{ds.calls} visits/day")
         started = time.perf_counter()
         seeded = await seed(
             couch,
@@ -310,6 +337,7 @@ async def ensure_dataset(url: str, ds: Dataset, *, timeout: float) -> dict[str, 
             start=first,
             progress=sys.stderr.isatty(),
             account_ids=[ds.account_id],
+            source=ds.source,
         )
         docs = seeded[0].total_docs
         log(f"  {docs} docs in {time.perf_counter() - started:.1f} s")
@@ -406,11 +434,38 @@ def mib(kib: int | None) -> str:
     return "n/a" if kib is None else f"{kib / 1024:.1f} MiB"
 
 
-def _serve_command(port: int) -> list[str]:
+def _serve_command(port: int, tree: Path | None = None) -> list[str]:
     script = Path(sys.executable).parent / "qubicle-reports"
-    if script.exists():
-        return [str(script), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    return [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    args = ["serve", "--host", "127.0.0.1", "--port", str(port)]
+    if script.exists() and tree is None:
+        return [str(script), *args]
+    return [sys.executable, "-m", "app.cli", *args]  # cwd first on sys.path: the tree's app
+
+
+def tree_env(tree: Path | None) -> dict[str, str]:
+    """Environment that makes ``python -m app.cli`` import ``tree``'s app and design docs."""
+    if tree is None:
+        return {}
+    return {
+        "PYTHONPATH": str(tree),
+        "QUBICLE_REPORTS_DESIGN_DOCS": str(tree / "couch_design_docs"),
+    }
+
+
+def install_views_of(tree: Path, couch_url: str, account_id: str, timeout: float) -> float:
+    """``install-views --warm`` of another checkout (another version of the design doc) for
+    one account, as an operator upgrading would run it; the seconds it took."""
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "app.cli", "install-views", "--account", account_id, "--warm"],
+        cwd=tree,
+        env={**os.environ, "COUCHDB_URL": couch_url, **tree_env(tree)},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        check=True,
+        timeout=timeout,
+    )
+    return time.perf_counter() - started
 
 
 class Service:
@@ -428,7 +483,11 @@ class Service:
         env: dict[str, str] | None = None,
         start_timeout: float = 30.0,
         stop_grace: float = 10.0,
+        tree: Path | None = None,
     ) -> None:
+        """``tree``: another checkout of the repository (e.g. a ``git worktree`` of an older
+        commit) to run instead of this one, with this virtualenv."""
+        self.tree = tree
         self.couch_url = couch_url
         self.tokens = tokens
         self.extra_env = env or {}
@@ -451,12 +510,13 @@ class Service:
             "COUCHDB_URL": self.couch_url,
             "QUBICLE_REPORTS_AUTH": "static",
             "QUBICLE_REPORTS_TOKENS": ",".join(f"{t}={a}" for t, a in self.tokens.items()),
+            **tree_env(self.tree),
             **self.extra_env,
         }
         with open(Path(self._logdir.name) / "service.log", "wb") as out:
             self.proc = subprocess.Popen(
-                _serve_command(self.port),
-                cwd=REPO,
+                _serve_command(self.port, self.tree),
+                cwd=self.tree or REPO,
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
