@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 from conftest import error_body, make_client
-from reference import QUEUE_METRICS
+from reference import QUEUE_ALL_METRICS
 
 from app.config import Settings
 from app.couch import Couch
@@ -114,7 +114,11 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
             "end_date": "2017-01-31",
             "metrics": ["call_count", "talk_time"],
         },
-        {"metrics": {"enum": {"message": ENUM_MSG, "value": "talk_time", "target": QUEUE_METRICS}}},
+        {
+            "metrics": {
+                "enum": {"message": ENUM_MSG, "value": "talk_time", "target": QUEUE_ALL_METRICS}
+            }
+        },
     ),
     (
         "queue_ids on the queue report",
@@ -194,7 +198,7 @@ async def test_get_lists_are_comma_separated_in_errors_too(client: TestClient) -
     )
     assert resp.status == 400
     assert await resp.json() == envelope(
-        {"metrics": {"enum": {"message": ENUM_MSG, "value": "nope", "target": QUEUE_METRICS}}}
+        {"metrics": {"enum": {"message": ENUM_MSG, "value": "nope", "target": QUEUE_ALL_METRICS}}}
     )
 
 
