@@ -20,7 +20,7 @@ from typing import Any
 
 from app.buckets import BucketPlan
 from app.cache import ViewCache
-from app.couch import Couch, CouchError, seq_number, view_rows
+from app.couch import Couch, CouchError, seq_number
 from app.design_docs import DDOC
 from app.installer import Installer
 from app.merge import Source
@@ -28,8 +28,7 @@ from app.metrics import REPORTS, View
 from app.modb import MonthDb, modbs_for_range, next_month
 from app.request import ReportRequest
 
-Rows = list[dict[str, Any]]
-Answer = tuple[bytes, Rows]  # a view answer as CouchDB sent it, and its rows
+Answer = bytes  # a view answer as CouchDB sent it: parsed by its folder, batch by batch
 EMPTY = b'{"rows": []}'  # the answer of a MoDB that does not exist
 PER_ENTITY_RANGES = 8  # more ranges than this: one spanning range per MoDB
 HIGH: dict[str, Any] = {}  # CouchDB collation's highest value, for inclusive key-range ends
@@ -129,10 +128,10 @@ class Loader:
     _inflight: dict[bytes, _Flight] = field(default_factory=dict)
 
     async def _view(self, q: Query) -> Answer:
-        """The answer as sent (for the cache) and parsed once (shared by every asker)."""
+        """The answer as sent (shared by every asker, kept by the cache; app.rows parses it)."""
         for attempt in (1, 2):
             if not await self.installer.ensure(q.db):
-                return EMPTY, []
+                return EMPTY
             try:
                 raw = await self.couch.view_raw(
                     q.db, DDOC, q.view, build_wait=self.couch.build_wait, **q.params
@@ -142,8 +141,8 @@ class Loader:
                     raise
                 self.installer.forget(q.db)  # design doc (or db) vanished since installed
             else:
-                return raw, view_rows(raw)
-        return EMPTY, []
+                return raw
+        return EMPTY
 
     async def _joined(self, key: bytes, q: Query) -> Answer:
         """The answer of the in-flight request for ``key``, started if there is none.
@@ -189,11 +188,12 @@ class Loader:
     async def load(
         self,
         queries: list[Query],
-        sink: Callable[[Query, Rows], None],
+        sink: Callable[[Query, Answer], None],
         use_cache: bool = True,
     ) -> None:
-        """Hand every query's rows to ``sink`` as they arrive (in any order); ``sink`` must
-        not keep them. ``use_cache=False`` bypasses the cache."""
+        """Hand every query's answer to ``sink`` as it arrives (in any order), to be folded
+        at once and not kept (a process holds at most the answers being received and the
+        one being folded). ``use_cache=False`` bypasses the cache."""
         slots = asyncio.Semaphore(self.concurrency)
         cache = (
             self.cache if use_cache and self.cache is not None and self.cache.max_bytes else None
@@ -210,20 +210,21 @@ class Loader:
             key = ViewCache.key(q.db, q.view, q.params)
             if q.db not in seqs:
                 async with slots:
-                    sink(q, (await self._joined(key, q))[1])
+                    raw = await self._joined(key, q)
+                sink(q, raw)
                 return
             seq = await seqs[q.db]
             if seq is None:  # no such MoDB
                 return
             raw = cache.get(key, seq)  # type: ignore[union-attr]
             if raw is not None:
-                sink(q, view_rows(raw))
+                sink(q, raw)
                 return
             # joining only a request started after a read of this same seq keeps the rule
             async with slots:
-                raw, rows = await self._joined(key + repr(seq).encode(), q)
+                raw = await self._joined(key + repr(seq).encode(), q)
+            sink(q, raw)  # first: an answer that does not parse is not cached
             cache.put(key, seq, raw)  # type: ignore[union-attr]
-            sink(q, rows)
 
         tasks = [asyncio.ensure_future(one(q)) for q in queries]
         try:

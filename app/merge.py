@@ -19,6 +19,7 @@ from typing import Any
 from app.buckets import BucketPlan
 from app.metrics import MAX_FIELDS, REPORTS, View
 from app.request import ReportRequest
+from app.rows import ViewRow, row_batches
 
 TOTAL = "total"  # the bucket key of a whole-range value and the id of the all-entities item
 Sums = array  # one entity: len(buckets) * len(fields) doubles, bucket-major
@@ -55,6 +56,8 @@ class Merge:
         self._wanted = set(req.identifiers) if req.identifiers is not None else None
         self._queues = set(req.queue_ids) if req.queue_ids is not None else None
         self._beyond: set[str] = set()  # entities past the cell limit
+        self._layouts: dict[int, tuple[list[tuple[Any, int]], list[tuple[Any, int]]]] = {}
+        self._sources: list[Source] = []
 
     def _counts(self, entity: Any, queue: Any) -> bool:
         """Whether the report counts a row of this entity (and queue, for [queue, recipient])."""
@@ -75,14 +78,36 @@ class Merge:
         return sums
 
     def add(self, source: Source, rows: Iterable[dict[str, Any]]) -> None:
-        """Fold the rows of one view answer. Rows come sorted by key, so the entity checks
-        run once per run of rows of one entity, not once per row."""
+        """Fold the rows of one view answer, parsed (``{"key", "value"}`` dicts)."""
+        self._fold(source, [ViewRow(r["key"], r["value"]) for r in rows])
+
+    def add_answer(self, source: Source, raw: bytes) -> None:
+        """Fold one view answer as CouchDB sent it, a batch of rows at a time
+        (:mod:`app.rows`): the report never holds more of its rows than one batch."""
+        for batch in row_batches(raw):
+            self._fold(source, batch)
+
+    def _layout(self, source: Source) -> tuple[list[tuple[Any, int]], list[tuple[Any, int]]]:
+        """(value position, sums slot) of the source's summed fields, and of its maxima."""
+        layout = self._layouts.get(id(source))  # a Source is not hashable (View.names)
+        if layout is None:
+            at = {f: i for i, f in enumerate(self.fields)}
+            view = source.view
+            pos = {
+                f: (view.stats[f] if view.stats else view.fields.index(f)) for f in source.fields
+            }
+            self._sources.append(source)  # keeps its id ours
+            layout = self._layouts[id(source)] = (
+                [(pos[f], at[f]) for f in source.fields if f not in MAX_FIELDS],
+                [(pos[f], at[f]) for f in source.fields if f in MAX_FIELDS],
+            )
+        return layout
+
+    def _fold(self, source: Source, rows: Iterable[ViewRow]) -> None:
+        """Rows come sorted by key, so the entity checks run once per run of rows of one
+        entity, not once per row."""
         width = len(self.fields)
-        at = {f: i for i, f in enumerate(self.fields)}
-        stats = source.view.stats
-        positions = {f: (stats[f] if stats else source.view.fields.index(f)) for f in source.fields}
-        summed = [(positions[f], at[f]) for f in source.fields if f not in MAX_FIELDS]
-        maxed = [(positions[f], at[f]) for f in source.fields if f in MAX_FIELDS]
+        summed, maxed = self._layout(source)
         ew = source.view.entity_width  # key: [entity, day, ...] or [queue, recipient, day, ...]
         level = self.plan.group_level
         index = self.plan.index
@@ -91,7 +116,7 @@ class Merge:
         counted = False
         sums: Sums | None = None
         for row in rows:
-            key = row["key"]
+            key = row.key
             if ew == 1:
                 if key[0] != last_entity:
                     last_entity, sums = key[0], None
@@ -117,12 +142,12 @@ class Merge:
                 if sums is None:
                     continue
             base = b * width  # type: ignore[operator]
-            value = row["value"]
+            value = row.value
             for src, dst in summed:
-                sums[base + dst] += value[src]
+                sums[base + dst] += value[src]  # type: ignore[index]
             for src, dst in maxed:
-                if value[src] > sums[base + dst]:
-                    sums[base + dst] = value[src]
+                if value[src] > sums[base + dst]:  # type: ignore[index]
+                    sums[base + dst] = value[src]  # type: ignore[index]
 
     def result(self) -> Result:
         """The merged report; :class:`TooManyCells` (with the whole count) when over the limit."""

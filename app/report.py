@@ -6,7 +6,7 @@ import time
 
 from app import errors
 from app.buckets import plan
-from app.load import Loader, Query, Rows, fields_and_sources, plan_queries
+from app.load import Answer, Loader, Query, fields_and_sources, plan_queries
 from app.merge import Merge, Result, TooManyCells
 from app.request import ReportRequest
 
@@ -48,10 +48,10 @@ async def run_report(
     merge = Merge(req, buckets, fields, max_cells)
     folding = 0.0
 
-    def fold(query: Query, rows: Rows) -> None:
+    def fold(query: Query, raw: Answer) -> None:
         nonlocal folding
         t = time.perf_counter()
-        merge.add(query.source, rows)
+        merge.add_answer(query.source, raw)
         folding += time.perf_counter() - t
 
     await loader.load(plan_queries(account_id, req, buckets, sources), fold, use_cache)
