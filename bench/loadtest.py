@@ -1,8 +1,9 @@
 """Bounded load test of qubicle-reports, loopback only.
 
 Keeps ``--clients`` concurrent clients busy for ``--seconds`` on a mix of reports (queues
-and recipients; daily, weekly, monthly, hourly; some CSV, some in a local time zone; some
-with ``Cache-Control: no-cache`` so CouchDB is hit too), then prints requests, errors
+and recipients; daily, weekly, monthly, hourly; some CSV, some in a local time zone, some
+asking every KPI with totals; some with ``Cache-Control: no-cache`` so CouchDB is hit too;
+over Qubicle sessions, ACDC call_stats or both: ``--source``), then prints requests, errors
 (anything not 2xx, timeouts included: there must be none), p50/p99 latency, throughput and
 the service's peak memory (``VmHWM``). Exit code 1 if any request failed.
 
@@ -33,6 +34,7 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (
+    SOURCE_DIGIT,
     Dataset,
     Service,
     Stats,
@@ -52,6 +54,7 @@ from common import (
 )
 
 from app.couch import Couch
+from app.metrics import REPORTS, THRESHOLDS
 
 TOKEN = "loadtest"
 
@@ -100,6 +103,18 @@ def mix(ds: Dataset) -> list[Kind]:
 
     return [
         Kind("queues daily", 4, lambda r: post("queues", period="daily", **span(r, 1, 31))),
+        Kind(
+            "queues daily KPIs+totals",
+            1,
+            lambda r: post(
+                "queues",
+                period="daily",
+                metrics=list(REPORTS["queues"].metrics),
+                totals=True,
+                service_level_threshold=r.choice(THRESHOLDS),
+                **span(r, 7, 31),
+            ),
+        ),
         Kind(
             "queues weekly New_York",
             2,
@@ -294,6 +309,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--timeout", type=float, default=60, help="seconds per request (default 60)"
     )
     parser.add_argument("--seed", type=int, default=1, help="random seed of the mix (default 1)")
+    parser.add_argument(
+        "--source",
+        choices=sorted(SOURCE_DIGIT),
+        default="qubicle",
+        help="document shape of the dataset: qubicle sessions, ACDC call_stats, or both "
+        "(default qubicle)",
+    )
     target = parser.add_argument_group("an already running service (loopback only)")
     target.add_argument("--url", help="e.g. http://127.0.0.1:8000 (default: start one)")
     target.add_argument("--token", help="its token for the dataset's account (with --url)")
@@ -313,7 +335,7 @@ async def prepare(url: str, args: argparse.Namespace) -> tuple[Dataset, dict[str
         stand_in = await is_stand_in(couch)
     finally:
         await couch.close()
-    ds = resolve_dataset(args, stand_in=stand_in, real_sizes=False)
+    ds = resolve_dataset(args, stand_in=stand_in, real_sizes=False).variant(source=args.source)
     info = await ensure_dataset(url, ds, timeout=3600)
     await build_indexes(url, ds.account_id, timeout=3600)
     return ds, info
@@ -324,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     if args.url:
         require_loopback(args.url, "--url")
-        ds = resolve_dataset(args, stand_in=True, real_sizes=False)
+        ds = resolve_dataset(args, stand_in=True, real_sizes=False).variant(source=args.source)
         log(f"loading {args.url} for {args.seconds:.0f} s with {args.clients} clients ...")
         outcomes, elapsed = asyncio.run(load(args.url, args.token, ds, args))
         peak = vm_hwm_kib(args.pid) if args.pid else None
@@ -342,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
     header = (
         f"qubicle-reports load test: {args.clients} clients x {args.seconds:.0f} s, "
         f"{args.cold_share:.0%} no-cache, on {where}\n"
-        f"dataset {ds.account_id}: {ds.calls} visits/day, {first}..{last}, "
+        f"dataset {ds.account_id} ({ds.source}): {ds.calls} visits/day, {first}..{last}, "
         f"{ds.queues} queues, {ds.recipients} recipients"
     )
     code = print_results(outcomes, elapsed, peak, header)
