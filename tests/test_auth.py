@@ -312,7 +312,7 @@ class Outage:
     the real server, so the same client, at the same URL, then reaches CouchDB."""
 
     def __init__(self, couch_url: str) -> None:
-        real = URL(couch_url)
+        real = URL(couch_url.split(",")[0])  # COUCHDB_URL may list several nodes
         self._upstream = (real.host, real.port)
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.bind(("127.0.0.1", 0))
@@ -404,7 +404,8 @@ async def test_tree_couch_error_is_raised_not_turned_into_a_verdict(
     couch_url: str, couch: Couch, accounts: Accounts
 ) -> None:
     account = await _account(couch, accounts.new(), [])
-    wrong_login = URL(couch_url).with_user("qubicle-nobody").with_password(uuid.uuid4().hex)
+    first_node = URL(couch_url.split(",")[0])  # COUCHDB_URL may list several nodes
+    wrong_login = first_node.with_user("qubicle-nobody").with_password(uuid.uuid4().hex)
     refused = Couch(str(wrong_login), timeout=5)
     try:
         with pytest.raises(CouchError) as caught:

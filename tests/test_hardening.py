@@ -61,7 +61,7 @@ async def _fresh_records(proxy: FaultProxy) -> None:
 def secrets(couch_url: str, proxy: FaultProxy) -> list[str]:
     """What no error body may contain: URLs, host:port, credentials."""
     out = [couch_url, proxy.url, proxy.base_url, "Traceback", 'File "']
-    for raw in (couch_url, proxy.url):
+    for raw in (*couch_url.split(","), proxy.url):  # COUCHDB_URL may list several nodes
         u = URL(raw)
         out += [str(u.with_user(None)), f"{u.host}:{u.port}", u.user or "", u.password or ""]
     return [s for s in out if s]
