@@ -21,10 +21,17 @@ function baseOptions(extra = {}) {
 function chart(id, config) {
   if (!charts[id]) {
     Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+    Chart.defaults.font.size = window.innerWidth >= 1800 ? 15 : 12; // legible on a wallboard
     Chart.defaults.color = "#222";
     charts[id] = new Chart(document.getElementById(id), config);
   }
   return charts[id];
+}
+
+const MAX_AXIS_LABEL = 22;
+
+function shorten(label) {
+  return label.length > MAX_AXIS_LABEL ? `${label.slice(0, MAX_AXIS_LABEL - 1)}…` : label;
 }
 
 function describe(canvas, text) {
@@ -80,12 +87,19 @@ export function drawRanked(labels, { label, data }) {
     options: baseOptions({
       indexAxis: "y",
       plugins: { legend: { display: false } },
-      scales: { x: { beginAtZero: true, ticks: { precision: 0 } }, y: { ticks: { autoSkip: false } } },
+      scales: {
+        x: { beginAtZero: true, ticks: { precision: 0 } },
+        // long names are cut on the axis (a phone has no room); the tooltip has them whole
+        y: { ticks: { autoSkip: false, callback(value) { return shorten(this.getLabelForValue(value)); } } },
+      },
     }),
   });
-  c.canvas.parentElement.style.height = `${Math.max(160, 28 * labels.length + 60)}px`;
+  // tall enough for every name; on a wide screen the card may give it more
+  c.canvas.parentElement.style.minHeight = `${Math.max(160, 28 * labels.length + 60)}px`;
   c.data.labels = labels;
-  c.data.datasets = [{ label, data, backgroundColor: COLORS.orange, borderWidth: 0 }];
+  c.data.datasets = [{
+    label, data, backgroundColor: COLORS.orange, borderWidth: 0, maxBarThickness: 36,
+  }];
   c.resize();
   c.update("none");
   describe(c.canvas, `${label}, ranked`);

@@ -19,6 +19,8 @@ const names = new Map(); // id -> display name ("" when KAZOO has none)
 const known = { queues: new Set(), recipients: new Set() }; // ids seen in unfiltered reports
 let shown = null; // {s, report}: what the page currently shows
 let controller = null;
+let loads = 0; // reports drawn, and failed: the browser test waits on these counters
+let failures = 0;
 
 // -- sign in ------------------------------------------------------------------------------
 
@@ -246,7 +248,7 @@ async function load() {
     const page = performance.measure("qr:page", "qr:api-end", "qr:drawn");
     busy("");
     $("status").textContent = `Updated ${new Date().toLocaleTimeString()} · API ${Math.round(api.duration)} ms · page ${Math.round(page.duration)} ms`;
-    document.body.dataset.loaded = String(Date.now());
+    document.body.dataset.loaded = String(++loads);
   } catch (e) {
     if (e.name === "AbortError") return;
     busy("");
@@ -257,7 +259,7 @@ async function load() {
       return;
     }
     showError(message);
-    document.body.dataset.failed = String(Date.now());
+    document.body.dataset.failed = String(++failures);
   }
 }
 
@@ -284,7 +286,7 @@ function render(s, report) {
   const series = (m) => buckets.map((b) => totalItem.data[m]?.[b] ?? 0);
   drawOutcomes(labels, view.outcomes.map(([m, color]) => (
     { label: view.metrics[m].label, color, data: series(m) })));
-  const line = view.lines.includes(s.line) ? s.line : view.lines[0];
+  const line = view.lines.includes(state.line) ? state.line : view.lines[0];
   drawLine(labels, { label: lineLabel(view, line, s), kind: view.metrics[line].kind, data: series(line) });
 
   const rows = entities.map((item) => ({
@@ -297,7 +299,7 @@ function render(s, report) {
   drawRanked(ranked.map((r) => r.name), {
     label: view.metrics[view.rankBy].label, data: ranked.map((r) => r.totals[view.rankBy] ?? 0),
   });
-  renderTable($("table"), view, rows, totals, s.sort, (sort) => {
+  renderTable($("table"), view, rows, totals, state.sort, (sort) => {
     state.sort = sort;
     writeHash();
     render(s, report);

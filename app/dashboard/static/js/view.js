@@ -27,7 +27,7 @@ export function renderTiles(container, view, totals, threshold) {
     if (m === "answer_rate" && view.noun === "queue") label = "Answered";
     if (m === "abandon_rate") label = "Abandoned";
     const value = totals[m];
-    return el("div", { class: "tile", "data-metric": m, "data-value": String(value) },
+    return el("div", { class: "tile", "data-metric": m, "data-value": String(value ?? "") },
       el("span", { class: "tile-label", text: label }),
       el("span", { class: "tile-value", text: value === undefined ? "—" : formatValue(view, m, value) }));
   }));
