@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench clean dashboard-vendor
 
 install: $(VENV)/.installed devcouch/node_modules/.package-lock.json
 
@@ -23,6 +23,11 @@ demo: install
 test: install
 	$(BIN)/ruff check app tests bench
 	$(BIN)/pytest -q
+
+# Refresh the dashboard's vendored chart library from app/dashboard/package-lock.json
+# (only when bumping it: the vendored file is committed, installing needs no Node.js).
+dashboard-vendor:
+	app/dashboard/vendor.sh
 
 bench: install
 	$(BIN)/python bench/bench.py
