@@ -402,13 +402,16 @@ class Couch:
         async def node_up(node: Node) -> bool:
             for path in ("_up", ""):
                 try:
-                    status, _ = await self._send(
+                    status, raw = await self._send(
                         node, "GET", path, None, None, timeout, None, bounded=False
                     )
                 except (_NotSent, _Broken, TimeoutError):
                     return False
                 if status != 404:
                     return status == 200
+                body = _json_or_none(raw)
+                if isinstance(body, dict) and "status" in body:
+                    return False  # CouchDB's own 404: {"status": "maintenance_mode"} or "nolb"
             return False
 
         checks = [asyncio.ensure_future(node_up(n)) for n in self.nodes]
@@ -590,6 +593,13 @@ def seconds_left(first: IndexState, second: IndexState, elapsed: float) -> float
         return float("inf")
     pace = (second.progress - first.progress) / elapsed  # percent per second
     return (100 - second.progress) / pace if pace > 0 else float("inf")
+
+
+def _json_or_none(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw) if raw else None
+    except orjson.JSONDecodeError:
+        return None
 
 
 def _task_db(name: str) -> str:
