@@ -176,7 +176,7 @@ FIELD_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "queue_ids": id_lists | json_like,
     "format": st.sampled_from(FORMATS) | text | json_like,
     "timezone": zone_names | json_like,
-    "service_level_threshold": st.sampled_from(THRESHOLDS) | st.integers() | text | json_like,
+    "service_level_threshold": st.sampled_from(THRESHOLDS) | st.integers(-1, 700) | json_like,
     "totals": st.booleans() | st.sampled_from(["true", "false", 0, 1]) | json_like,
 }
 hostile_params = st.builds(
