@@ -10,6 +10,7 @@ structure every renderer reads.
 
 from __future__ import annotations
 
+import time
 from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -58,6 +59,7 @@ class Merge:
         self._beyond: set[str] = set()  # entities past the cell limit
         self._layouts: dict[int, tuple[list[tuple[Any, int]], list[tuple[Any, int]]]] = {}
         self._sources: list[Source] = []
+        self.parse_seconds = 0.0  # spent decoding answers (part of execution_times' "load")
 
     def _counts(self, entity: Any, queue: Any) -> bool:
         """Whether the report counts a row of this entity (and queue, for [queue, recipient])."""
@@ -84,8 +86,12 @@ class Merge:
     def add_answer(self, source: Source, raw: bytes) -> None:
         """Fold one view answer as CouchDB sent it, a batch of rows at a time
         (:mod:`app.rows`): the report never holds more of its rows than one batch."""
+        t = time.perf_counter()
         for batch in row_batches(raw):
+            self.parse_seconds += time.perf_counter() - t
             self._fold(source, batch)
+            t = time.perf_counter()
+        self.parse_seconds += time.perf_counter() - t
 
     def _layout(self, source: Source) -> tuple[list[tuple[Any, int]], list[tuple[Any, int]]]:
         """(value position, sums slot) of the source's summed fields, and of its maxima."""
