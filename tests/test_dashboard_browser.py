@@ -12,6 +12,7 @@ Skipped only when Chromium is missing and ``CI`` is not set; in CI a missing bro
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -87,9 +88,9 @@ class Seeded:
     account: SeededAccount
     start: date
     end: date
-    hostile_queue: str
-    unnamed_agent: str
     names: dict[str, str]  # the name the page must show for each id
+    unnamed_agent: str = ""
+    hostile_queue: str = ""
 
 
 @pytest.fixture(scope="module")
@@ -107,14 +108,27 @@ async def seeded(couch: Couch, session_accounts: Any) -> Seeded:
         start=start,
     )
     db = account_db(acc.account_id)
-    hostile, unnamed = acc.queue_ids[1], acc.recipient_ids[2]
-    queue = await couch.get_doc(db, hostile)
+    unnamed = acc.recipient_ids[2]
     user = await couch.get_doc(db, unnamed)
-    assert queue is not None and user is not None
-    await couch.put_doc(db, {**queue, "name": HOSTILE})
+    assert user is not None
     await couch.put_doc(db, {k: v for k, v in user.items() if k not in ("first_name", "last_name")})
-    names = {**acc.queue_names, **acc.recipient_names, hostile: HOSTILE, unnamed: unnamed}
-    return Seeded(acc, start, end, hostile, unnamed, names)
+    names = {**acc.queue_names, **acc.recipient_names, unnamed: unnamed}  # no name: its id
+    return Seeded(acc, start, end, names, unnamed_agent=unnamed)
+
+
+@pytest.fixture(scope="module")
+async def hostile(couch: Couch, session_accounts: Any, seeded: Seeded) -> Seeded:
+    """A small sub-account of the main one (its token reads it) with a queue named like HTML."""
+    acc = await seed_account(couch, session_accounts.new(), seed=42)
+    db = account_db(acc.account_id)
+    account_doc = await couch.get_doc(db, acc.account_id)
+    queue = await couch.get_doc(db, acc.queue_ids[0])
+    assert account_doc is not None and queue is not None
+    await couch.put_doc(db, {**account_doc, "pvt_tree": [seeded.account.account_id]})
+    await couch.put_doc(db, {**queue, "name": HOSTILE})
+    start = date(2024, 1, 30)  # conftest.SMALL_ACCOUNT: three days
+    names = {**acc.queue_names, **acc.recipient_names, acc.queue_ids[0]: HOSTILE}
+    return Seeded(acc, start, start + timedelta(days=2), names, hostile_queue=acc.queue_ids[0])
 
 
 @dataclass
@@ -394,7 +408,7 @@ async def test_sign_in_then_every_control_shows_what_the_api_answers(
     await after(page, lambda: page.select_option("#threshold", "60"))
     await check_page(page, api, seeded, s)
     await page.click("#ids-summary")
-    chosen = [seeded.account.queue_ids[0], seeded.hostile_queue]
+    chosen = [seeded.account.queue_ids[0], seeded.account.queue_ids[1]]
     for queue_id in chosen:
         await after(page, lambda q=queue_id: page.check(f'#ids-list input[value="{q}"]'))
     s["ids"] = chosen
@@ -490,7 +504,9 @@ async def test_csv_download_equals_the_api_csv(browser: Browser, api: Api, seede
     await context.close()
 
 
-async def test_hostile_names_are_shown_as_text(browser: Browser, api: Api, seeded: Seeded) -> None:
+async def test_hostile_names_are_shown_as_text(browser: Browser, api: Api, hostile: Seeded) -> None:
+    api = dataclasses.replace(api, account=hostile.account.account_id)
+    seeded = hostile
     context = await new_context(browser, 390, 844)
     page = await context.new_page()
     watch = Watch(page)
