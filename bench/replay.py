@@ -19,7 +19,7 @@ printed per view row read (the best of the runs: the machine may be busy):
 and the process's peak memory. ``--service-tree DIR`` also runs the service from another
 checkout (``git worktree add /tmp/before 8bc20cc``) and prints both side by side.
 ``--cell-limit`` adds a queues-hourly report at ``QUBICLE_REPORTS_MAX_CELLS`` (226 queues x
-2,208 hours: 498,816 cells, one row each). ``--loadtest`` runs ``bench/loadtest.py``
+2,208 hours: 499,008 cells, one row each). ``--loadtest`` runs ``bench/loadtest.py``
 against a fresh service on the replayed answers instead.
 """
 
@@ -52,7 +52,7 @@ REPO = Path(__file__).resolve().parent.parent
 TOKEN = "replay"
 LAST_MONTH = (2025, 12)
 FIRST, LAST = "2025-10-01", "2025-12-31"
-CELL_LIMIT_QUEUES = 226  # x 2,208 hours of Oct-Dec: 498,816 cells, just under 500k
+CELL_LIMIT_QUEUES = 226  # x 2,208 hours of Oct-Dec: 499,008 cells, just under 500k
 
 
 @dataclass(frozen=True)
@@ -330,7 +330,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help=f"comma-separated, of {','.join(SHAPES)} (default daily,hourly,quarter,recipients)",
     )
     parser.add_argument("--formats", default="json,csv", help="json,csv (default both)")
-    parser.add_argument("--cell-limit", action="store_true", help="add the 498,816-cell report")
+    parser.add_argument("--cell-limit", action="store_true", help="add the 499,008-cell report")
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--loadtest", action="store_true", help="run bench/loadtest.py instead")
     parser.add_argument("--clients", type=int, default=50, help="with --loadtest (default 50)")

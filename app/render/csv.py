@@ -12,6 +12,8 @@ import csv
 import io
 from collections.abc import Iterator
 
+import orjson
+
 from app.merge import Result
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -34,16 +36,28 @@ def _cell(text: str) -> str:
     return buf.getvalue()[:-2]
 
 
+def _numbers(values: list[float | int]) -> list[bytes]:
+    """Each value as JSON writes it (the shortest round-trip form, as ``str`` does), all
+    formatted by one C call instead of one ``str`` per cell."""
+    return orjson.dumps(values)[1:-1].split(b",") if values else []
+
+
 def iter_csv(result: Result) -> Iterator[bytes]:
-    """Chunks of CSV. Bucket keys and numbers never need quoting; only ids go through csv."""
-    lines = [",".join(_cell(c) for c in ("id", "period", *result.request.metrics))]
-    keys = result.keys
+    """Chunks of CSV. Bucket keys and numbers never need quoting; only ids go through csv.
+    Lines are joined column-wise (one id prefix per bucket, one formatted column per
+    metric), so no Python code runs per cell."""
+    header = ",".join(_cell(c) for c in ("id", "period", *result.request.metrics)) + "\r\n"
+    keys = [k.encode() for k in result.keys]
+    parts = [header.encode()]
+    lines = 1
     for entity, metrics in result.series():
-        id_cell = _cell(entity)
-        for key, *values in zip(keys, *metrics.values(), strict=True):
-            lines.append(f"{id_cell},{key},{','.join(map(str, values))}")
-        if len(lines) >= CHUNK_ROWS:
-            yield ("\r\n".join(lines) + "\r\n").encode()
-            lines = []
-    if lines:
-        yield ("\r\n".join(lines) + "\r\n").encode()
+        id_cell = _cell(entity).encode() + b","
+        columns = [_numbers(v) for v in metrics.values()]
+        rows = zip([id_cell + k for k in keys], *columns, strict=True)
+        parts.append(b"\r\n".join(map(b",".join, rows)) + b"\r\n")
+        lines += len(keys)
+        if lines >= CHUNK_ROWS:
+            yield b"".join(parts)
+            parts, lines = [], 0
+    if parts:
+        yield b"".join(parts)
