@@ -555,6 +555,13 @@ async def test_bad_token_goes_back_to_sign_in_with_the_message(browser: Browser,
     assert "401 invalid_credentials" in message and "invalid credentials" in message
     assert await page.is_hidden("#dashboard")
     assert await page.evaluate("() => sessionStorage.getItem('qubicle_reports.token')") is None
+
+    # a good token for an account it may not read: back to sign in, told why
+    await page.fill("#token", TOKEN)
+    await page.fill("#account", "0" * 32)
+    await page.click("#sign-in-form button[type=submit]")
+    await page.wait_for_selector("#sign-in-error:has-text('403 forbidden')", timeout=WAIT_MS)
+    assert await page.is_hidden("#dashboard")
     await context.close()
 
 

@@ -258,6 +258,10 @@ async function load() {
       showSignIn(`${message}. Sign in again.`);
       return;
     }
+    if (e.status === 403 || e.body?.message === "bad_identifier") {
+      showSignIn(`${message}. Check the account id.`); // this token may not read that account
+      return;
+    }
     showError(message);
     document.body.dataset.failed = String(++failures);
   }
