@@ -351,7 +351,7 @@ async def test_bodies_that_are_not_a_json_data_object_are_400(
 @pytest.mark.parametrize(
     "path",
     [
-        "/",
+        "/x",  # "/" itself redirects to the dashboard
         "/v2",
         "/v2/accounts",
         "/v2/accounts/{acc}",
