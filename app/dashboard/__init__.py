@@ -9,6 +9,7 @@ Content-Security-Policy: scripts, styles and API calls from this origin only, no
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import mimetypes
@@ -42,8 +43,9 @@ class Asset:
     last_modified: str
 
 
+@functools.cache
 def load_assets(root: Path = STATIC) -> dict[str, Asset]:
-    """Every file under ``root`` by its path relative to it, compressed once."""
+    """Every file under ``root`` by its path relative to it, compressed once per process."""
     assets: dict[str, Asset] = {}
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         body = path.read_bytes()
