@@ -24,12 +24,13 @@ from typing import Any
 import pytest
 import reference as ref
 from aiohttp.test_utils import TestClient
-from conftest import build_indexes, make_client, seed_account
+from conftest import build_indexes, make_client
 
 from app import modb
 from app.config import Settings
 from app.couch import Couch
 from app.installer import month_dbs
+from app.seed import seed
 
 START = date(2024, 1, 27)  # Sat 2024-01-27 .. Sat 2024-02-03: January's end, two MoDBs
 DAYS = 8
@@ -88,6 +89,104 @@ def edge_call_stats(account_id: str, queues: list[str], agents: list[str]) -> li
     ]  # fmt: skip
 
 
+# KPI edges (tests/test_api_kpis.py), in the mixed account
+SL_QUEUE = "5151515151515151515151515151515a"  # waits at every threshold
+ZERO_QUEUE = "0000000000000000000000000000000a"  # timeouts only: no answer, no abandon
+MAX_QUEUE = "7777777777777777777777777777777a"  # the longest waits, placed on the edges
+ZERO_AGENT = "0000000000000000000000000000000b"  # misses only
+SL_AGENT = "5151515151515151515151515151515b"
+
+
+def session(account_id: str, queue: str, call: str, entered: int, **kw: Any) -> dict:
+    return ref.good_doc(account_id, queue, call, entered, **kw)
+
+
+def answered_session(account_id: str, queue: str, call: str, entered: int, wait: int) -> dict:
+    offer = ref.offer(SL_AGENT, entered + wait - 4, "answered", ring=4, talk=60)
+    return session(
+        account_id, queue, call, entered, wait=wait, talk=60, offers=[offer], recipient_id=SL_AGENT
+    )
+
+
+def kpi_edge_docs(account_id: str) -> list[dict[str, Any]]:
+    a = account_id
+    docs: list[dict[str, Any]] = []
+    # every threshold T: answered at T-1, T and T+1 seconds, in both shapes; an abandon
+    for i, t in enumerate(ref.THRESHOLDS):
+        at = gregorian(2024, 1, 29, 8) + 600 * i
+        for j, wait in enumerate((t - 1, t, t + 1)):
+            docs.append(answered_session(a, SL_QUEUE, f"sl-{t}-{j}", at + 10 * j, wait))
+            docs.append(
+                ref.good_call_stat(
+                    a,
+                    SL_QUEUE,
+                    f"sl-{t}-{j}",
+                    at + 10 * j + 5,
+                    wait=wait,
+                    talk=60,
+                    agent_id=SL_AGENT,
+                )
+            )
+        docs.append(session(a, SL_QUEUE, f"sl-{t}-ab", at + 50, result="abandoned", wait=t))
+    # every divisor zero: only timeouts in a queue, only misses for an agent
+    noon = gregorian(2024, 1, 30, 12)
+    misses = [ref.offer(ZERO_AGENT, noon + 5, "missed", ring=20)]
+    docs.append(session(a, ZERO_QUEUE, "zero-1", noon, result="timeout", wait=120, offers=misses))
+    docs.append(
+        ref.good_call_stat(
+            a,
+            ZERO_QUEUE,
+            "zero-2",
+            noon + 300,
+            status="abandoned",
+            wait=300,
+            abandoned_reason="member_timeout",
+            misses=[
+                ref.miss(ZERO_AGENT, noon + 330, "timeout"),
+                ref.miss(ZERO_AGENT, noon + 310, "rejected"),
+            ],
+        )
+    )
+    # the longest waits: in February's MoDB for a January day, and around a UTC midnight
+    docs += [
+        session(a, MAX_QUEUE, "max-1", gregorian(2024, 1, 31, 12), result="abandoned", wait=100),
+        ref.good_call_stat(
+            a,
+            MAX_QUEUE,
+            "max-2",
+            gregorian(2024, 1, 31, 23, 30),
+            wait=1500,
+            talk=30,
+            agent_id=SL_AGENT,
+        ),  # handled and archived in February
+        session(
+            a, MAX_QUEUE, "max-3", gregorian(2024, 1, 31, 23, 40), result="timeout", wait=1200
+        ),  # exits in February
+        session(a, MAX_QUEUE, "max-4", gregorian(2024, 2, 1, 0, 5), result="abandoned", wait=50),
+        # 19:00 UTC on the 29th is 00:30 on the 30th in Kolkata
+        ref.good_call_stat(
+            a,
+            MAX_QUEUE,
+            "max-5",
+            gregorian(2024, 1, 29, 19),
+            status="abandoned",
+            wait=1300,
+            abandoned_reason="member_hangup",
+        ),
+        session(
+            a,
+            MAX_QUEUE,
+            "max-6",
+            gregorian(2024, 1, 30, 10),
+            wait=700,
+            talk=20,
+            offers=[ref.offer(SL_AGENT, gregorian(2024, 1, 30, 10) + 690, ring=10, talk=20)],
+            recipient_id=SL_AGENT,
+        ),
+    ]
+    return docs
+
+
 async def _read_back(couch: Couch, account_id: str) -> list[dict[str, Any]]:
     docs = []
     for db in await month_dbs(couch, account_id):
@@ -112,9 +211,11 @@ async def _store(couch: Couch, account_id: str, docs: list[dict[str, Any]]) -> N
 
 async def _seed(couch: Couch, account_id: str, key: str, seed_no: int) -> Account:
     source = SOURCES[key]
-    acc = await seed_account(
+    [acc] = await seed(  # indexes are built once, after the extra documents
         couch,
-        account_id,
+        account_ids=[account_id],
+        accounts=1,
+        progress=False,
         seed=seed_no,
         source=source,
         queues=3,
@@ -130,6 +231,8 @@ async def _seed(couch: Couch, account_id: str, key: str, seed_no: int) -> Accoun
         extra += edge_call_stats(account_id, q, r)
         extra += ref.malformed_call_stats(account_id, q[0], r[0], noon)
         extra += ref.malformed_call_stats(account_id, BAD_QUEUE, BAD_AGENT, noon + 3600)
+    if source == "both":
+        extra += kpi_edge_docs(account_id)
     if source in ("qubicle", "both"):
         extra += ref.malformed_docs(account_id, q[0], r[0], noon)
         bad = ref.malformed_docs(account_id, BAD_QUEUE, BAD_AGENT, noon + 3600)
@@ -140,12 +243,21 @@ async def _seed(couch: Couch, account_id: str, key: str, seed_no: int) -> Accoun
     return Account(key, account_id, f"token-{key}", q, r, docs)
 
 
+_SHARED: dict[str, Account] = {}
+
+
+async def shared_accounts(couch: Couch, session_accounts: Any) -> dict[str, Account]:
+    """The three accounts this module and ``test_api_kpis`` read, seeded once per test
+    session: building their indexes is most of what these tests cost."""
+    if not _SHARED:
+        for i, key in enumerate(SOURCES):
+            _SHARED[key] = await _seed(couch, session_accounts.new(), key, 60 + i)
+    return _SHARED
+
+
 @pytest.fixture(scope="module")
 async def data(couch: Couch, session_accounts: Any) -> dict[str, Account]:
-    out = {}
-    for i, key in enumerate(SOURCES):
-        out[key] = await _seed(couch, session_accounts.new(), key, 60 + i)
-    return out
+    return await shared_accounts(couch, session_accounts)
 
 
 @pytest.fixture(scope="module")
@@ -382,4 +494,3 @@ async def test_mixed_ring_time_divides_by_the_answers_that_rang(
             naive_differs |= naive != exact
     assert naive_differs
     assert counted(expected, "avg_ring_duration") > 0
-

@@ -1,16 +1,16 @@
 """Contact-center KPIs (CONTRACT.md 3b), ``service_level_threshold`` and ``totals`` (3c)
 through the API, against ``reference.expected_report``.
 
-A mixed account (``qubicle_session`` and ACDC ``call_stat`` over the same ids, 2024-01-27..
-02-03) holds, beside its seeded data, documents made for the edges: answered waits exactly
-at, one below and one above every allowed threshold, in both shapes; a queue with only
-timeouts and an agent with only misses (every divisor zero); the longest waits of a queue in
-the MoDB after the month they entered, and on either side of a UTC midnight that is one
-local day in Asia/Kolkata. An ACDC-only and a Qubicle-only account check every KPI over one
-shape. Bad thresholds, non-boolean totals and a metric of the other report are 400s in
-Crossbar's shape.
+The accounts are ``test_api_acdc``'s, seeded once per test session. Its mixed account
+(``qubicle_session`` and ACDC ``call_stat`` over the same ids, 2024-01-27..02-03) holds,
+beside its seeded data, documents made for these edges (``test_api_acdc.kpi_edge_docs``):
+answered waits exactly at, one below and one above every allowed threshold, in both shapes;
+a queue with only timeouts and an agent with only misses (every divisor zero); the longest
+waits of a queue in the MoDB after the month they entered, and on either side of a UTC
+midnight that is one local day in Asia/Kolkata. The ACDC-only and Qubicle-only accounts
+check every KPI over one shape. Bad thresholds, non-boolean totals and a metric of the
+other report are 400s in Crossbar's shape.
 """
-
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
@@ -19,148 +19,29 @@ from typing import Any
 import pytest
 import reference as ref
 from aiohttp.test_utils import TestClient
-from conftest import build_indexes, make_client, seed_account
+from conftest import make_client
 from test_api_acdc import (
-    DAYS,
+    MAX_QUEUE,
     MONTH_END,
-    START,
+    SL_QUEUE,
     WHOLE,
+    ZERO_AGENT,
+    ZERO_QUEUE,
     Account,
-    _read_back,
-    _store,
     check,
-    gregorian,
     post,
+    shared_accounts,
 )
 
 from app.config import Settings
 from app.couch import Couch
 
-SL_QUEUE = "5151515151515151515151515151515a"  # waits at every threshold
-ZERO_QUEUE = "0000000000000000000000000000000a"  # timeouts only: no answer, no abandon
-MAX_QUEUE = "7777777777777777777777777777777a"  # the longest waits, placed on the edges
-ZERO_AGENT = "0000000000000000000000000000000b"  # misses only
-SL_AGENT = "5151515151515151515151515151515b"
 ENUM_MSG = "Value not found in enumerated list of values"
-
-
-def session(account_id: str, queue: str, call: str, entered: int, **kw: Any) -> dict:
-    return ref.good_doc(account_id, queue, call, entered, **kw)
-
-
-def answered_session(account_id: str, queue: str, call: str, entered: int, wait: int) -> dict:
-    offer = ref.offer(SL_AGENT, entered + wait - 4, "answered", ring=4, talk=60)
-    return session(
-        account_id, queue, call, entered, wait=wait, talk=60, offers=[offer], recipient_id=SL_AGENT
-    )
-
-
-def edge_docs(account_id: str) -> list[dict[str, Any]]:
-    a = account_id
-    docs: list[dict[str, Any]] = []
-    # every threshold T: answered at T-1, T and T+1 seconds, in both shapes; an abandon
-    for i, t in enumerate(ref.THRESHOLDS):
-        at = gregorian(2024, 1, 29, 8) + 600 * i
-        for j, wait in enumerate((t - 1, t, t + 1)):
-            docs.append(answered_session(a, SL_QUEUE, f"sl-{t}-{j}", at + 10 * j, wait))
-            docs.append(
-                ref.good_call_stat(
-                    a,
-                    SL_QUEUE,
-                    f"sl-{t}-{j}",
-                    at + 10 * j + 5,
-                    wait=wait,
-                    talk=60,
-                    agent_id=SL_AGENT,
-                )
-            )
-        docs.append(session(a, SL_QUEUE, f"sl-{t}-ab", at + 50, result="abandoned", wait=t))
-    # every divisor zero: only timeouts in a queue, only misses for an agent
-    noon = gregorian(2024, 1, 30, 12)
-    misses = [ref.offer(ZERO_AGENT, noon + 5, "missed", ring=20)]
-    docs.append(session(a, ZERO_QUEUE, "zero-1", noon, result="timeout", wait=120, offers=misses))
-    docs.append(
-        ref.good_call_stat(
-            a,
-            ZERO_QUEUE,
-            "zero-2",
-            noon + 300,
-            status="abandoned",
-            wait=300,
-            abandoned_reason="member_timeout",
-            misses=[
-                ref.miss(ZERO_AGENT, noon + 330, "timeout"),
-                ref.miss(ZERO_AGENT, noon + 310, "rejected"),
-            ],
-        )
-    )
-    # the longest waits: in February's MoDB for a January day, and around a UTC midnight
-    docs += [
-        session(a, MAX_QUEUE, "max-1", gregorian(2024, 1, 31, 12), result="abandoned", wait=100),
-        ref.good_call_stat(
-            a,
-            MAX_QUEUE,
-            "max-2",
-            gregorian(2024, 1, 31, 23, 30),
-            wait=1500,
-            talk=30,
-            agent_id=SL_AGENT,
-        ),  # handled and archived in February
-        session(
-            a, MAX_QUEUE, "max-3", gregorian(2024, 1, 31, 23, 40), result="timeout", wait=1200
-        ),  # exits in February
-        session(a, MAX_QUEUE, "max-4", gregorian(2024, 2, 1, 0, 5), result="abandoned", wait=50),
-        # 19:00 UTC on the 29th is 00:30 on the 30th in Kolkata
-        ref.good_call_stat(
-            a,
-            MAX_QUEUE,
-            "max-5",
-            gregorian(2024, 1, 29, 19),
-            status="abandoned",
-            wait=1300,
-            abandoned_reason="member_hangup",
-        ),
-        session(
-            a,
-            MAX_QUEUE,
-            "max-6",
-            gregorian(2024, 1, 30, 10),
-            wait=700,
-            talk=20,
-            offers=[ref.offer(SL_AGENT, gregorian(2024, 1, 30, 10) + 690, ring=10, talk=20)],
-            recipient_id=SL_AGENT,
-        ),
-    ]
-    return docs
-
-
-async def _seed(couch: Couch, account_id: str, key: str, source: str, seed_no: int) -> Account:
-    acc = await seed_account(
-        couch,
-        account_id,
-        seed=seed_no,
-        source=source,
-        queues=3,
-        recipients=4,
-        days=DAYS,
-        calls_per_day=14,
-        start=START,
-    )
-    if source == "both":
-        await _store(couch, account_id, edge_docs(account_id))
-        await build_indexes(couch, account_id)
-    docs = await _read_back(couch, account_id)
-    return Account(key, account_id, f"kpi-token-{key}", acc.queue_ids, acc.recipient_ids, docs)
 
 
 @pytest.fixture(scope="module")
 async def data(couch: Couch, session_accounts: Any) -> dict[str, Account]:
-    out = {}
-    for i, (key, source) in enumerate(
-        (("mixed", "both"), ("acdc", "acdc"), ("qubicle", "qubicle"))
-    ):
-        out[key] = await _seed(couch, session_accounts.new(), key, source, 80 + i)
-    return out
+    return await shared_accounts(couch, session_accounts)
 
 
 @pytest.fixture(scope="module")
