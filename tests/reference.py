@@ -557,8 +557,8 @@ def expected_report(
     ``[{"id": entity, "data": {metric: {bucket: value, ...[, "total": v]}}}, ...]`` plus,
     with ``totals``, a last ``{"id": "total", ...}`` over every entity of the report. Each
     record counts in the bucket of its time in the report's zone, if its local day is in
-    [start_date, end_date]. Entities: ``identifiers`` in their order (unknown ones all
-    zeros), else every entity with at least one counted record in range, sorted. Totals and
+    [start_date, end_date]. Entities: ``identifiers`` in their order, each once (unknown
+    ones all zeros), else every entity with at least one counted record in range, sorted. Totals and
     the total item come from the raw records, never from rounded figures.
     """
     report = params["report"]
@@ -604,11 +604,11 @@ def expected_report(
                 out[m]["total"] = whole[m]
         return out
 
-    entities = list(params.get("identifiers") or sorted(grouped))
+    entities = list(dict.fromkeys(params.get("identifiers") or sorted(grouped)))
     items = [{"id": e, "data": series(grouped.get(e, {}))} for e in entities]
     if totals:
         merged: dict[str, list[Record]] = {}
-        for e in dict.fromkeys(entities):  # each entity once, even if listed twice
+        for e in entities:
             for k, recs in grouped.get(e, {}).items():
                 merged.setdefault(k, []).extend(recs)
         items.append({"id": "total", "data": series(merged)})
