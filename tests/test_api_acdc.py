@@ -187,6 +187,21 @@ def kpi_edge_docs(account_id: str) -> list[dict[str, Any]]:
     return docs
 
 
+# KAZOO's own design document in every MoDB ACDC writes to (acdc priv/couchdb/views/
+# call_stats.json, map lines joined as KAZOO stores them): reports must never touch it
+KAZOO_CALL_STATS = {
+    "_id": "_design/call_stats",
+    "kazoo": {"view_map": [{"classification": "modb"}]},
+    "language": "javascript",
+    "views": {
+        "call_log": {
+            "map": "function(doc) {\n  if (doc.pvt_type != 'call_stat') return;\n"
+            "  emit([doc.queue_id, doc.entered_timestamp], null);\n}"
+        }
+    },
+}
+
+
 async def _read_back(couch: Couch, account_id: str) -> list[dict[str, Any]]:
     docs = []
     for db in await month_dbs(couch, account_id):
@@ -238,6 +253,9 @@ async def _seed(couch: Couch, account_id: str, key: str, seed_no: int) -> Accoun
         bad = ref.malformed_docs(account_id, BAD_QUEUE, BAD_AGENT, noon + 3600)
         extra += [{**d, "_id": d["_id"].replace("-bad-", "-bad2-")} for d in bad]
     await _store(couch, account_id, extra)
+    if source in ("acdc", "both"):
+        for db in await month_dbs(couch, account_id):
+            await couch.put_doc(db, dict(KAZOO_CALL_STATS))
     await build_indexes(couch, account_id)  # the new documents, indexed before any report
     docs = await _read_back(couch, account_id)
     return Account(key, account_id, f"token-{key}", q, r, docs)
@@ -494,3 +512,25 @@ async def test_mixed_ring_time_divides_by_the_answers_that_rang(
             naive_differs |= naive != exact
     assert naive_differs
     assert counted(expected, "avg_ring_duration") > 0
+
+
+@pytest.mark.parametrize("key", ACDC_ACCOUNTS)
+async def test_kazoos_own_call_stats_design_doc_is_never_touched(
+    couch: Couch, client: TestClient, data: dict[str, Account], key: str
+) -> None:
+    a = data[key]
+    dbs = await month_dbs(couch, a.account_id)
+
+    async def kazoo_docs() -> dict[str, Any]:
+        return {db: await couch.get_doc(db, "_design/call_stats") for db in dbs}
+
+    before = await kazoo_docs()
+    assert all(before.values()) and len(before) == 2
+    for report in ("queues", "recipients"):
+        await check(client, a, {"report": report, "period": "hourly", **MONTH_END})
+    assert await kazoo_docs() == before  # same revision, same content
+    for db in dbs:  # and KAZOO's view still answers over every call_stat in the MoDB
+        rows = await couch.view(db, "call_stats", "call_log", reduce=False)
+        stored = await couch.all_docs(db, include_docs=True)
+        stats = [r for r in stored if r["doc"].get("pvt_type") == "call_stat"]
+        assert len(rows) == len(stats) > 0
