@@ -534,3 +534,53 @@ async def test_kazoos_own_call_stats_design_doc_is_never_touched(
         stored = await couch.all_docs(db, include_docs=True)
         stats = [r for r in stored if r["doc"].get("pvt_type") == "call_stat"]
         assert len(rows) == len(stats) > 0
+
+
+# -- the oracle itself, against the contract's table by hand (no server) -------------------------
+
+
+def test_reference_counts_a_call_stat_as_the_contract_table_says() -> None:
+    t = gregorian(2024, 1, 10, 9)
+    processed = ref.good_call_stat(
+        "a" * 32, "q1", "c1", t, wait=20, talk=100, agent_id="ag1",
+        misses=[ref.miss("ag2", t + 19, "LOSE_RACE"), ref.miss("ag3", t + 15, "rejected"),
+                ref.miss("ag4", t + 10, "timeout"), ref.miss("ag5", t + 5, "NO_ANSWER")],
+    )  # fmt: skip
+    timeout = ref.good_call_stat("a" * 32, "q1", "c2", t, status="abandoned", wait=300,
+                                 abandoned_reason="member_timeout")  # fmt: skip
+    no_reason = ref.good_call_stat("a" * 32, "q1", "c3", t, status="abandoned", wait=7,
+                                   abandoned_reason=None)  # fmt: skip
+    exit_ = ref.good_call_stat("a" * 32, "q1", "c4", t, status="abandoned", wait=9,
+                               abandoned_reason="member_exit")  # fmt: skip
+    docs = [processed, timeout, no_reason, exit_]
+    assert [(v["result"], v["wait"]) for v in ref.visits(docs)] == [
+        ("answered", 20), ("timeout", 300), ("abandoned", 7), ("abandoned", 9)
+    ]  # fmt: skip
+    assert ref.offers(docs) == [
+        {"recipient_id": "ag1", "queue_id": "q1", "at": t + 20, "result": "answered",
+         "ring": None, "talk": 100},
+        {"recipient_id": "ag3", "queue_id": "q1", "at": t + 15, "result": "rejected",
+         "ring": None, "talk": 0},
+        {"recipient_id": "ag4", "queue_id": "q1", "at": t + 10, "result": "missed",
+         "ring": None, "talk": 0},
+        {"recipient_id": "ag5", "queue_id": "q1", "at": t + 5, "result": "missed",
+         "ring": None, "talk": 0},
+    ]  # fmt: skip
+    q = ref.queue_metric_values(ref.visits(docs), 20)
+    assert (q["call_count"], q["answered_count"], q["timeout_count"], q["abandon_count"]) == (
+        4, 1, 1, 2
+    )  # fmt: skip
+    assert (q["service_level"], q["max_wait"], q["avg_abandon_time"]) == (25.0, 300, 8.0)
+    assert ref.queue_metric_values(ref.visits(docs), 15)["service_level"] == 0
+    answer = ref.offer("ag1", t + 24, "answered", ring=6, talk=50)
+    session = ref.good_doc("a" * 32, "q1", "s1", t, wait=30, talk=50, recipient_id="ag1",
+                           offers=[answer])  # fmt: skip
+    agent = ref.recipient_metric_values(
+        [o for o in ref.offers([*docs, session]) if o["recipient_id"] == "ag1"]
+    )
+    # two answers, one with a ring time: ring 6 / 1, talk (100 + 50) / 2
+    assert (agent["call_count"], agent["avg_ring_duration"], agent["avg_call_duration"]) == (
+        2, 6.0, 75.0
+    )  # fmt: skip
+    for bad in ref.malformed_call_stats("a" * 32, "q1", "ag1", t):
+        assert not ref.is_counted(bad), bad["_id"]
