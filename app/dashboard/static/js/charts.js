@@ -105,7 +105,7 @@ export function drawRanked(labels, { label, data }) {
   describe(c.canvas, `${label}, ranked`);
 }
 
-// Resolves once the browser has painted what the charts drew.
-export function painted() {
-  return new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+// Resolves at the next frame, the one that puts what was drawn on screen.
+export function nextFrame() {
+  return new Promise((resolve) => requestAnimationFrame(() => resolve()));
 }
