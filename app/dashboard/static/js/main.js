@@ -108,11 +108,6 @@ function setUpControls() {
       case "threshold":
         state.threshold = Number(t.value);
         break;
-      case "line":
-        state.line = t.value;
-        writeHash();
-        if (shown) render(shown.s, shown.report);
-        return;
       default:
         return;
     }
@@ -125,6 +120,11 @@ function setUpControls() {
     });
   }
   $("csv").addEventListener("click", downloadCsv);
+  $("line").addEventListener("change", (event) => {
+    state.line = event.target.value; // what the line shows: no new request
+    writeHash();
+    if (shown) render(shown.s, shown.report);
+  });
 }
 
 function writeControls(s) {
