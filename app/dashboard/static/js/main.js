@@ -50,11 +50,7 @@ $("sign-in-form").addEventListener("submit", (event) => {
   const account = $("account").value.trim();
   session.save(token, account);
   $("token").value = "";
-  if (account !== state.account) {
-    names.clear();
-    known.queues.clear();
-    known.recipients.clear();
-  }
+  if (account !== state.account) forgetAccount();
   state.account = account;
   showDashboard();
   load();
@@ -164,10 +160,18 @@ function writeHash() {
 
 window.addEventListener("hashchange", () => {
   if (location.hash === S.toHash(state)) return;
+  const before = state.account;
   state = S.fromHash(location.hash);
   if (!state.account) state.account = session.account;
+  if (state.account !== before) forgetAccount();
   load();
 });
+
+function forgetAccount() {
+  names.clear();
+  known.queues.clear();
+  known.recipients.clear();
+}
 
 function nameOf(id) {
   return names.get(id) || id;
@@ -240,6 +244,7 @@ async function load() {
       if (e.name === "AbortError" || e.status === 401) throw e;
       // names are a nicety: without them the page shows ids
     }
+    if (signal.aborted) return; // a newer load has begun: it draws, not this one
     performance.mark("qr:api-end");
     render(s, report);
     writeControls(s);

@@ -22,10 +22,7 @@ export function formatValue(view, metric, value) {
 
 export function renderTiles(container, view, totals, threshold) {
   container.replaceChildren(...view.tiles.map((m) => {
-    let label = view.metrics[m].label;
-    if (m === "service_level") label = `Service level (≤ ${threshold} s)`;
-    if (m === "answer_rate" && view.noun === "queue") label = "Answered";
-    if (m === "abandon_rate") label = "Abandoned";
+    const label = m === "service_level" ? `Service level (≤ ${threshold} s)` : view.metrics[m].label;
     const value = totals[m];
     return el("div", { class: "tile", "data-metric": m, "data-value": String(value ?? "") },
       el("span", { class: "tile-label", text: label }),
