@@ -697,3 +697,55 @@ async def test_screenshots_and_the_page_s_own_work(
     assert all(
         (ARTIFACTS / f"dashboard-{w}.png").stat().st_size > 10_000 for w in ("1920x1080", "390x844")
     )
+
+
+async def test_date_presets_and_default_periods(browser: Browser, api: Api) -> None:
+    """state.js's pure functions, run in the browser, against dates worked out here."""
+    context = await new_context(browser)
+    page = await context.new_page()
+    await page.goto(api.url + "/dashboard/")
+    cases = [  # (now, zone): month, year and leap-day edges, a zone behind UTC
+        (datetime(2024, 3, 1, 3, 0, tzinfo=UTC), "America/New_York"),
+        (datetime(2024, 1, 1, 12, 0, tzinfo=UTC), "UTC"),
+        (datetime(2024, 12, 31, 20, 0, tzinfo=UTC), "Asia/Kathmandu"),
+    ]
+    presets = ["today", "yesterday", "last7", "this_month", "last_month", "last90"]
+    got = await page.evaluate(
+        """async ({ cases, presets, spans }) => {
+          const S = await import("/dashboard/js/state.js");
+          return {
+            ranges: cases.map(([iso, zone]) =>
+              presets.map((p) => S.presetRange(p, zone, new Date(iso)))),
+            periods: spans.map((n) =>
+              S.defaultPeriod("2024-01-01", S.addDays("2024-01-01", n - 1))),
+            hash: S.toHash(S.fromHash("#account=" + "a".repeat(32) +
+              "&report=recipients&ids=ok1,<b>x</b>,ok2&queue_ids=q1&tz=Asia/Kolkata&period=weekly")),
+          };
+        }""",
+        {
+            "cases": [[now.isoformat(), zone] for now, zone in cases],
+            "presets": presets,
+            "spans": [1, 2, 3, 93, 94, 190, 191, 366],
+        },
+    )
+    for (now, zone), ranges in zip(cases, got["ranges"], strict=True):
+        today = now.astimezone(ZoneInfo(zone)).date()
+        first = today.replace(day=1)
+        last_month_end = first - timedelta(days=1)
+        expected = {
+            "today": (today, today),
+            "yesterday": (today - timedelta(days=1), today - timedelta(days=1)),
+            "last7": (today - timedelta(days=6), today),
+            "this_month": (first, today),
+            "last_month": (last_month_end.replace(day=1), last_month_end),
+            "last90": (today - timedelta(days=89), today),
+        }
+        assert ranges == [[d.isoformat() for d in expected[p]] for p in presets], (now, zone)
+    assert got["periods"] == [
+        "hourly", "hourly", "daily", "daily", "weekly", "weekly", "monthly", "monthly",
+    ]  # fmt: skip
+    assert got["hash"] == (
+        f"#account={'a' * 32}&report=recipients&preset=last7&period=weekly&tz=Asia%2FKolkata"
+        "&ids=ok1%2Cok2&queue_ids=q1"
+    )
+    await context.close()
