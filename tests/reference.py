@@ -321,6 +321,19 @@ def record_visit_values(v: Record) -> Values:
     return [1, v["wait"], int(r == "timeout"), int(r == "abandoned")]
 
 
+def record_kpi_values(v: Record, thresholds: Iterable[int] = THRESHOLDS) -> Values:
+    """A visit in the ``queue_kpis_*`` layout: the visit values, answered, wait if answered,
+    wait if abandoned, then answered within each threshold (CONTRACT.md 3b)."""
+    answered = v["result"] == "answered"
+    return [
+        *record_visit_values(v),
+        int(answered),
+        v["wait"] if answered else 0,
+        v["wait"] if v["result"] == "abandoned" else 0,
+        *(int(answered and v["wait"] <= t) for t in thresholds),
+    ]
+
+
 def record_offer_values(o: Record, with_rung: bool = False) -> Values:
     answered = o["result"] == "answered"
     rung = answered and o["ring"] is not None

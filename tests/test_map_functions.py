@@ -314,26 +314,13 @@ def _tail(view: str, at: int) -> list[Any]:
     return [ref.utc_day(slot)] + ([slot.hour, slot.minute // 15] if "quarter" in view else [])
 
 
-def _kpi_values(v: dict[str, Any]) -> list[Any]:
-    """The queue_kpis layout: the visit values, answered, answered wait, abandoned wait, then
-    answered within each threshold (CONTRACT.md 3b)."""
-    answered = v["result"] == "answered"
-    return [
-        *ref.record_visit_values(v),
-        int(answered),
-        v["wait"] if answered else 0,
-        v["wait"] if v["result"] == "abandoned" else 0,
-        *(int(answered and v["wait"] <= t) for t in ref.THRESHOLDS),
-    ]
-
-
 def _expected_emits(view: str, doc: dict) -> list[list[Any]]:
     """What ``view`` must emit for one counted doc, from the Python reference."""
     if view.startswith("queue_"):
         [v] = ref.visits([doc])
         value: Any = {
             "queue_visits": ref.record_visit_values(v),
-            "queue_kpis": _kpi_values(v),
+            "queue_kpis": ref.record_kpi_values(v),
             "queue_waits": v["wait"],
         }[view.rsplit("_by_", 1)[0]]
         return [[[v["queue_id"], *_tail(view, v["entered"])], value]]

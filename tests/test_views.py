@@ -68,26 +68,13 @@ def group_levels(view: str) -> tuple[int, ...]:
     return tuple(entity_width(view) + n for n in levels)
 
 
-def kpi_values(v: dict[str, Any]) -> list[Any]:
-    """The queue_kpis layout: the visit values, answered, answered wait, abandoned wait, then
-    answered within each threshold (CONTRACT.md 3b)."""
-    answered = v["result"] == "answered"
-    return [
-        *ref.record_visit_values(v),
-        int(answered),
-        v["wait"] if answered else 0,
-        v["wait"] if v["result"] == "abandoned" else 0,
-        *(int(answered and v["wait"] <= t) for t in ref.THRESHOLDS),
-    ]
-
-
 def emitted(view: str, docs: list[Any]) -> list[tuple[tuple, int, Any]]:
     """(entity key part, timestamp, value) of every row ``view`` must emit, from the
     reference's records of both document shapes."""
     if view.startswith("queue_"):
         value = {
             "queue_visits": ref.record_visit_values,
-            "queue_kpis": kpi_values,
+            "queue_kpis": ref.record_kpi_values,
             "queue_waits": lambda v: v["wait"],
         }[view.rsplit("_by_", 1)[0]]
         return [((v["queue_id"],), v["entered"], value(v)) for v in ref.visits(docs)]
