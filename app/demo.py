@@ -11,6 +11,7 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import orjson
+from tqdm import tqdm
 
 from app.config import Settings
 from app.couch import Couch
@@ -56,11 +57,14 @@ async def _prepare(url: str) -> tuple[list[DemoAccount], str, str]:
             )
             out.append(DemoAccount(source, token, seeded.account_id, seeded.name, seeded.queue_ids))
         installer = Installer(couch)
-        print("building view indexes (first time only) ...", flush=True)
-        for account in out:
-            for db in await month_dbs(couch, account.account_id):
+        views = list(installer.ddoc["views"])
+        dbs = [db for account in out for db in await month_dbs(couch, account.account_id)]
+        with tqdm(total=len(dbs) * len(views), desc="building view indexes", unit="view") as bar:
+            for db in dbs:
                 if await installer.ensure(db):
-                    await warm(couch, db, list(installer.ddoc["views"]))
+                    for view in views:  # one at a time, so the bar moves as they are built
+                        await warm(couch, db, [view])
+                        bar.update(1)
     finally:
         await couch.close()
     end = start + timedelta(days=DEMO_DAYS - 1)
