@@ -59,7 +59,7 @@ class Settings:
     cache_mb: float = _env(P + "CACHE_MB", 64.0)  # closed-month view answers kept; 0 = off
     cache_ttl: float = _env(P + "CACHE_TTL", 600.0)  # seconds a cached answer is trusted at most
     node_retry: float = _env(P + "NODE_RETRY", 5.0)  # seconds a failed CouchDB node is skipped
-    index_wait: float = _env(P + "INDEX_WAIT", 1.2)  # s before asking if an index is building
+    index_wait: float = _env(P + "INDEX_WAIT", 1.0)  # s before asking if an index is building
     ready_timeout: float = _env(P + "READY_TIMEOUT", 2.0)  # /health/ready: CouchDB answers within
     metrics: bool = _env(P + "METRICS", True, _on_off)  # /metrics served at all
     metrics_address: str = _env(P + "METRICS_ADDRESS", "")  # "host:port": own listener

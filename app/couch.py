@@ -91,8 +91,9 @@ def couch_error(status: int, body: Any) -> CouchError:
 
 
 def split_url(url: str) -> tuple[str, str | None, str | None]:
-    """Base URL without credentials, plus the user and password it carried (one node)."""
-    u = URL(url.strip())
+    """Base URL without credentials, plus the user and password it carried (of the first
+    node, when ``url`` lists several)."""
+    u = URL(url.split(",")[0].strip())
     base = str(u.with_user(None).with_password(None)).rstrip("/")
     return base, u.user, u.password
 
@@ -127,6 +128,7 @@ IDEMPOTENT = frozenset({"GET", "HEAD"})
 CONNECT_TIMEOUT = 3.0  # seconds to open a connection: longer means that node is unreachable
 PROBE_TIMEOUT = 1.0  # seconds for each request that looks at an index build
 RATE_SAMPLE = 0.2  # seconds between two looks at an index build, to see its pace
+NEARLY_BUILT = 3.0  # a build done within this many seconds is waited for, not reported
 
 
 class _NotSent(Exception):
@@ -478,7 +480,7 @@ class Couch:
 
         ``build_wait``: when CouchDB has not begun to answer after that many seconds, look
         whether it is building the index (twice, :data:`RATE_SAMPLE` apart, for its pace); if
-        it is and will not be done within another ``2 * build_wait`` seconds, stop waiting
+        it is and will not be done within another :data:`NEARLY_BUILT` seconds, stop waiting
         (CouchDB builds on) and raise :class:`IndexBuilding`, else keep waiting. Costs nothing
         when the answer comes first.
         """
@@ -487,15 +489,17 @@ class Couch:
         if build_wait is not None:
 
             async def check() -> None:
-                first, since = await self.index_state(db, ddoc), time.monotonic()
+                since = time.monotonic()
+                first = await self.index_state(db, ddoc)
                 if first is None or not first.building:
                     return  # no build: CouchDB is just slow, keep waiting
-                await asyncio.sleep(RATE_SAMPLE)
+                await asyncio.sleep(max(0.0, since + RATE_SAMPLE - time.monotonic()))
+                then = time.monotonic()
                 second = await self.index_state(db, ddoc)
                 if second is None or not second.building:
                     return  # done meanwhile: the answer is on its way
-                left = seconds_left(first, second, time.monotonic() - since)
-                if left <= 2 * build_wait:
+                left = seconds_left(first, second, then - since)
+                if left <= NEARLY_BUILT:
                     return  # nearly built: waiting costs less than coming back
                 self.telemetry.index_build_waits.inc()
                 raise IndexBuilding(second)
