@@ -139,6 +139,8 @@ function writeControls(s) {
   $("line").replaceChildren(...view.lines.map((m) => option(m, view.metrics[m].label)));
   $("line").value = view.lines.includes(s.line) ? s.line : view.lines[0];
   $("table-title").textContent = `By ${view.noun}`;
+  const range = s.preset === "custom" ? `${s.start} – ${s.end}` : S.PRESETS[s.preset];
+  $("settings-summary").textContent = `${view.nouns} · ${range} · ${s.period} · ${s.tz}`;
   $("ranked-title").textContent = view.rankTitle;
 
   const entries = (ids) => [...ids].map((id) => ({ id, name: nameOf(id) }))
@@ -355,6 +357,8 @@ async function downloadCsv() {
 // -- start --------------------------------------------------------------------------------
 
 setUpControls();
+// a phone starts with the settings folded, so the numbers come first
+if (window.matchMedia("(max-width: 600px)").matches) $("settings").open = false;
 if (!state.account) state.account = session.account;
 if (session.token && state.account) {
   showDashboard();
