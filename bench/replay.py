@@ -18,8 +18,9 @@ printed per view row read (the best of the runs: the machine may be busy):
 
 and the process's peak memory. ``--service-tree DIR`` also runs the service from another
 checkout (``git worktree add /tmp/before 8bc20cc``) and prints both side by side.
-``--cell-limit`` adds a queues-hourly report at ``QUBICLE_REPORTS_MAX_CELLS`` (226 queues x
-2,208 hours: 499,008 cells, one row each). ``--loadtest`` runs ``bench/loadtest.py``
+``--cell-limit`` adds queues-hourly and recipients-hourly reports at
+``QUBICLE_REPORTS_MAX_CELLS`` (226 queues or agents x 2,208 hours: 499,008 cells, one row
+each). ``--loadtest`` runs ``bench/loadtest.py``
 against a fresh service on the replayed answers instead.
 """
 
@@ -53,7 +54,7 @@ REPO = Path(__file__).resolve().parent.parent
 TOKEN = "replay"
 LAST_MONTH = (2025, 12)
 FIRST, LAST = "2025-10-01", "2025-12-31"
-CELL_LIMIT_QUEUES = 226  # x 2,208 hours of Oct-Dec: 499,008 cells, just under 500k
+CELL_LIMIT_ENTITIES = 226  # x 2,208 hours of Oct-Dec: 499,008 cells, just under 500k
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Shape:
     report: str
     data: dict[str, Any]
     queues: int = 20
+    recipients: int = 60
 
 
 SHAPES = {
@@ -72,14 +74,22 @@ SHAPES = {
     ),
     "recipients": Shape("recipients hourly UTC", "recipients", {"period": "hourly"}),
     "cells": Shape(
-        "queues hourly, cell limit", "queues", {"period": "hourly"}, queues=CELL_LIMIT_QUEUES
+        "queues hourly, cell limit", "queues", {"period": "hourly"}, queues=CELL_LIMIT_ENTITIES
+    ),
+    "cells-recipients": Shape(
+        "recipients hourly, cell limit",
+        "recipients",
+        {"period": "hourly"},
+        recipients=CELL_LIMIT_ENTITIES,
     ),
 }
 
 
-def dataset(queues: int) -> Dataset:
+def dataset(queues: int = 20, recipients: int = 60) -> Dataset:
     """The account replayed: bench/common's ids (so bench/loadtest.py's mix names them)."""
-    return Dataset(calls=2000, months=3, queues=queues, recipients=60, last_month=LAST_MONTH)
+    return Dataset(
+        calls=2000, months=3, queues=queues, recipients=recipients, last_month=LAST_MONTH
+    )
 
 
 def synth_for(ds: Dataset) -> Synth:
@@ -245,16 +255,17 @@ async def bench(args: argparse.Namespace) -> int:
     if args.service_tree:
         trees.insert(0, ("before", Path(args.service_tree).resolve()))
     results: dict[tuple[str, str, str], Measured] = {}
-    by_size: dict[int, tuple[Replay, Loopback]] = {}
+    by_size: dict[tuple[int, int], tuple[Replay, Loopback]] = {}
     try:
         for key in args.shapes:
             shape = SHAPES[key]
-            ds = dataset(shape.queues)
-            if shape.queues not in by_size:
+            ds = dataset(shape.queues, shape.recipients)
+            size = (shape.queues, shape.recipients)
+            if size not in by_size:
                 replay = Replay(synth=synth_for(ds), strict=False)
                 server = Loopback(make_app(replay)).__enter__()
-                by_size[shape.queues] = (replay, server)
-            replay, server = by_size[shape.queues]
+                by_size[size] = (replay, server)
+            replay, server = by_size[size]
             for fmt in args.formats:
                 for label, tree in trees:
                     log(f"{label}: {shape.name} {fmt} ...")
@@ -301,7 +312,7 @@ def prewarm(synth: Synth) -> None:
 
 def loadtest(args: argparse.Namespace) -> int:
     """bench/loadtest.py against a fresh service reading replayed answers."""
-    ds = dataset(20)
+    ds = dataset()
     replay = Replay(synth=synth_for(ds), strict=False)
     prewarm(replay.synth)  # type: ignore[arg-type]
     tree = Path(args.service_tree).resolve() if args.service_tree else REPO
@@ -343,15 +354,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help=f"comma-separated, of {','.join(SHAPES)} (default daily,hourly,quarter,recipients)",
     )
     parser.add_argument("--formats", default="json,csv", help="json,csv (default both)")
-    parser.add_argument("--cell-limit", action="store_true", help="add the 499,008-cell report")
+    parser.add_argument("--cell-limit", action="store_true", help="add the 499,008-cell reports")
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--loadtest", action="store_true", help="run bench/loadtest.py instead")
     parser.add_argument("--clients", type=int, default=50, help="with --loadtest (default 50)")
     parser.add_argument("--seconds", type=float, default=60, help="with --loadtest (default 60)")
     args = parser.parse_args(argv)
     args.shapes = [s for s in args.shapes.split(",") if s]
-    if args.cell_limit and "cells" not in args.shapes:
-        args.shapes.append("cells")
+    if args.cell_limit:
+        args.shapes += [s for s in ("cells", "cells-recipients") if s not in args.shapes]
     args.formats = [f for f in args.formats.split(",") if f]
     if any(s not in SHAPES for s in args.shapes) or any(
         f not in ("json", "csv") for f in args.formats
