@@ -197,7 +197,7 @@ class Result:
         for name in self.request.metrics:
             metric = kind.metrics[name]
             inputs = [cols[at[f]] for f in metric.fields_for(self.request.threshold)]
-            out[name] = list(map(metric.compute, *inputs))
+            out[name] = metric.compute(*inputs)
         return out
 
     def series(self) -> Iterator[tuple[str, dict[str, list[float | int]]]]:

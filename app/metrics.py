@@ -27,10 +27,13 @@ def within(threshold: int) -> str:
     return WITHIN.format(T=threshold)
 
 
+Column = list[float]  # one raw field's value in every bucket (and the whole range)
+
+
 @dataclass(frozen=True)
 class Metric:
     fields: tuple[str, ...]  # raw fields read, WITHIN standing for the request's threshold
-    compute: Callable[..., Number]  # of those fields' values, in order
+    compute: Callable[..., list[Number]]  # those fields' columns -> the metric's column
     description: str
 
     def fields_for(self, threshold: int) -> tuple[str, ...]:
@@ -42,34 +45,41 @@ def _integer(x: float) -> Number:
 
 
 def count(field: str, description: str) -> Metric:
-    return Metric((field,), int, description)
+    return Metric((field,), lambda c: list(map(int, c)), description)
 
 
 def amount(field: str, description: str) -> Metric:
     """A sum or a maximum as it is: an integer where the data is."""
-    return Metric((field,), _integer, description)
+    return Metric((field,), lambda c: list(map(_integer, c)), description)
+
+
+def _ratio(parts: Column, wholes: Column, scale: int) -> list[Number]:
+    """``scale`` x part / whole per bucket, rounded to 2 decimals, 0 where whole is 0."""
+    return [round(scale * p / w, 2) if w else 0.0 for p, w in zip(parts, wholes, strict=True)]
 
 
 def average(part: str, whole: str, description: str) -> Metric:
-    return Metric((part, whole), lambda p, w: round(p / w, 2) if w else 0.0, description)
+    return Metric((part, whole), lambda p, w: _ratio(p, w, 1), description)
 
 
 def rate(part: str, whole: str, description: str) -> Metric:
-    return Metric((part, whole), lambda p, w: round(100 * p / w, 2) if w else 0.0, description)
+    return Metric((part, whole), lambda p, w: _ratio(p, w, 100), description)
 
 
 def rate_of_sum(part: str, others: Sequence[str], description: str) -> Metric:
     """100 × ``part`` / (``part`` + ``others``)."""
 
-    def compute(p: float, *rest: float) -> float:
-        n = p + sum(rest)
-        return round(100 * p / n, 2) if n else 0.0
+    def compute(p: Column, *rest: Column) -> list[Number]:
+        return _ratio(p, [sum(v) for v in zip(p, *rest, strict=True)], 100)
 
     return Metric((part, *others), compute, description)
 
 
 def count_of_sum(fields: Sequence[str], description: str) -> Metric:
-    return Metric(tuple(fields), lambda *v: int(sum(v)), description)
+    def compute(*columns: Column) -> list[Number]:
+        return [int(sum(v)) for v in zip(*columns, strict=True)]
+
+    return Metric(tuple(fields), compute, description)
 
 
 @dataclass(frozen=True)
