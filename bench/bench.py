@@ -793,8 +793,11 @@ def print_results(results: dict[str, Any]) -> None:
         print(growth_table(growth, ("entities", "queue"), ("docs", "docs"), "{:.3f}".format))
     elif results.get("growth_note"):
         print(f"\ngrowth with entities: {results['growth_note']}")
-    if results.get("builds"):
-        print("\nindex builds of this run (install + first query of every view, all MoDBs)")
+    if any(x["fresh"] for x in results.get("builds", ())):
+        print(
+            "\nindex builds of this run (install + first query of every view, all MoDBs;"
+            " bench/index_build.py measures builds per document)"
+        )
         print(
             table(
                 ["design doc", "dataset", "docs", "views", "seconds", "s per 10k docs"],
@@ -808,6 +811,7 @@ def print_results(results: dict[str, Any]) -> None:
                         f"{10_000 * x['seconds'] / x['docs']:.1f}" if x["docs"] else "-",
                     ]
                     for x in results["builds"]
+                    if x["fresh"]
                 ],
             )
         )
@@ -981,9 +985,10 @@ async def prepare(
         sets["acdc"] = ds.variant(source="acdc")
     if "before" not in args.skip:
         sets["before"] = ds.variant(copy=1)
-    docs = {}
+    docs, fresh = {}, {}
     for role, d in sets.items():
-        docs[role] = (await ensure_dataset(url, d, timeout=args.index_timeout))["docs"]
+        info = await ensure_dataset(url, d, timeout=args.index_timeout)
+        docs[role], fresh[role] = info["docs"], info["seeded_now"]
     results["dataset"] = {**ds.describe(), "docs": docs["qubicle"]}
     results["datasets"] = {role: {**d.describe(), "docs": docs[role]} for role, d in sets.items()}
     builds = results["builds"] = []
@@ -1001,6 +1006,7 @@ async def prepare(
                     "docs": docs[role],
                     "views": views,
                     "seconds": seconds,
+                    "fresh": fresh[role],
                 }
             )
         else:
@@ -1013,6 +1019,7 @@ async def prepare(
                     "docs": docs[role],
                     "views": 10,
                     "seconds": seconds,
+                    "fresh": fresh[role],
                 }
             )
         wanted = minimal_views(d, all_reports(d, args))
@@ -1027,6 +1034,7 @@ async def prepare(
                 "docs": docs[role],
                 "views": len(wanted),
                 "seconds": seconds,
+                "fresh": fresh[role],
             }
         )
     return sets
