@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
@@ -854,16 +854,17 @@ def to_json(value: Any) -> Any:
 EPILOG = f"""\
 CouchDB: COUCHDB_URL (a real CouchDB 3.x anywhere), else a couchdb:3 container, else
 the in-memory stand-in (devcouch: slow beyond ~10k docs, so the defaults are small; its
-figures say little about CouchDB: the goals are judged on a real CouchDB 3.4). Several
-datasets of the same size are seeded: Qubicle sessions, ACDC call_stats (section acdc) and
-an identical copy of the Qubicle one for the earlier service (section before: it runs
+figures say little about CouchDB: the goals are judged on a real CouchDB 3.4). Up to three
+datasets of the same density are seeded: Qubicle sessions; ACDC call_stats (section acdc)
+and an identical copy of the Qubicle one for the earlier service (section before: it runs
 `python -m app.cli serve` from `git archive {BEFORE}` with this virtualenv and installs its
-own design doc there). Each is seeded once per size and reused on a persistent CouchDB.
+own design doc there), these two over the last {TABLE_MONTHS} months only (what their
+reports read). Each is seeded once per size and reused on a persistent CouchDB.
 
 For numbers that mean something, run against a real CouchDB 3.4 with --sizes-for-real
-(~2,000 visits/day, 12 months, 20 queues, 40 recipients: ~730k documents per dataset; the
-first run seeds and builds indexes for a long while, later runs reuse the datasets, which
-stay unless --drop):
+(~2,000 visits/day, 12 months, 20 queues, 40 recipients: ~555k sessions, plus ~140k
+call_stats and ~140k sessions for the other two; the first run seeds and builds indexes
+for a long while, later runs reuse the datasets, which stay unless --drop):
 
   COUCHDB_URL=http://admin:pass@127.0.0.1:5984 .venv/bin/python bench/bench.py \\
       --sizes-for-real --json bench.json
@@ -952,12 +953,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def checkout(rev: str, into: Path) -> Path:
     """The files of ``rev`` (``git archive``: the repository itself is left as it is)."""
-    archive = subprocess.run(
-        ["git", "-C", str(REPO), "archive", "--format=tar", rev],
-        check=True,
-        capture_output=True,
-    ).stdout
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    done = subprocess.run(
+        ["git", "-C", str(REPO), "archive", "--format=tar", rev], capture_output=True
+    )
+    if done.returncode != 0:
+        raise SystemExit(
+            f"--before {rev}: git archive failed ({done.stderr.decode().strip()}); "
+            "give another commit or --skip before"
+        )
+    subprocess.run(["tar", "-x", "-C", str(into)], input=done.stdout, check=True)
     return into
 
 
@@ -986,11 +990,14 @@ async def prepare(
 ) -> dict[str, Dataset]:
     """Seed every dataset, build our indexes (timed), the minimal ones, and the earlier
     service's on its copy; returns the datasets by role."""
+    src = checkout(args.before, tmp) if "before" not in args.skip else tmp  # fail early
     sets = {"qubicle": ds}
+    # the other datasets hold only the months their reports read: MoDBs of the same size
+    table_only = replace(ds, months=min(ds.months, TABLE_MONTHS))
     if "acdc" not in args.skip:
-        sets["acdc"] = ds.variant(source="acdc")
+        sets["acdc"] = table_only.variant(source="acdc")
     if "before" not in args.skip:
-        sets["before"] = ds.variant(copy=1)
+        sets["before"] = table_only.variant(copy=1)
     docs, fresh = {}, {}
     for role, d in sets.items():
         info = await ensure_dataset(url, d, timeout=args.index_timeout)
@@ -1002,7 +1009,6 @@ async def prepare(
         await put_minimal(url, d.account_id, args.index_timeout)
         if role == "before":
             log(f"building the {args.before} design doc's indexes on {d.account_id}")
-            src = checkout(args.before, tmp)
             seconds = install_views_of(src, url, d.account_id, args.index_timeout)
             views = len(list((src / "couch_design_docs/qubicle_reports/views").iterdir()))
             builds.append(
