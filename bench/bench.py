@@ -420,10 +420,13 @@ async def measure_kpis(b: Bench, t: Target, args: argparse.Namespace) -> list[di
     n = min(t.ds.months, TABLE_MONTHS)
     for period in ("daily", "hourly"):
         published = {"report": "queues", "period": period, **span(t.ds)}
+        kpis = every_kpi(published)
         variants = {
             "published": published,
             "published_totals": {**published, "totals": True},
-            "kpis": every_kpi(published),
+            "kpis": kpis,
+            # max_wait lives in a view of its own (_stats): what the rest costs without it
+            "kpis_no_max": {**kpis, "metrics": [m for m in kpis["metrics"] if m != "max_wait"]},
         }
         log(f"kpis: queues {period} {n} months")
         for params in variants.values():
@@ -450,9 +453,9 @@ async def measure_kpis(b: Bench, t: Target, args: argparse.Namespace) -> list[di
         row: dict[str, Any] = dict(zip(variants, stats, strict=False))
         row.update(
             period=period,
-            published_floor=stats[3],
-            kpis_floor=stats[4],
-            kpis_ours=stats[5],
+            published_floor=stats[4],
+            kpis_floor=stats[5],
+            kpis_ours=stats[6],
             kpi_views=sorted({r.view for r in k_reads}),
         )
         out.append(row)
@@ -699,6 +702,7 @@ def print_results(results: dict[str, Any]) -> None:
                     "+totals p50 ms",
                     "KPIs+totals p50 ms",
                     "kpis+totals/published",
+                    "without max_wait",
                     "published/cheapest",
                     "kpis/cheapest",
                     "kpis ours/cheapest",
@@ -710,6 +714,7 @@ def print_results(results: dict[str, Any]) -> None:
                         ms(k["published_totals"].p50),
                         ms(k["kpis"].p50),
                         ratio(k["kpis"].p50, k["published"].p50),
+                        ratio(k["kpis_no_max"].p50, k["published"].p50),
                         ratio(k["published"].p50, k["published_floor"].p50),
                         ratio(k["kpis"].p50, k["kpis_floor"].p50),
                         ratio(k["kpis_ours"].p50, k["kpis_floor"].p50),
@@ -719,8 +724,9 @@ def print_results(results: dict[str, Any]) -> None:
             )
         )
         print(
-            "(kpis/cheapest: the service against the cheapest read of the KPI report; the"
-            " cheapest KPI read itself costs kpis_floor/published_floor = "
+            "(without max_wait: every other KPI with totals, one view read; kpis/cheapest:"
+            " the service against the cheapest read of the KPI report, which itself costs"
+            " kpis_floor/published_floor = "
             + ", ".join(
                 f"{k['period']} {ratio(k['kpis_floor'].p50, k['published_floor'].p50)}"
                 for k in results["kpis"]
