@@ -875,7 +875,7 @@ for a long while, later runs reuse the datasets, which stay unless --drop):
   COUCHDB_URL=http://admin:pass@127.0.0.1:5984 .venv/bin/python bench/bench.py \\
       --sizes-for-real --json bench.json
 
-Defaults on the stand-in (~5 minutes on 2 cores; noisy: read the medians):
+Defaults on the stand-in (3 minutes on a quiet 2-core machine; noisy: read the medians):
 
   .venv/bin/python bench/bench.py
 
