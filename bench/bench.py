@@ -104,47 +104,45 @@ def span(ds: Dataset, months: int = TABLE_MONTHS) -> dict[str, str]:
     return {"start_date": first.isoformat(), "end_date": last.isoformat()}
 
 
+def shape(
+    ds: Dataset,
+    report: str,
+    period: str,
+    suffix: str = "",
+    *,
+    flags: dict[str, bool] | None = None,
+    **params: Any,
+) -> Report:
+    """A report over the table's months: "<report> <period> <n> months<suffix>"."""
+    n = min(ds.months, TABLE_MONTHS)
+    return Report(
+        f"{report} {period} {n} months{suffix}",
+        {"report": report, "period": period, **params, **span(ds)},
+        **(flags or {}),
+    )
+
+
+CHECKED = {"check_floor": True}
+
+
 def reports(ds: Dataset) -> list[Report]:
     """Issue 11's table: every report shape over the last 3 months (capped at the data)."""
-    n = min(ds.months, TABLE_MONTHS)
     return [
-        Report(
-            f"queues daily {n} months",
-            {"report": "queues", "period": "daily", **span(ds)},
-            naive=True,
-            check_floor=True,
-        ),
-        Report(
-            f"queues monthly {n} months",
-            {"report": "queues", "period": "monthly", **span(ds)},
-            naive=True,
-        ),
-        Report(f"queues hourly {n} months", {"report": "queues", "period": "hourly", **span(ds)}),
-        Report(
-            f"queues daily {n} months Asia/Kolkata",
-            {"report": "queues", "period": "daily", "timezone": "Asia/Kolkata", **span(ds)},
-        ),
-        Report(
-            f"recipients daily {n} months, 2 queue_ids",
-            {
-                "report": "recipients",
-                "period": "daily",
-                "queue_ids": ds.queue_ids[:2],
-                **span(ds),
-            },
-            check_floor=True,
+        shape(ds, "queues", "daily", flags={"naive": True, **CHECKED}),
+        shape(ds, "queues", "monthly", flags={"naive": True}),
+        shape(ds, "queues", "hourly"),
+        shape(ds, "queues", "daily", " Asia/Kolkata", timezone="Asia/Kolkata"),
+        shape(
+            ds, "recipients", "daily", ", 2 queue_ids", flags=CHECKED, queue_ids=ds.queue_ids[:2]
         ),
     ]
 
 
 def memory_reports(ds: Dataset) -> list[Report]:
     """Issue 11's memory row: a recipients hourly report over the table's months, its CSV."""
-    n = min(ds.months, TABLE_MONTHS)
-    params = {"report": "recipients", "period": "hourly", **span(ds)}
-    return [
-        Report(f"recipients hourly {n} months", params),
-        Report(f"CSV of: recipients hourly {n} months", {**params, "format": "csv"}),
-    ]
+    json, csv = shape(ds, "recipients", "hourly"), shape(ds, "recipients", "hourly", format="csv")
+    csv.name = f"CSV of: {json.name}"
+    return [json, csv]
 
 
 def queries_of(account_id: str, params: dict[str, Any]) -> list[Query]:
@@ -464,19 +462,10 @@ async def measure_kpis(b: Bench, t: Target, args: argparse.Namespace) -> list[di
 
 def acdc_reports(ds: Dataset) -> list[Report]:
     """Issue 8: UTC daily and hourly reports, the same over either document shape."""
-    n = min(ds.months, TABLE_MONTHS)
     return [
-        Report(
-            f"queues daily {n} months",
-            {"report": "queues", "period": "daily", **span(ds)},
-            check_floor=True,
-        ),
-        Report(f"queues hourly {n} months", {"report": "queues", "period": "hourly", **span(ds)}),
-        Report(
-            f"recipients daily {n} months",
-            {"report": "recipients", "period": "daily", **span(ds)},
-            check_floor=True,
-        ),
+        shape(ds, "queues", "daily", flags=CHECKED),
+        shape(ds, "queues", "hourly"),
+        shape(ds, "recipients", "daily", flags=CHECKED),
     ]
 
 
