@@ -18,11 +18,10 @@ from operator import add
 from typing import Any
 
 from app.buckets import BucketPlan
-from app.metrics import MAX_FIELDS, REPORTS, View
+from app.metrics import MAX_FIELDS, REPORTS, TOTAL, View
 from app.request import ReportRequest
 from app.rows import ViewRow, row_batches
 
-TOTAL = "total"  # the bucket key of a whole-range value and the id of the all-entities item
 Sums = array  # one entity: len(buckets) * len(fields) doubles, bucket-major
 
 

@@ -19,6 +19,7 @@ THRESHOLDS = (5, 10, 15, 20, 25, 30, 40, 45, 60, 75, 90, 120, 180, 240, 300, 600
 DEFAULT_THRESHOLD = 20
 WITHIN = "within_{T}"  # the field "answered with wait_time ≤ T" of a threshold T
 MAX_FIELDS = frozenset({"max_wait"})  # combined by max, every other field by sum
+TOTAL = "total"  # with totals: the whole-range key of a series, and the all-entities item's id
 
 Number = int | float
 

@@ -42,7 +42,7 @@ from pydantic_core import PydanticCustomError
 
 from app import errors
 from app.buckets import PERIODS, UnsupportedTimezone, plan
-from app.metrics import DEFAULT_THRESHOLD, REPORTS, THRESHOLDS, ReportKind
+from app.metrics import DEFAULT_THRESHOLD, REPORTS, THRESHOLDS, TOTAL, ReportKind
 
 FORMATS = ("json", "csv")
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@:+-]*$")
@@ -522,6 +522,18 @@ def validate(
         valid = model.model_validate(data, context={"today": today})
     except ValidationError as e:
         errs = _crossbar_errors(e) | errs
+    ids = given.get("identifiers")
+    if given.get("totals") is True and isinstance(ids, list) and TOTAL in ids:
+        errs.setdefault(
+            "identifiers",
+            {
+                "forbidden": {
+                    "message": f'"{TOTAL}" is the id of the totals item: it cannot be an '
+                    "identifier when totals is true",
+                    "value": TOTAL,
+                }
+            },
+        )
     if errs:
         raise errors.validation(errs)
     p = valid.__dict__

@@ -698,3 +698,23 @@ def test_an_empty_query_string_list_is_a_min_items_error() -> None:
 def test_json_null_means_the_field_was_omitted(field: str) -> None:
     base = {"report": "recipients", "start_date": "2017-01-01"}
     assert validate({**base, field: None}, today=TODAY) == validate(base, today=TODAY)
+
+
+def test_an_identifier_named_total_is_forbidden_only_with_totals() -> None:
+    """With totals the last report item has the id "total": an entity of that id would be
+    indistinguishable from it."""
+    params = {"report": "queues", "start_date": "2024-01-01", "end_date": "2024-01-02"}
+    params["identifiers"] = ["q1", "total"]
+    with pytest.raises(ApiError) as caught:
+        validate({**params, "totals": True})
+    assert caught.value.status == 400
+    assert caught.value.data == {
+        "identifiers": {
+            "forbidden": {
+                "message": '"total" is the id of the totals item: it cannot be an identifier '
+                "when totals is true",
+                "value": "total",
+            }
+        }
+    }
+    assert validate(params).identifiers == ("q1", "total")  # without totals it is just an id
