@@ -13,7 +13,6 @@ from __future__ import annotations
 import hmac
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -27,6 +26,7 @@ from app import errors
 from app.config import Settings
 from app.couch import Couch
 from app.modb import account_db, is_account_id
+from app.ttlcache import MISS, TtlCache
 
 log = logging.getLogger("qubicle_reports.auth")
 
@@ -70,10 +70,7 @@ class AccountTree:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._couch = couch
-        self._ttl = ttl
-        self._max = max_entries
-        self._clock = clock
-        self._cache: OrderedDict[str, tuple[float, frozenset[str] | None]] = OrderedDict()
+        self._cache = TtlCache(ttl, max_entries, clock)
 
     async def ancestors(self, account_id: str) -> frozenset[str] | None:
         """The ids in the account's ``pvt_tree``; None when the account does not exist.
@@ -84,17 +81,13 @@ class AccountTree:
         """
         if not is_account_id(account_id):
             return None
-        now = self._clock()
-        hit = self._cache.get(account_id)
-        if hit is not None and hit[0] > now:
-            return hit[1]
+        now = self._cache.clock()
+        hit = self._cache.get(account_id, now)
+        if hit is not MISS:
+            return hit  # type: ignore[no-any-return]
         doc = await self._couch.get_doc(account_db(account_id), account_id)
         found = _ancestors(doc)
-        if self._ttl > 0:
-            self._cache.pop(account_id, None)
-            self._cache[account_id] = (now + self._ttl, found)
-            while len(self._cache) > self._max:
-                self._cache.popitem(last=False)  # oldest entry: the first to expire anyway
+        self._cache.put(account_id, found, now)
         return found
 
     async def authorize(self, principal: str, account_id: str) -> None:

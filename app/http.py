@@ -192,19 +192,26 @@ def _wants_csv(request: web.Request, params: dict[str, Any]) -> bool:
     return "text/csv" in request.headers.get("Accept", "")
 
 
-async def report_handler(request: web.Request) -> web.StreamResponse:
-    app = request.app
-    params, body_token = await _params(request)
-    token = _token(request, body_token)
+async def authorized_account(request: web.Request, token: str | None) -> str:
+    """The path's account id once the token may read it: 401, 404 ``bad_identifier``, 403,
+    or a 503 when CouchDB cannot say (every account-scoped route goes through here)."""
     request[TOKEN] = token or ""
-    auth = app[AUTH]
+    auth = request.app[AUTH]
     principal = await auth.authenticate(token)
     account_id = request.match_info["account_id"]
     if not is_account_id(account_id):
         raise errors.bad_identifier(account_id)
     with datastore_errors():
-        async with asyncio.timeout(app[SETTINGS].report_timeout):
+        async with asyncio.timeout(request.app[SETTINGS].report_timeout):
             await auth.authorize(principal, account_id)
+    return account_id
+
+
+async def report_handler(request: web.Request) -> web.StreamResponse:
+    app = request.app
+    params, body_token = await _params(request)
+    token = _token(request, body_token)
+    account_id = await authorized_account(request, token)
 
     settings = app[SETTINGS]
     req = validate(

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -25,8 +24,9 @@ from aiohttp import web
 
 from app import errors
 from app.couch import Couch
-from app.modb import account_db, encode, is_account_id
+from app.modb import account_db, encode
 from app.request import ID_RE, split_list
+from app.ttlcache import MISS, TtlCache
 
 TTL = 60.0  # seconds a name is reused: a renamed queue shows its new name within a minute
 MAX_ENTRIES = 50_000
@@ -62,26 +62,23 @@ class NameCache:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._couch = couch
-        self._ttl = ttl
-        self._max = max_entries
-        self._clock = clock
-        self._cache: OrderedDict[tuple[str, str], tuple[float, Name]] = OrderedDict()
+        self._cache = TtlCache(ttl, max_entries, clock)
 
     async def names(self, account_id: str, ids: list[str]) -> dict[str, dict[str, str]]:
-        now = self._clock()
+        now = self._cache.clock()
         found: dict[str, Name] = {}
         missing: list[str] = []
         for doc_id in dict.fromkeys(ids):
-            hit = self._cache.get((account_id, doc_id))
-            if hit is not None and hit[0] > now:
-                found[doc_id] = hit[1]
-            else:
+            hit = self._cache.get((account_id, doc_id), now)
+            if hit is MISS:
                 missing.append(doc_id)
+            else:
+                found[doc_id] = hit
         if missing:
             fetched = await self._fetch(account_id, missing)
             for doc_id in missing:
                 found[doc_id] = fetched.get(doc_id)
-                self._remember((account_id, doc_id), now + self._ttl, found[doc_id])
+                self._cache.put((account_id, doc_id), found[doc_id], now)
         out: dict[str, dict[str, str]] = {"queues": {}, "recipients": {}}
         for doc_id, name in found.items():
             if name is not None:
@@ -99,14 +96,6 @@ class NameCache:
             for row in rows
             if isinstance(row, dict) and isinstance(row.get("key"), str)
         }
-
-    def _remember(self, key: tuple[str, str], expires: float, name: Name) -> None:
-        if self._ttl <= 0:
-            return
-        self._cache.pop(key, None)
-        self._cache[key] = (expires, name)
-        while len(self._cache) > self._max:
-            self._cache.popitem(last=False)
 
 
 NAMES = web.AppKey("names", NameCache)
@@ -149,16 +138,8 @@ async def names_handler(request: web.Request) -> web.Response:
 
     app = request.app
     token = http._token(request, request.query.get("auth_token"))
-    request[http.TOKEN] = token or ""
-    auth = app[http.AUTH]
-    principal = await auth.authenticate(token)
-    account_id = request.match_info["account_id"]
-    if not is_account_id(account_id):
-        raise errors.bad_identifier(account_id)
+    account_id = await http.authorized_account(request, token)
     settings = app[http.SETTINGS]
-    with http.datastore_errors():
-        async with asyncio.timeout(settings.report_timeout):
-            await auth.authorize(principal, account_id)
     limits = app[http.LIMITS]
     ids = parse_ids(
         request.query.get("ids", ""),

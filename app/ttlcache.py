@@ -1,0 +1,40 @@
+"""A small bounded cache whose entries expire: what the account tree and the names endpoint
+keep of CouchDB documents for a few seconds."""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any
+
+MISS: Any = object()  # what :meth:`TtlCache.get` answers for no live entry (None is a value)
+
+
+class TtlCache:
+    """Values kept ``ttl`` seconds, at most ``max_entries`` (the oldest written go first:
+    they are the first to expire anyway). ``ttl <= 0`` keeps nothing."""
+
+    def __init__(
+        self, ttl: float, max_entries: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self.clock = clock
+        self._entries: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
+
+    def get(self, key: Hashable, now: float) -> Any:
+        hit = self._entries.get(key)
+        return hit[1] if hit is not None and hit[0] > now else MISS
+
+    def put(self, key: Hashable, value: Any, now: float) -> None:
+        """Remember ``value`` until ``now + ttl`` (``now``: when it was asked for)."""
+        if self.ttl <= 0:
+            return
+        self._entries.pop(key, None)
+        self._entries[key] = (now + self.ttl, value)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
