@@ -27,10 +27,10 @@ import asyncio
 import math
 import random
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from tqdm import tqdm
 
@@ -48,6 +48,8 @@ HOURLY_WEIGHTS = (
     9.0, 9.5, 10.0, 9.5, 8.5, 6.0, 3.5, 2.5, 2.0, 1.5, 1.0, 0.7,
 )  # fmt: skip
 # Volume by weekday (Monday first), relative to ``calls_per_day``.
+HOURS = tuple(range(24))
+Q = TypeVar("Q")  # a queue plan of either document shape
 WEEKDAY_FACTORS = (1.0, 1.05, 1.0, 0.95, 0.85, 0.35, 0.2)
 RESULT_WEIGHTS = (("answered", 0.82), ("abandoned", 0.13), ("timeout", 0.05))
 MAX_OFFERS = 10
@@ -244,6 +246,31 @@ def _visit(
     return doc
 
 
+def _day_arrivals(
+    rng: random.Random,
+    day: date,
+    calls_per_day: int,
+    queues: Sequence[Q],
+    weights: list[float],
+    special: int,
+) -> tuple[int, Iterator[tuple[int, Q]]]:
+    """One UTC day of either document shape: its midnight (Gregorian seconds) and its
+    ordinary arrivals, ``(entered, queue)``, all but the day's ``special`` hard cases. Weekdays
+    are busier than weekends, hours follow :data:`HOURLY_WEIGHTS`; each arrival is drawn from
+    ``rng`` as it is taken, so a caller drawing the call itself in between keeps one stream."""
+    midnight = to_gregorian(datetime(day.year, day.month, day.day, tzinfo=UTC))
+    volume = calls_per_day * WEEKDAY_FACTORS[day.weekday()] * rng.uniform(0.85, 1.15)
+    count = max(special, round(volume))
+
+    def arrivals() -> Iterator[tuple[int, Q]]:
+        for _ in range(count - special):
+            hour = rng.choices(HOURS, HOURLY_WEIGHTS)[0]
+            entered = midnight + hour * 3600 + rng.randrange(3600)
+            yield entered, rng.choices(queues, weights)[0]
+
+    return midnight, arrivals()
+
+
 def generate_sessions(
     rng: random.Random,
     account_id: str,
@@ -261,18 +288,11 @@ def generate_sessions(
     """
     queues = _plan_queues(rng, queue_ids, recipient_ids)
     queue_weights = [q.weight for q in queues]
-    hours = list(range(24))
     for offset in range(days):
-        day = start + timedelta(days=offset)
-        midnight = to_gregorian(datetime(day.year, day.month, day.day, tzinfo=UTC))
-        volume = calls_per_day * WEEKDAY_FACTORS[day.weekday()] * rng.uniform(0.85, 1.15)
-        count = max(1, round(volume))
-        visits: list[dict[str, Any]] = []
-        for _ in range(count - 1):
-            hour = rng.choices(hours, HOURLY_WEIGHTS)[0]
-            entered = midnight + hour * 3600 + rng.randrange(3600)
-            queue = rng.choices(queues, queue_weights)[0]
-            visits.append(_visit(rng, account_id, queue, entered))
+        midnight, arrivals = _day_arrivals(
+            rng, start + timedelta(days=offset), calls_per_day, queues, queue_weights, special=1
+        )
+        visits = [_visit(rng, account_id, queue, entered) for entered, queue in arrivals]
         # the guaranteed straddler: enters 23:45-23:59:30, talks well past midnight
         entered = midnight + DAY - rng.randint(30, 900)
         queue = rng.choices(queues, queue_weights)[0]
@@ -469,18 +489,11 @@ def generate_call_stats(
     queues = _plan_acdc_queues(rng, queue_ids, agent_ids)
     queue_weights = [q.weight for q in queues]
     racing = [q for q in queues if len(q.agents) >= 2] or queues
-    hours = list(range(24))
     for offset in range(days):
-        day = start + timedelta(days=offset)
-        midnight = to_gregorian(datetime(day.year, day.month, day.day, tzinfo=UTC))
-        volume = calls_per_day * WEEKDAY_FACTORS[day.weekday()] * rng.uniform(0.85, 1.15)
-        count = max(2, round(volume))
-        calls: list[dict[str, Any]] = []
-        for _ in range(count - 2):
-            hour = rng.choices(hours, HOURLY_WEIGHTS)[0]
-            entered = midnight + hour * 3600 + rng.randrange(3600)
-            queue = rng.choices(queues, queue_weights)[0]
-            calls.append(_call_stat(rng, account_id, queue, entered))
+        midnight, arrivals = _day_arrivals(
+            rng, start + timedelta(days=offset), calls_per_day, queues, queue_weights, special=2
+        )
+        calls = [_call_stat(rng, account_id, queue, entered) for entered, queue in arrivals]
         hour = rng.choice(range(9, 17))
         entered = midnight + hour * 3600 + rng.randrange(3600)
         calls.append(_call_stat(rng, account_id, rng.choice(racing), entered, race_only=True))
