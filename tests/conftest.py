@@ -127,6 +127,18 @@ async def seed_account(
     return account
 
 
+async def account_docs(couch: Couch, account_id: str) -> list[dict[str, Any]]:
+    """Every document in the account's MoDBs, as stored (design documents left out): what
+    the reference aggregation is computed from."""
+    from app.installer import month_dbs
+
+    docs = []
+    for db in await month_dbs(couch, account_id):
+        rows = await couch.all_docs(db, include_docs=True)
+        docs.extend(r["doc"] for r in rows if not r["id"].startswith("_design/"))
+    return docs
+
+
 async def build_indexes(couch: Couch, account_id: str) -> None:
     """Install the design doc into the account's MoDBs and build its indexes, as an operator
     does with ``install-views --warm`` after loading data: a report over an index still being

@@ -24,13 +24,12 @@ from typing import Any
 import pytest
 import reference as ref
 from aiohttp.test_utils import TestClient
-from conftest import build_indexes, make_client
+from conftest import account_docs, build_indexes, make_client, seed_account
 
 from app import modb
 from app.config import Settings
 from app.couch import Couch
 from app.installer import month_dbs
-from app.seed import seed
 
 START = date(2024, 1, 27)  # Sat 2024-01-27 .. Sat 2024-02-03: January's end, two MoDBs
 DAYS = 8
@@ -202,14 +201,6 @@ KAZOO_CALL_STATS = {
 }
 
 
-async def _read_back(couch: Couch, account_id: str) -> list[dict[str, Any]]:
-    docs = []
-    for db in await month_dbs(couch, account_id):
-        rows = await couch.all_docs(db, include_docs=True)
-        docs.extend(r["doc"] for r in rows if not r["id"].startswith("_design/"))
-    return docs
-
-
 async def _store(couch: Couch, account_id: str, docs: list[dict[str, Any]]) -> None:
     """Write documents into the MoDB KAZOO would have: a call_stat's archive month, a
     session's ``_id`` month."""
@@ -226,12 +217,11 @@ async def _store(couch: Couch, account_id: str, docs: list[dict[str, Any]]) -> N
 
 async def _seed(couch: Couch, account_id: str, key: str, seed_no: int) -> Account:
     source = SOURCES[key]
-    [acc] = await seed(  # indexes are built once, after the extra documents
+    acc = await seed_account(  # indexes are built once, after the extra documents
         couch,
-        account_ids=[account_id],
-        accounts=1,
-        progress=False,
+        account_id,
         seed=seed_no,
+        build=False,
         source=source,
         queues=3,
         recipients=5,
@@ -257,7 +247,7 @@ async def _seed(couch: Couch, account_id: str, key: str, seed_no: int) -> Accoun
         for db in await month_dbs(couch, account_id):
             await couch.put_doc(db, dict(KAZOO_CALL_STATS))
     await build_indexes(couch, account_id)  # the new documents, indexed before any report
-    docs = await _read_back(couch, account_id)
+    docs = await account_docs(couch, account_id)
     return Account(key, account_id, f"token-{key}", q, r, docs)
 
 

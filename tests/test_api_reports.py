@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import reference as ref
 from aiohttp.test_utils import TestClient
-from conftest import build_indexes, make_client, seed_account
+from conftest import account_docs, build_indexes, make_client, seed_account
 from reference import QUEUE_METRICS, RECIPIENT_METRICS
 
 from app.config import Settings
@@ -38,21 +38,11 @@ class Seeded:
     docs: list[dict[str, Any]]
 
 
-async def _read_back(couch: Couch, account_id: str) -> list[dict[str, Any]]:
-    """Every document in the account's MoDBs, as stored."""
-    from app.installer import month_dbs
-
-    docs = []
-    for db in await month_dbs(couch, account_id):
-        rows = await couch.all_docs(db, include_docs=True)
-        docs.extend(r["doc"] for r in rows if not r["id"].startswith("_design/"))
-    return docs
-
-
 async def _seed(couch: Couch, account_id: str, start: date, days: int, seed_no: int) -> Seeded:
-    acc = await seed_account(
-        couch, account_id, seed=seed_no, recipients=5, days=days, calls_per_day=24, start=start
-    )
+    acc = await seed_account(  # indexes built once, below, with the malformed docs in
+        couch, account_id, seed=seed_no, build=False, recipients=5, days=days, calls_per_day=24,
+        start=start,
+    )  # fmt: skip
     # malformed documents beside the good ones: every report must ignore them
     noon = datetime.combine(start + timedelta(days=1), time(12), UTC)
     entered = int(noon.timestamp()) + ref.GREGORIAN_OFFSET
@@ -60,7 +50,8 @@ async def _seed(couch: Couch, account_id: str, start: date, days: int, seed_no: 
     db = f"account/{account_id[:2]}/{account_id[2:4]}/{account_id[4:]}-{start:%Y%m}"
     await couch.bulk_docs(db, bad)
     await build_indexes(couch, account_id)
-    return Seeded(account_id, acc.queue_ids, acc.recipient_ids, await _read_back(couch, account_id))
+    docs = await account_docs(couch, account_id)
+    return Seeded(account_id, acc.queue_ids, acc.recipient_ids, docs)
 
 
 @pytest.fixture(scope="module")
@@ -505,4 +496,4 @@ async def test_closed_month_cache_sees_a_late_write(
     await couch.request(
         "DELETE", f"{db.replace('/', '%2F')}/{late['_id']}", params={"rev": row["rev"]}
     )
-    data["a"].docs = await _read_back(couch, a.account_id)
+    data["a"].docs = await account_docs(couch, a.account_id)

@@ -18,13 +18,12 @@ from typing import Any
 
 import pytest
 import reference as ref
-from conftest import Accounts, make_client
+from conftest import Accounts, account_docs, make_client, seed_account
 
 from app import design_docs, modb
 from app.couch import Couch, CouchError
 from app.installer import Installer
 from app.seed import SeededAccount, SeedError, _write_batch, plan_account
-from app.seed import seed as seed_accounts
 
 DDOC = design_docs.DDOC
 DDOC_ID = f"_design/{DDOC}"
@@ -311,10 +310,7 @@ async def seeded(couch: Couch, session_accounts: Accounts) -> Seeded:
     """One account seeded with ``seed()`` (about 950 visits over 2 MoDBs), plus the
     malformed documents in each MoDB, and the design doc installed afterwards."""
     account_id = session_accounts.new()
-    [account] = await seed_accounts(  # not conftest.seed_account: that also installs the views
-        couch, seed=SEED, accounts=1, progress=False, account_ids=[account_id], batch_size=200,
-        **SIZES,
-    )  # fmt: skip
+    account = await seed_account(couch, account_id, seed=SEED, build=False, batch_size=200, **SIZES)
     after_seed = {db: await design_doc_ids(couch, db) for db in account.docs_per_modb}
     malformed = []
     for db in account.docs_per_modb:
@@ -363,9 +359,7 @@ async def test_seed_writes_every_doc_into_its_exit_month(couch: Couch, seeded: S
 
 async def test_seed_again_is_harmless(couch: Couch, seeded: Seeded) -> None:
     account = seeded.account
-    [again] = await seed_accounts(
-        couch, seed=SEED, accounts=1, progress=False, account_ids=[account.account_id], **SIZES
-    )
+    again = await seed_account(couch, account.account_id, seed=SEED, build=False, **SIZES)
     assert again.docs_per_modb == account.docs_per_modb
     assert again.already_present == account.total_docs
     for db, docs in seeded.stored.items():
@@ -451,18 +445,17 @@ async def test_reports_stay_exact_while_modbs_upgrade_from_the_previous_design_d
     only (upgrading the first on its first use), so nothing counts twice or goes missing."""
 
     from app.config import Settings
-    from app.seed import seed as seed_accounts
 
     account = accounts.new()
-    [seeded] = await seed_accounts(
-        couch, seed=9, accounts=1, queues=3, recipients=4, days=4, calls_per_day=30,
-        start=date(2024, 1, 30), progress=False, account_ids=[account],
+    seeded = await seed_account(
+        couch, account, seed=9, build=False, queues=3, recipients=4, days=4, calls_per_day=30,
+        start=date(2024, 1, 30),
     )  # fmt: skip
     old_db, new_db = sorted(seeded.docs_per_modb)
     assert await Installer(couch, ddoc=previous_design_doc()).install(old_db) == "installed"
     assert await couch.view(old_db, DDOC, "offers_by_recipient_queue_by_day", limit=1)  # built
     assert await Installer(couch).install(new_db) == "installed"
-    docs = [d for db in (old_db, new_db) for d in await stored_docs(couch, db)]
+    docs = await account_docs(couch, account)
 
     token = "upgrade-token"
     async with make_client(Settings(couchdb_url=couch_url, tokens={token: account})) as client:
