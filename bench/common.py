@@ -46,6 +46,7 @@ from app.seed import AccountPlan, plan_account, seed  # noqa: E402
 SEED = 20261  # the random seed of every bench dataset: same size -> same documents
 MARKER_ID = "bench_dataset"  # written into the account db once a dataset is complete
 ACCOUNT_PREFIX = "bec4"  # "bench": every bench account id starts with it
+BEFORE = "8bc20cc"  # the last commit before the views read ACDC call_stats and KPIs
 DEFAULT_LAST_MONTH = "2025-12"  # fixed, closed month: reruns find the same data
 
 

@@ -35,13 +35,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cheapest import design_doc as minimal_design_doc
-from common import REPO, couch_server, is_stand_in, log, table
+from common import BEFORE, REPO, couch_server, is_stand_in, log, table
 
 from app.couch import Couch
 from app.design_docs import assemble
 from app.seed import plan_account
 
-BEFORE = "8bc20cc"
 SHAPES = ("qubicle", "acdc")
 START = date(2025, 1, 1)
 
@@ -124,9 +123,7 @@ def map_costs(
     return dict(json.loads(out))
 
 
-async def build_time(
-    couch: Couch, db: str, ddoc: dict[str, Any], name: str, docs: list[dict[str, Any]]
-) -> float:
+async def build_time(couch: Couch, db: str, ddoc: dict[str, Any], name: str) -> float:
     """Seconds from installing ``ddoc`` (as ``_design/<name>``) to every view answering."""
     doc = {**ddoc, "_id": f"_design/{name}"}
     doc.pop("_rev", None)
@@ -154,7 +151,7 @@ async def builds(
                     await couch.bulk_docs(db, docs[i : i + 1000])
                 for k, (label, ddoc) in enumerate(ddocs.items()):
                     log(f"build: {label} over {n} {shape} docs")
-                    seconds = await build_time(couch, db, ddoc, f"build{k}", docs)
+                    seconds = await build_time(couch, db, ddoc, f"build{k}")
                     rows.append(
                         [
                             label,
