@@ -46,13 +46,12 @@ class Query:
         return self.month.name
 
 
-def fields_and_sources(req: ReportRequest) -> tuple[tuple[str, ...], list[Source]]:
-    """The report's raw fields (in the order its sums keep them) and where each is read."""
+def sources_for(req: ReportRequest) -> list[Source]:
+    """Where each raw field the report's metrics need is read: the cheapest views."""
     kind = REPORTS[req.report]
     needed = kind.fields(req.metrics, req.threshold)
     cover = kind.cover(needed, by_queue=req.queue_ids is not None and bool(kind.queue_views))
-    sources = [Source(view, tuple(fs)) for view, fs in cover]
-    return tuple(f for s in sources for f in s.fields), sources
+    return [Source(view, tuple(fs)) for view, fs in cover]
 
 
 def key_ranges(view: View, req: ReportRequest, plan: BucketPlan) -> list[dict[str, Any]]:
@@ -92,7 +91,7 @@ def plan_queries(
 ) -> list[Query]:
     """Every (MoDB, view, key range) the report reads."""
     if sources is None:
-        sources = fields_and_sources(req)[1]
+        sources = sources_for(req)
     months = modbs_for_range(account_id, plan.first_day, plan.last_day)
     return [
         Query(month, source.view.names[plan.resolution], params, source)

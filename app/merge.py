@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import time
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from operator import add
 from typing import Any
 
@@ -33,7 +34,7 @@ class TooManyCells(Exception):
         self.cells = cells
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: View holds dicts
 class Source:
     """What one query's rows carry into the report: from which view, which fields."""
 
@@ -45,20 +46,28 @@ class Merge:
     """The running sums of one report; :meth:`add` folds one view answer into them."""
 
     def __init__(
-        self, req: ReportRequest, plan: BucketPlan, fields: tuple[str, ...], max_cells: int
+        self, req: ReportRequest, plan: BucketPlan, sources: list[Source], max_cells: int
     ) -> None:
         self.req = req
         self.plan = plan
-        self.fields = fields
+        self.fields = fields = tuple(f for s in sources for f in s.fields)
         self.max_cells = max_cells
         self.sums: dict[str, Sums] = {}
         self._zero = array("d", bytes(8 * len(fields) * len(plan.buckets)))
         self._wanted = set(req.identifiers) if req.identifiers is not None else None
         self._queues = set(req.queue_ids) if req.queue_ids is not None else None
         self._beyond: set[str] = set()  # entities past the cell limit
-        self._layouts: dict[int, tuple[list[tuple[Any, int]], list[tuple[Any, int]]]] = {}
-        self._sources: list[Source] = []
-        self.parse_seconds = 0.0  # spent decoding answers (part of execution_times' "load")
+        at = {f: i for i, f in enumerate(fields)}
+        # per source: (value position, sums slot) of its summed fields, and of its maxima
+        self._layouts: dict[Source, tuple[list[tuple[Any, int]], list[tuple[Any, int]]]] = {}
+        for source in sources:
+            view = source.view
+            pos = {f: view.stats[f] if view.stats else view.fields.index(f) for f in source.fields}
+            self._layouts[source] = (
+                [(pos[f], at[f]) for f in source.fields if f not in MAX_FIELDS],
+                [(pos[f], at[f]) for f in source.fields if f in MAX_FIELDS],
+            )
+        self.fold_seconds = 0.0  # spent folding rows into sums (execution_times' "filter")
 
     def _counts(self, entity: Any, queue: Any) -> bool:
         """Whether the report counts a row of this entity (and queue, for [queue, recipient])."""
@@ -85,34 +94,15 @@ class Merge:
     def add_answer(self, source: Source, raw: bytes) -> None:
         """Fold one view answer as CouchDB sent it, a batch of rows at a time
         (:mod:`app.rows`): the report never holds more of its rows than one batch."""
-        t = time.perf_counter()
         for batch in row_batches(raw):
-            self.parse_seconds += time.perf_counter() - t
             self._fold(source, batch)
-            t = time.perf_counter()
-        self.parse_seconds += time.perf_counter() - t
-
-    def _layout(self, source: Source) -> tuple[list[tuple[Any, int]], list[tuple[Any, int]]]:
-        """(value position, sums slot) of the source's summed fields, and of its maxima."""
-        layout = self._layouts.get(id(source))  # a Source is not hashable (View.names)
-        if layout is None:
-            at = {f: i for i, f in enumerate(self.fields)}
-            view = source.view
-            pos = {
-                f: (view.stats[f] if view.stats else view.fields.index(f)) for f in source.fields
-            }
-            self._sources.append(source)  # keeps its id ours
-            layout = self._layouts[id(source)] = (
-                [(pos[f], at[f]) for f in source.fields if f not in MAX_FIELDS],
-                [(pos[f], at[f]) for f in source.fields if f in MAX_FIELDS],
-            )
-        return layout
 
     def _fold(self, source: Source, rows: Iterable[ViewRow]) -> None:
         """Rows come sorted by key, so the entity checks run once per run of rows of one
         entity, not once per row."""
+        started = time.perf_counter()
         width = len(self.fields)
-        summed, maxed = self._layout(source)
+        summed, maxed = self._layouts[source]
         ew = source.view.entity_width  # key: [entity, day, ...] or [queue, recipient, day, ...]
         level = self.plan.group_level
         index = self.plan.index
@@ -153,6 +143,7 @@ class Merge:
             for src, dst in maxed:
                 if value[src] > sums[base + dst]:  # type: ignore[index]
                     sums[base + dst] = value[src]  # type: ignore[index]
+        self.fold_seconds += time.perf_counter() - started
 
     def result(self) -> Result:
         """The merged report; :class:`TooManyCells` (with the whole count) when over the limit."""
@@ -189,15 +180,18 @@ class Result:
                 col.append(max(col, default=0.0) if name in MAX_FIELDS else sum(col))
         return cols
 
-    def _metrics(self, cols: list[list[float]]) -> dict[str, list[float | int]]:
+    @cached_property
+    def _plan(self) -> list[tuple[str, Callable[..., list[Any]], list[int]]]:
+        """(metric, compute, the columns it reads) for every asked metric: worked out once."""
         kind = REPORTS[self.request.report]
         at = {f: i for i, f in enumerate(self.fields)}
-        out: dict[str, list[float | int]] = {}
-        for name in self.request.metrics:
-            metric = kind.metrics[name]
-            inputs = [cols[at[f]] for f in metric.fields_for(self.request.threshold)]
-            out[name] = metric.compute(*inputs)
-        return out
+        return [
+            (name, m.compute, [at[f] for f in m.fields_for(self.request.threshold)])
+            for name, m in ((name, kind.metrics[name]) for name in self.request.metrics)
+        ]
+
+    def _metrics(self, cols: list[list[float]]) -> dict[str, list[float | int]]:
+        return {name: compute(*(cols[i] for i in at)) for name, compute, at in self._plan}
 
     def series(self) -> Iterator[tuple[str, dict[str, list[float | int]]]]:
         """(id, {metric: [value per key of :attr:`keys`]}) for every entity, then the
@@ -212,7 +206,7 @@ class Result:
         """Every entity of the report folded into one: sums summed, maxima maxed."""
         width = len(self.fields)
         out = array("d", zero)
-        for entity in dict.fromkeys(self.entities):
+        for entity in self.entities:
             sums = self.sums.get(entity)
             if sums is None:
                 continue

@@ -6,7 +6,7 @@ import time
 
 from app import errors
 from app.buckets import plan
-from app.load import Answer, Loader, Query, fields_and_sources, plan_queries
+from app.load import Answer, Loader, Query, plan_queries, sources_for
 from app.merge import Merge, Result, TooManyCells
 from app.request import ReportRequest
 
@@ -45,22 +45,18 @@ async def run_report(
     buckets = plan(req.start, req.end, req.period, req.timezone)
     if req.identifiers is not None and len(req.identifiers) * len(buckets.buckets) > max_cells:
         raise too_large(len(req.identifiers) * len(buckets.buckets), max_cells)
-    fields, sources = fields_and_sources(req)
-    merge = Merge(req, buckets, fields, max_cells)
-    folding = 0.0
+    sources = sources_for(req)
+    merge = Merge(req, buckets, sources, max_cells)
 
     def fold(query: Query, raw: Answer) -> None:
-        nonlocal folding
-        t = time.perf_counter()
         merge.add_answer(query.source, raw)
-        folding += time.perf_counter() - t
 
     await loader.load(plan_queries(account_id, req, buckets, sources), fold, use_cache)
     try:
         result = merge.result()
     except TooManyCells as e:
         raise too_large(e.cells, max_cells) from None
-    folding -= merge.parse_seconds
+    folding = merge.fold_seconds
     result.timings = {
         "load": _ms(time.perf_counter() - started - folding),
         "filter": _ms(folding),

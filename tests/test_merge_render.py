@@ -12,7 +12,7 @@ import pytest
 import reference as ref
 
 from app.buckets import plan
-from app.load import fields_and_sources
+from app.load import sources_for
 from app.merge import Merge, Result
 from app.render import csv as csv_render
 from app.render import iter_csv, render_json
@@ -54,8 +54,8 @@ def request(
 
 def run(req: ReportRequest, *row_sets: list[dict[str, Any]], max_cells: int = 10**6) -> Result:
     """Each row set is one answer of the report's first (for these metrics: only) view."""
-    fields, sources = fields_and_sources(req)
-    merge = Merge(req, plan(req.start, req.end, req.period, req.timezone), fields, max_cells)
+    sources = sources_for(req)
+    merge = Merge(req, plan(req.start, req.end, req.period, req.timezone), sources, max_cells)
     for rows in row_sets:
         merge.add(sources[0], rows)
     return merge.result()

@@ -15,7 +15,7 @@ import pytest
 
 from app.buckets import plan
 from app.couch import CouchUnavailable
-from app.load import fields_and_sources
+from app.load import sources_for
 from app.merge import Merge
 from app.replay import couch_answer
 from app.request import ReportRequest
@@ -108,9 +108,9 @@ def test_folding_an_answer_equals_folding_its_parsed_rows() -> None:
         for day in ("20231231", "20240101", "20240102", "20240103")
         for hour in range(24)
     ]
-    fields, sources = fields_and_sources(req)
+    sources = sources_for(req)
     buckets = plan(req.start, req.end, req.period, req.timezone)
-    by_rows, by_answer = (Merge(req, buckets, fields, 10**6) for _ in range(2))
+    by_rows, by_answer = (Merge(req, buckets, sources, 10**6) for _ in range(2))
     by_rows.add(sources[0], rows)
     by_answer.add_answer(sources[0], couch_answer(orjson.dumps(r) for r in rows))
     assert by_answer.sums == by_rows.sums
