@@ -14,6 +14,7 @@ import traceback
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from functools import cache
 from typing import Any
 
 import orjson
@@ -317,8 +318,14 @@ async def ready_handler(request: web.Request) -> web.Response:
     return _json(200 if up else 503, body)
 
 
+@cache
+def spec_bytes(limits: Limits) -> bytes:
+    """The OpenAPI document, built once per process (pydantic's schema generation is slow)."""
+    return orjson.dumps(spec(limits))
+
+
 async def openapi_handler(request: web.Request) -> web.Response:
-    return _json(200, spec(request.app[LIMITS]))
+    return web.Response(body=spec_bytes(request.app[LIMITS]), content_type="application/json")
 
 
 def create_app(settings: Settings, auth: Authenticator | None = None) -> web.Application:
