@@ -19,7 +19,8 @@ import threading
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
+from functools import cached_property
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
@@ -29,7 +30,7 @@ from aiohttp import web
 
 from app.couch import split_url
 from app.metrics import THRESHOLDS
-from app.modb import parse_db_name
+from app.modb import months_between, parse_db_name
 
 Key = tuple[str, str]  # (path with every segment decoded, canonical query)
 Answer = tuple[int, bytes]  # status, body (JSON)
@@ -172,19 +173,16 @@ class Synth:
     _answers: dict[Key, bytes] = field(default_factory=dict, repr=False)
     _days_made: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
 
+    @cached_property
     def months(self) -> set[tuple[int, int]]:
-        out, d = set(), self.first.replace(day=1)
-        while d <= self.last:
-            out.add((d.year, d.month))
-            d = (d + timedelta(days=32)).replace(day=1)
-        return out
+        return set(months_between(self.first, self.last))
 
     def has_db(self, db: str) -> bool:
         parsed = parse_db_name(db)
         return (
             parsed is not None
             and parsed[0] == self.account_id
-            and (parsed[1] is None or (parsed[1], parsed[2]) in self.months())
+            and (parsed[1] is None or (parsed[1], parsed[2]) in self.months)
         )
 
     def answer(self, key: Key, db: str, view: str, params: dict[str, Any]) -> bytes | None:
