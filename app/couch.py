@@ -106,10 +106,6 @@ def node_urls(url: str) -> list[str]:
     return nodes
 
 
-def first_node(url: str) -> str:
-    return node_urls(url)[0]
-
-
 def query_params(params: Mapping[str, Any] | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for name, value in (params or {}).items():

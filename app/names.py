@@ -137,7 +137,7 @@ async def names_handler(request: web.Request) -> web.Response:
     from app import http  # app.http registers this handler, so it is imported late
 
     app = request.app
-    token = http._token(request, request.query.get("auth_token"))
+    token = request[http.TOKEN] or None  # found by the envelope middleware
     account_id = await http.authorized_account(request, token)
     settings = app[http.SETTINGS]
     limits = app[http.LIMITS]

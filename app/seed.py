@@ -120,12 +120,9 @@ def from_gregorian(seconds: int) -> datetime:
 
 
 def modb_month(doc: dict[str, Any]) -> tuple[int, int]:
-    """(year, month) of the MoDB a document belongs to: the UTC month a session exited, the
-    UTC month a call_stat was archived (its ``pvt_created``)."""
-    if doc.get("pvt_type") == CALL_STAT_TYPE:
-        moment = from_gregorian(doc["pvt_created"])
-    else:
-        moment = from_gregorian(doc["exited_timestamp"])
+    """(year, month) of the MoDB a document belongs to: the UTC month it was written
+    (``pvt_created``: when a session exited, when a call_stat was archived)."""
+    moment = from_gregorian(doc["pvt_created"])
     return moment.year, moment.month
 
 
@@ -847,10 +844,6 @@ async def seed(
             if bar is not None:
                 bar.close()
     return seeded
-
-
-def _short(ids: list[str]) -> str:
-    return " ".join(i[:8] for i in ids)
 
 
 async def seed_command(settings: Settings, args: argparse.Namespace) -> int:
