@@ -8,11 +8,29 @@ from typing import Any
 class ApiError(Exception):
     """An error the client sees: HTTP status, Crossbar ``message`` and ``data``."""
 
-    def __init__(self, status: int, message: str, data: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        data: dict[str, Any],
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.data = data
+        self.headers = headers or {}  # sent with the error (e.g. Retry-After)
+
+    def body(self, request_id: str, auth_token: str) -> dict[str, Any]:
+        """Crossbar's error envelope."""
+        return {
+            "data": self.data,
+            "error": str(self.status),
+            "message": self.message,
+            "status": "error",
+            "request_id": request_id,
+            "auth_token": auth_token,
+        }
 
 
 def invalid_json(message: str = "invalid request") -> ApiError:

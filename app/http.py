@@ -63,15 +63,9 @@ def _json(status: int, body: dict[str, Any]) -> web.Response:
 
 
 def error_response(request: web.Request, err: errors.ApiError) -> web.Response:
-    body = {
-        "data": err.data,
-        "error": str(err.status),
-        "message": err.message,
-        "status": "error",
-        "request_id": request.get(REQUEST_ID, ""),
-        "auth_token": request.get(TOKEN) or "",
-    }
-    return _json(err.status, body)
+    response = _json(err.status, err.body(request.get(REQUEST_ID, ""), request.get(TOKEN) or ""))
+    response.headers.update(err.headers)
+    return response
 
 
 @web.middleware
@@ -85,7 +79,6 @@ async def envelope_middleware(request: web.Request, handler: Handler) -> web.Str
         response = await handler(request)
     except errors.ApiError as e:
         response = error_response(request, e)
-        response.headers.update(getattr(e, "headers", {}))
     except web.HTTPException as e:
         if e.status == 413:
             response = error_response(request, errors.too_large(e.text or ""))

@@ -19,6 +19,8 @@ from typing import Any
 import orjson
 from aiohttp import http_exceptions, web, web_protocol
 
+from app import errors
+
 log = logging.getLogger("qubicle_reports.access")
 
 # what the client is told, by the parser's exception class (never the exception's text)
@@ -85,15 +87,13 @@ def _handle_error(
     if request.writer.output_size > 0:
         raise ConnectionError("the answer had begun: no error envelope can follow")
     client_error = 400 <= status < 500
-    body = {
-        "data": {"message": reason_of(exc) if client_error else "internal error"},
-        "error": str(status),
-        "message": "invalid request" if client_error else "internal error",
-        "status": "error",
-        "request_id": uuid.uuid4().hex,
-        "auth_token": "",
-    }
-    resp = web.Response(status=status, body=orjson.dumps(body), content_type="application/json")
+    err = errors.ApiError(
+        status,
+        "invalid request" if client_error else "internal error",
+        {"message": reason_of(exc) if client_error else "internal error"},
+    )
+    body = orjson.dumps(err.body(uuid.uuid4().hex, ""))
+    resp = web.Response(status=status, body=body, content_type="application/json")
     resp.force_close()
     return resp
 

@@ -51,8 +51,7 @@ class IndexBuildingError(errors.ApiError):
             "progress": state.progress,
             "retry_after": wait,
         }
-        super().__init__(503, "index being built", data)
-        self.headers = {"Retry-After": str(wait)}
+        super().__init__(503, "index being built", data, {"Retry-After": str(wait)})
 
 
 def bar(progress: int | None) -> str:
