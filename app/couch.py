@@ -206,6 +206,8 @@ class Couch:
         )
         self._session: aiohttp.ClientSession = self._client._server._http_session
         self._slots = asyncio.Semaphore(max_concurrency)
+        # index-state probes in flight, by (db, ddoc): shared by whoever asks meanwhile
+        self._probes: dict[tuple[str, str], asyncio.Future[IndexState | None]] = {}
 
     def __repr__(self) -> str:  # never shows credentials
         return f"Couch({', '.join(n.base for n in self.nodes)!r})"
@@ -510,7 +512,19 @@ class Couch:
         """Is CouchDB building ``ddoc``'s index in ``db``, and how far along? From
         ``_active_tasks`` (server admins only) where allowed, else from the index's
         ``update_seq`` (``_design/{ddoc}/_info``) against the database's. None when the
-        database or design doc is missing or CouchDB does not say (never raises)."""
+        database or design doc is missing or CouchDB does not say (never raises). Callers
+        asking at the same time about the same index share one probe: a report's slow
+        queries over one MoDB do not each send their own."""
+        key = (db, ddoc)
+        probe = self._probes.get(key)
+        if probe is None:
+            probe = self._probes[key] = asyncio.ensure_future(self._probe_state(db, ddoc))
+            probe.add_done_callback(
+                lambda done: self._probes.pop(key) if self._probes.get(key) is done else None
+            )
+        return await asyncio.shield(probe)
+
+    async def _probe_state(self, db: str, ddoc: str) -> IndexState | None:
         try:
             return await self._index_state(db, ddoc)
         except (CouchUnavailable, CouchError, TimeoutError, KeyError, TypeError, ValueError):
