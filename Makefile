@@ -7,10 +7,10 @@ BIN    := $(VENV)/bin
 
 install: $(VENV)/.installed devcouch/node_modules/.package-lock.json
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml dev/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test]' -e ./dev
 	touch $@
 
 # The CouchDB stand-in for machines without CouchDB or Docker (development only).
@@ -21,13 +21,13 @@ demo: install
 	$(BIN)/qubicle-reports demo
 
 test: install
-	$(BIN)/ruff check app tests bench
+	$(BIN)/ruff check app dev tests bench
 	$(BIN)/pytest -q
 
-# Refresh the dashboard's vendored chart library from app/dashboard/package-lock.json
+# Refresh the dashboard's vendored chart library from app/web/dashboard/package-lock.json
 # (only when bumping it: the vendored file is committed, installing needs no Node.js).
 dashboard-vendor:
-	app/dashboard/vendor.sh
+	app/web/dashboard/vendor.sh
 
 bench: install
 	$(BIN)/python bench/bench.py

@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.cors import parse_origins
+from app.web.cors import parse_origins
 
 
 def _tokens(raw: str) -> dict[str, str]:

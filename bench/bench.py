@@ -70,13 +70,13 @@ from common import (
     table,
 )
 
-from app import design_docs
-from app.couch import Couch
-from app.installer import month_dbs
-from app.load import Query, plan_queries
-from app.metrics import REPORTS
-from app.modb import modbs_for_range
-from app.seed import GREGORIAN_OFFSET
+from app.couch import design_docs
+from app.couch.client import Couch
+from app.couch.installer import month_dbs
+from app.couch.modb import modbs_for_range
+from app.report.load import Query, plan_queries
+from app.report.metrics import REPORTS
+from qubicle_dev.seed import GREGORIAN_OFFSET
 
 TOKEN = "bench"
 TABLE_MONTHS = 3  # issue 11's table: 3 months of data

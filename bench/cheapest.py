@@ -17,10 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from app.buckets import BucketPlan, plan
-from app.metrics import KPI_FIELDS, OFFER_FIELDS, REPORTS, THRESHOLDS, VISIT_FIELDS
-from app.modb import modbs_for_range
-from app.request import ReportRequest, validate
+from app.couch.modb import modbs_for_range
+from app.report.buckets import BucketPlan, plan
+from app.report.metrics import KPI_FIELDS, OFFER_FIELDS, REPORTS, THRESHOLDS, VISIT_FIELDS
+from app.report.request import ReportRequest, validate
 
 DDOC = "bench_minimal"
 HIGH: dict[str, Any] = {}  # CouchDB collation's highest value

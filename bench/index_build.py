@@ -37,9 +37,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cheapest import design_doc as minimal_design_doc
 from common import BEFORE, REPO, couch_server, is_stand_in, log, table
 
-from app.couch import Couch
-from app.design_docs import assemble
-from app.seed import plan_account
+from app.couch.client import Couch
+from app.couch.design_docs import assemble
+from qubicle_dev.seed import plan_account
 
 SHAPES = ("qubicle", "acdc")
 START = date(2025, 1, 1)

@@ -53,8 +53,8 @@ from common import (
     vm_hwm_kib,
 )
 
-from app.couch import Couch
-from app.metrics import REPORTS, THRESHOLDS
+from app.couch.client import Couch
+from app.report.metrics import REPORTS, THRESHOLDS
 
 TOKEN = "loadtest"
 

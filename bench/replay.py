@@ -46,9 +46,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import Dataset, free_port, log, report_path, table, vm_hwm_kib
 
-from app.devcouch import terminate
-from app.modb import modb
-from app.replay import Loopback, Replay, Synth, make_app
+from app.couch.modb import modb
+from qubicle_dev.devcouch import terminate
+from qubicle_dev.replay import Loopback, Replay, Synth, make_app
 
 REPO = Path(__file__).resolve().parent.parent
 TOKEN = "replay"

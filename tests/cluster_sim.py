@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from faultproxy import FaultProxy
 
-from app.devcouch import DevCouch
+from qubicle_dev.devcouch import DevCouch
 
 
 async def main() -> None:

@@ -24,12 +24,12 @@ from faultproxy import FaultProxy
 from hypothesis import settings
 
 from app.config import Settings
-from app.couch import Couch
-from app.couch_server import couchdb
-from app.http import create_app
-from app.modb import parse_db_name
-from app.seed import SeededAccount
-from app.seed import seed as seed_accounts
+from app.couch.client import Couch
+from app.couch.modb import parse_db_name
+from app.web.server import create_app
+from qubicle_dev.couch_server import couchdb
+from qubicle_dev.seed import SeededAccount
+from qubicle_dev.seed import seed as seed_accounts
 
 # CI runs the property tests on a fixed sequence of examples, so a landing never depends on
 # luck; on a developer machine they keep exploring new examples each run.
@@ -130,7 +130,7 @@ async def seed_account(
 async def account_docs(couch: Couch, account_id: str) -> list[dict[str, Any]]:
     """Every document in the account's MoDBs, as stored (design documents left out): what
     the reference aggregation is computed from."""
-    from app.installer import month_dbs
+    from app.couch.installer import month_dbs
 
     docs = []
     for db in await month_dbs(couch, account_id):
@@ -143,7 +143,7 @@ async def build_indexes(couch: Couch, account_id: str) -> None:
     """Install the design doc into the account's MoDBs and build its indexes, as an operator
     does with ``install-views --warm`` after loading data: a report over an index still being
     built is answered 503 "index being built" within seconds, by design."""
-    from app.installer import Installer, month_dbs, warm
+    from app.couch.installer import Installer, month_dbs, warm
 
     installer = Installer(couch)
     for db in await month_dbs(couch, account_id):

@@ -26,10 +26,10 @@ import reference as ref
 from aiohttp.test_utils import TestClient
 from conftest import account_docs, build_indexes, make_client, seed_account
 
-from app import modb
 from app.config import Settings
-from app.couch import Couch
-from app.installer import month_dbs
+from app.couch import modb
+from app.couch.client import Couch
+from app.couch.installer import month_dbs
 
 START = date(2024, 1, 27)  # Sat 2024-01-27 .. Sat 2024-02-03: January's end, two MoDBs
 DAYS = 8

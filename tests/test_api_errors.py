@@ -11,8 +11,8 @@ from conftest import error_body, make_client
 from reference import QUEUE_ALL_METRICS
 
 from app.config import Settings
-from app.couch import Couch
-from app.modb import account_db
+from app.couch.client import Couch
+from app.couch.modb import account_db
 
 TOKEN = "errors-token"
 REQUEST_ID = "errors-req-1"

@@ -35,7 +35,7 @@ from test_api_acdc import (
 )
 
 from app.config import Settings
-from app.couch import Couch
+from app.couch.client import Couch
 
 ENUM_MSG = "Value not found in enumerated list of values"
 

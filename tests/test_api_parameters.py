@@ -12,8 +12,8 @@ from conftest import error_body, make_client, seed_account
 from reference import QUEUE_ALL_METRICS, RECIPIENT_ALL_METRICS, THRESHOLDS
 
 from app.config import Settings
-from app.couch import Couch
-from app.seed import SeededAccount
+from app.couch.client import Couch
+from qubicle_dev.seed import SeededAccount
 
 TOKEN = "parameters-token"
 REQUEST_ID = "parameters-req-1"

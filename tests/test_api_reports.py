@@ -23,8 +23,8 @@ from conftest import account_docs, build_indexes, make_client, seed_account
 from reference import QUEUE_METRICS, RECIPIENT_METRICS
 
 from app.config import Settings
-from app.couch import Couch
-from app.http import LOADER
+from app.couch.client import Couch
+from app.web.server import LOADER
 
 TOKEN_A = "token-account-a"
 TOKEN_B = "token-account-b"

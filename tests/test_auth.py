@@ -30,9 +30,12 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from yarl import URL
 
-from app import auth as auth_module
 from app import errors
-from app.auth import (
+from app.config import Settings
+from app.couch.client import Couch, CouchError, CouchUnavailable
+from app.couch.modb import account_db
+from app.web import auth as auth_module
+from app.web.auth import (
     AccountTree,
     AuthConfigError,
     JwtTokens,
@@ -40,9 +43,6 @@ from app.auth import (
     build_authenticator,
     load_public_key,
 )
-from app.config import Settings
-from app.couch import Couch, CouchError, CouchUnavailable
-from app.modb import account_db
 
 BODY = {"data": {"report": "queues", "start_date": "2024-01-01", "end_date": "2024-01-02"}}
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.buckets import BucketPlan, UnsupportedTimezone, plan, week_key
+from app.report.buckets import BucketPlan, UnsupportedTimezone, plan, week_key
 
 QUARTER = timedelta(minutes=15)
 HOUR = timedelta(hours=1)

@@ -9,11 +9,11 @@ from datetime import date
 
 import pytest
 
-from app.couch import Couch
-from app.design_docs import DDOC, VERSION_FIELD, load
-from app.installer import month_dbs
-from app.modb import account_db
-from app.seed import plan_account
+from app.couch.client import Couch
+from app.couch.design_docs import DDOC, VERSION_FIELD, load
+from app.couch.installer import month_dbs
+from app.couch.modb import account_db
+from qubicle_dev.seed import plan_account
 
 COMMANDS = ["serve", "install-views", "seed", "devcouch", "demo"]
 
@@ -169,7 +169,7 @@ async def test_seed_acdc_end_to_end(couch_url: str, couch: Couch, accounts: obje
 
 
 def test_demo_prints_a_curl_and_token_per_account_and_the_dashboard() -> None:
-    from app.demo import DEMO_ACCOUNTS, DemoAccount, demo_text
+    from qubicle_dev.demo import DEMO_ACCOUNTS, DemoAccount, demo_text
 
     accounts = [
         DemoAccount(source, token, f"{i:x}" * 32, f"Demo {i}", [f"{i + 5:x}" * 32])

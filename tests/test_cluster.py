@@ -24,11 +24,11 @@ from aiohttp.test_utils import TestClient
 from conftest import Accounts, make_client, seed_account
 from faultproxy import FaultProxy
 
-from app import design_docs, modb
 from app.config import Settings
-from app.couch import Couch, seq_number
-from app.installer import Installer
-from app.seed import SeededAccount
+from app.couch import design_docs, modb
+from app.couch.client import Couch, seq_number
+from app.couch.installer import Installer
+from qubicle_dev.seed import SeededAccount
 
 TOKEN = "tok-cluster-77c1"
 QUERY = {"report": "queues", "start_date": "2024-01-30", "end_date": "2024-02-01"}

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from app.cache import ViewCache
-from app.couch import IndexState, _task_db, node_urls, operation, seconds_left, seq_number
-from app.status import bar, month_of, retry_after
+from app.couch.client import IndexState, _task_db, node_urls, operation, seconds_left, seq_number
+from app.couch.index_status import bar, month_of, retry_after
+from app.couch.view_cache import ViewCache
 
 CLUSTER_SEQ = "1234-g1AAAAFTeJzLYWBg4MhgTmHgzcvPy09JdcjLz8gvLskBCScyJNX___8"
 

@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestClient
 from conftest import make_client, seed_account
 
 from app.config import Settings
-from app.cors import parse_origins
+from app.web.cors import parse_origins
 
 TOKEN = "cors-token"
 OTHER = "https://ui.example.com"

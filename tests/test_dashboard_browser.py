@@ -32,10 +32,10 @@ from conftest import seed_account
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from app.config import Settings
-from app.couch import Couch
-from app.http import create_app
-from app.modb import account_db
-from app.seed import SeededAccount
+from app.couch.client import Couch
+from app.couch.modb import account_db
+from app.web.server import create_app
+from qubicle_dev.seed import SeededAccount
 
 CHROMIUM = os.environ.get("QUBICLE_REPORTS_CHROMIUM", "/usr/bin/chromium")
 FLAGS = [

@@ -14,7 +14,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from app.config import Settings
-from app.http import create_app
+from app.web.server import create_app
 
 ROOT = Path(__file__).resolve().parent.parent / "app" / "dashboard"
 STATIC = ROOT / "static"

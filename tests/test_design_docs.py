@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.design_docs import VERSION_FIELD, assemble, design_docs_dir
+from app.couch.design_docs import VERSION_FIELD, assemble, design_docs_dir
 
 SOURCE = Path(__file__).resolve().parent.parent / "couch_design_docs" / "qubicle_reports"
 VIEW_NAMES = sorted(p.name for p in (SOURCE / "views").iterdir() if p.is_dir())
@@ -88,7 +88,7 @@ def test_every_view_reduces_with_a_builtin_both_servers_share(ddoc: Path) -> Non
 
 
 def test_const_macro_inlines_the_service_level_thresholds(ddoc: Path) -> None:
-    from app.metrics import THRESHOLDS
+    from app.report.metrics import THRESHOLDS
 
     line = f"var THRESHOLDS = [{','.join(map(str, THRESHOLDS))}];"
     for name, view in assemble(ddoc)["views"].items():

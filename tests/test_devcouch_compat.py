@@ -17,7 +17,7 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
-from app.devcouch import DevCouch
+from qubicle_dev.devcouch import DevCouch
 
 MODB = "account/4f/e2/a1c0ffee00000000000000000000d0-202403"
 MODB_PATH = "/" + quote(MODB, safe="")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import reference as ref
 
-from app.metrics import REPORTS, markdown_table
+from app.report.metrics import REPORTS, markdown_table
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

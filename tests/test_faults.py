@@ -32,10 +32,10 @@ from faultproxy import FaultProxy
 from yarl import URL
 
 from app.config import Settings
-from app.couch import Couch
-from app.devcouch import DevCouch
-from app.installer import install_views_command, month_dbs
-from app.seed import GREGORIAN_OFFSET
+from app.couch.client import Couch
+from app.couch.installer import install_views_command, month_dbs
+from qubicle_dev.devcouch import DevCouch
+from qubicle_dev.seed import GREGORIAN_OFFSET
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "tok-faults-4b1d9e"

@@ -24,8 +24,8 @@ from faultproxy import FaultProxy
 from yarl import URL
 
 from app.config import Settings
-from app.couch import Couch
-from app.seed import SeededAccount
+from app.couch.client import Couch
+from qubicle_dev.seed import SeededAccount
 
 TOKEN = "tok-hardening-Q7x2Lm"
 QUERY = {"report": "queues", "start_date": "2024-01-30", "end_date": "2024-02-01"}

@@ -21,8 +21,8 @@ from conftest import error_body, make_client, seed_account
 from faultproxy import FaultProxy
 
 from app.config import Settings
-from app.couch import Couch
-from app.seed import SeededAccount
+from app.couch.client import Couch
+from qubicle_dev.seed import SeededAccount
 
 TOKEN = "tok-limits-3Fq8"
 QUERY = {"report": "queues", "start_date": "2024-01-30", "end_date": "2024-02-01"}

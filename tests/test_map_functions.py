@@ -15,8 +15,8 @@ import pytest
 import reference as ref
 from reference import good_doc, offer
 
-from app import design_docs
-from app.seed import plan_account
+from app.couch import design_docs
+from qubicle_dev.seed import plan_account
 
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="needs node")
 

@@ -11,12 +11,12 @@ import orjson
 import pytest
 import reference as ref
 
-from app.buckets import plan
-from app.load import sources_for
-from app.merge import Merge, Result
-from app.render import csv as csv_render
-from app.render import iter_csv, render_json
-from app.request import ReportRequest
+from app.report.buckets import plan
+from app.report.load import sources_for
+from app.report.merge import Merge, Result
+from app.report.render import csv as csv_render
+from app.report.render import iter_csv, render_json
+from app.report.request import ReportRequest
 
 QUEUE_METRICS = tuple(ref.QUEUE_METRICS)
 RECIPIENT_METRICS = tuple(ref.RECIPIENT_METRICS)
@@ -330,7 +330,7 @@ def test_totals_add_a_whole_range_key_and_an_all_entities_item_from_raw_sums() -
 
 
 def test_too_many_entities_without_identifiers_counts_them_all_for_the_error() -> None:
-    from app.merge import TooManyCells
+    from app.report.merge import TooManyCells
 
     req = request()  # 3 daily buckets
     rows = [row([f"q{i}", "20170101"], visits(1, 1)) for i in range(5)]

@@ -21,10 +21,10 @@ from aiohttp.test_utils import TestClient
 from conftest import Accounts, make_client, seed_account
 from faultproxy import FaultProxy
 
-from app import design_docs, modb
 from app.config import Settings
-from app.couch import Couch
-from app.seed import SeededAccount
+from app.couch import design_docs, modb
+from app.couch.client import Couch
+from qubicle_dev.seed import SeededAccount
 
 TOKEN = "tok-metrics-3f9a0c"
 QUERY = {"report": "queues", "start_date": "2024-01-30", "end_date": "2024-02-01"}

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from app.modb import (
+from app.couch.modb import (
     MonthDb,
     account_db,
     encode,

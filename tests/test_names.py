@@ -14,10 +14,10 @@ from aiohttp.test_utils import TestClient
 from conftest import error_body, make_client, seed_account
 
 from app.config import Settings
-from app.couch import Couch
-from app.modb import account_db
-from app.names import NameCache, name_of
-from app.seed import SeededAccount
+from app.couch.client import Couch
+from app.couch.modb import account_db
+from app.web.names import NameCache, name_of
+from qubicle_dev.seed import SeededAccount
 
 TOKEN = "names-token"
 OTHER_TOKEN = "names-other-token"

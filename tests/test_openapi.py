@@ -36,14 +36,14 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from app.buckets import PERIODS
 from app.config import Settings
-from app.http import REQUEST_ID_RE, create_app
-from app.metrics import REPORTS
-from app.modb import ACCOUNT_ID_RE
-from app.openapi import REPORT_FIELDS, spec
-from app.request import FORMATS, ID_RE, time_zones
-from app.seed import SeededAccount
+from app.couch.modb import ACCOUNT_ID_RE
+from app.report.buckets import PERIODS
+from app.report.metrics import REPORTS
+from app.report.request import FORMATS, ID_RE, time_zones
+from app.web.openapi import REPORT_FIELDS, spec
+from app.web.server import REQUEST_ID_RE, create_app
+from qubicle_dev.seed import SeededAccount
 
 TOKEN = "openapi-test-token"
 START = date(2024, 3, 9)  # three seeded days across the US DST change of 2024-03-10

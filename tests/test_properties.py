@@ -27,12 +27,12 @@ from reference import (
     THRESHOLDS,
 )
 
-from app.buckets import PERIODS, UnsupportedTimezone, plan, week_key
 from app.errors import ApiError
-from app.load import plan_queries
-from app.metrics import REPORTS
-from app.openapi import REPORT_FIELDS, VALIDATION_KEYWORDS
-from app.request import FORMATS, ID_RE, MAX_DATE, MIN_DATE, Limits, ReportRequest, validate
+from app.report.buckets import PERIODS, UnsupportedTimezone, plan, week_key
+from app.report.load import plan_queries
+from app.report.metrics import REPORTS
+from app.report.request import FORMATS, ID_RE, MAX_DATE, MIN_DATE, Limits, ReportRequest, validate
+from app.web.openapi import REPORT_FIELDS, VALIDATION_KEYWORDS
 
 # what the OpenAPI document says a 400 may name, less what validate() itself never names:
 # the body ("json", "invalid": app.errors) and the cell count ("maxCells": app.report)

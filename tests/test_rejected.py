@@ -18,7 +18,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from app.config import Settings
-from app.http import create_app
+from app.web.server import create_app
 
 
 def token() -> str:

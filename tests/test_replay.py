@@ -18,7 +18,7 @@ from conftest import make_client, seed_account
 from yarl import URL
 
 from app.config import Settings
-from app.replay import Loopback, Recorder, Replay, make_app, recorder_app
+from qubicle_dev.replay import Loopback, Recorder, Replay, make_app, recorder_app
 
 TOKEN = "replay-token"
 VARIABLE = re.compile(rb'"execution_times":\{[^}]*\}|"request_id":"[^"]*"')

@@ -16,7 +16,7 @@ from reference import (
 )
 
 from app.errors import ApiError
-from app.request import Limits, ReportRequest, from_query, split_list, validate
+from app.report.request import Limits, ReportRequest, from_query, split_list, validate
 
 TODAY = date(2017, 1, 10)
 PERIODS = ["daily", "weekly", "monthly", "hourly"]

@@ -13,13 +13,13 @@ from typing import Any
 import orjson
 import pytest
 
-from app.buckets import plan
-from app.couch import CouchUnavailable
-from app.load import sources_for
-from app.merge import Merge
-from app.replay import couch_answer
-from app.request import ReportRequest
-from app.rows import row_batches
+from app.couch.client import CouchUnavailable
+from app.report.buckets import plan
+from app.report.load import sources_for
+from app.report.merge import Merge
+from app.report.request import ReportRequest
+from app.report.rows import row_batches
+from qubicle_dev.replay import couch_answer
 
 ROWS: list[dict[str, Any]] = [
     {"key": ["q1", "20240101", 0], "value": [3, 120, 0, 1]},

@@ -17,9 +17,9 @@ import reference as ref
 from conftest import Accounts
 from reference import GREGORIAN_OFFSET, is_well_formed, utc
 
-from app import modb
-from app.couch import Couch
-from app.seed import _write_batch, generate_sessions, modb_month, plan_account, seed
+from app.couch import modb
+from app.couch.client import Couch
+from qubicle_dev.seed import _write_batch, generate_sessions, modb_month, plan_account, seed
 
 START = date(2023, 12, 10)  # spans the end of December and of the year
 DAYS = 40

@@ -20,10 +20,10 @@ import pytest
 import reference as ref
 from conftest import Accounts, account_docs, make_client, seed_account
 
-from app import design_docs, modb
-from app.couch import Couch, CouchError
-from app.installer import Installer
-from app.seed import SeededAccount, SeedError, _write_batch, plan_account
+from app.couch import design_docs, modb
+from app.couch.client import Couch, CouchError
+from app.couch.installer import Installer
+from qubicle_dev.seed import SeededAccount, SeedError, _write_batch, plan_account
 
 DDOC = design_docs.DDOC
 DDOC_ID = f"_design/{DDOC}"

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from app import design_docs, errors
-from app.couch import Couch, IndexState
-from app.installer import month_dbs
-from app.modb import is_account_id, parse_db_name
+from app import errors
+from app.couch import design_docs
+from app.couch.client import Couch, IndexState
+from app.couch.installer import month_dbs
+from app.couch.modb import is_account_id, parse_db_name
 
 # Changes per second CouchDB indexes on 2 cores (COUCH_FACTS.md: ~60 s per 62k documents):
 # only to suggest when to come back; the build itself is never waited for.

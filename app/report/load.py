@@ -18,15 +18,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from app.buckets import BucketPlan
-from app.cache import ViewCache
-from app.couch import Couch, CouchError, seq_number
-from app.design_docs import DDOC
-from app.installer import Installer
-from app.merge import Source
-from app.metrics import REPORTS, View
-from app.modb import MonthDb, modbs_for_range, next_month
-from app.request import ReportRequest
+from app.couch.client import Couch, CouchError, seq_number
+from app.couch.design_docs import DDOC
+from app.couch.installer import Installer
+from app.couch.modb import MonthDb, modbs_for_range, next_month
+from app.couch.view_cache import ViewCache
+from app.report.buckets import BucketPlan
+from app.report.merge import Source
+from app.report.metrics import REPORTS, View
+from app.report.request import ReportRequest
 
 Answer = bytes  # a view answer as CouchDB sent it: parsed by its folder, batch by batch
 EMPTY = b'{"rows": []}'  # the answer of a MoDB that does not exist

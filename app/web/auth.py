@@ -24,9 +24,9 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from app import errors
 from app.config import Settings
-from app.couch import Couch
-from app.modb import account_db, is_account_id
-from app.ttlcache import MISS, TtlCache
+from app.couch.client import Couch
+from app.couch.modb import account_db, is_account_id
+from app.web.ttlcache import MISS, TtlCache
 
 log = logging.getLogger("qubicle_reports.auth")
 

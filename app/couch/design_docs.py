@@ -26,14 +26,14 @@ CONST_MACRO = re.compile(r"^[ \t]*// !const (\w+)[ \t]*$", re.MULTILINE)
 
 def constants() -> dict[str, Any]:
     """What ``// !const`` may inline."""
-    from app.metrics import THRESHOLDS
+    from app.report.metrics import THRESHOLDS
 
     return {"THRESHOLDS": list(THRESHOLDS)}
 
 
 def design_docs_dir() -> Path:
     env = os.environ.get("QUBICLE_REPORTS_DESIGN_DOCS")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "couch_design_docs"
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "couch_design_docs"
 
 
 def _expand(source: str, ddoc_dir: Path) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 
 import msgspec
 
-from app.couch import CouchUnavailable
+from app.couch.client import CouchUnavailable
 
 BATCH_BYTES = 256 * 1024  # ~3,000 rows: what a report holds parsed at a time, per answer
 HEAD = b'{"rows":[\r\n'

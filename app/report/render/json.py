@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from app.merge import Result
+from app.report.merge import Result
 
 CHUNK_BYTES = 64 * 1024
 

@@ -20,21 +20,18 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from app import cors, dashboard, errors, names
-from app.auth import Authenticator, build_authenticator
-from app.cache import ViewCache
+from app import errors
 from app.config import Settings
-from app.couch import Couch, CouchError, CouchUnavailable, IndexBuilding
-from app.installer import Installer, ViewsNotInstallable
-from app.load import Loader
-from app.merge import Result
-from app.modb import is_account_id
-from app.openapi import spec
-from app.rejected import REJECTED_LOG
-from app.render import csv_filename, iter_csv, iter_json
-from app.report import run_report
-from app.request import Limits, from_query, validate
-from app.status import IndexBuildingError
+from app.couch.client import Couch, CouchError, CouchUnavailable, IndexBuilding
+from app.couch.index_status import IndexBuildingError
+from app.couch.installer import Installer, ViewsNotInstallable
+from app.couch.modb import is_account_id
+from app.couch.view_cache import ViewCache
+from app.report.load import Loader
+from app.report.merge import Result
+from app.report.pipeline import run_report
+from app.report.render import csv_filename, iter_csv, iter_json
+from app.report.request import Limits, from_query, validate
 from app.telemetry import (
     TELEMETRY,
     Telemetry,
@@ -43,6 +40,10 @@ from app.telemetry import (
     observe_request,
     serve_metrics_apart,
 )
+from app.web import cors, dashboard, names
+from app.web.auth import Authenticator, build_authenticator
+from app.web.openapi import spec
+from app.web.rejected import REJECTED_LOG
 
 log = logging.getLogger("qubicle_reports.access")
 

@@ -29,7 +29,7 @@ import orjson
 from aiocouch import CouchDB
 from yarl import URL
 
-from app.modb import encode
+from app.couch.modb import encode
 from app.telemetry import Telemetry
 
 JSON_PARAMS = frozenset({"key", "keys", "startkey", "endkey", "start_key", "end_key"})

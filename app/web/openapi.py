@@ -17,9 +17,9 @@ from typing import Any
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
 from app import __version__
-from app.metrics import REPORTS
-from app.modb import ACCOUNT_ID_RE
-from app.request import KEYWORDS, Limits, request_models
+from app.couch.modb import ACCOUNT_ID_RE
+from app.report.metrics import REPORTS
+from app.report.request import KEYWORDS, Limits, request_models
 
 Schema = dict[str, Any]
 
@@ -382,7 +382,7 @@ def _schemas(limits: Limits) -> Schema:
 
 
 def _request_id_pattern() -> str:
-    from app.http import REQUEST_ID_RE  # app.http imports this module: import late
+    from app.web.server import REQUEST_ID_RE  # app.http imports this module: import late
 
     return REQUEST_ID_RE.pattern
 

@@ -23,10 +23,10 @@ import orjson
 from aiohttp import web
 
 from app import errors
-from app.couch import Couch
-from app.modb import account_db, encode
-from app.request import ID_RE, split_list
-from app.ttlcache import MISS, TtlCache
+from app.couch.client import Couch
+from app.couch.modb import account_db, encode
+from app.report.request import ID_RE, split_list
+from app.web.ttlcache import MISS, TtlCache
 
 TTL = 60.0  # seconds a name is reused: a renamed queue shows its new name within a minute
 MAX_ENTRIES = 50_000
@@ -134,7 +134,7 @@ def parse_ids(raw: str, *, max_ids: int, max_length: int) -> list[str]:
 
 
 async def names_handler(request: web.Request) -> web.Response:
-    from app import http  # app.http registers this handler, so it is imported late
+    from app.web import server as http  # app.http registers this handler, so it is imported late
 
     app = request.app
     token = request[http.TOKEN] or None  # found by the envelope middleware
@@ -160,7 +160,7 @@ async def names_handler(request: web.Request) -> web.Response:
 
 def setup(app: web.Application) -> None:
     """The route, and a name cache over the service's CouchDB client once it exists."""
-    from app import http
+    from app.web import server as http
 
     path = "/v2/accounts/{account_id}/qubicle_names"
     app.router.add_get(path, names_handler)

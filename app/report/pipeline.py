@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 
 from app import errors
-from app.buckets import plan
-from app.load import Answer, Loader, Query, plan_queries, sources_for
-from app.merge import Merge, Result, TooManyCells
-from app.request import ReportRequest
+from app.report.buckets import plan
+from app.report.load import Answer, Loader, Query, plan_queries, sources_for
+from app.report.merge import Merge, Result, TooManyCells
+from app.report.request import ReportRequest
 
 
 def _ms(seconds: float) -> float:

@@ -12,7 +12,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from app.couch import split_url
+from app.couch.client import split_url
 
 
 def wait_up(url: str, seconds: float = 60) -> None:
@@ -66,7 +66,7 @@ def couchdb() -> Iterator[tuple[str, str]]:
         if docker_url is not None:
             yield docker_url, "docker couchdb:3"
             return
-    from app.devcouch import DevCouch
+    from qubicle_dev.devcouch import DevCouch
 
     with DevCouch() as dev:
         yield dev.url, "devcouch stand-in (in memory, development only)"

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from urllib.parse import quote
 
-DEVCOUCH_DIR = Path(__file__).resolve().parent.parent / "devcouch"
+DEVCOUCH_DIR = Path(__file__).resolve().parents[2] / "devcouch"
 
 READY_PREFIX = "DEVCOUCH_LISTENING "
 START_TIMEOUT_S = 30.0

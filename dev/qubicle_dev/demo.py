@@ -14,10 +14,10 @@ import orjson
 from tqdm import tqdm
 
 from app.config import Settings
-from app.couch import Couch
-from app.couch_server import couchdb
-from app.http import serve
-from app.installer import Installer, month_dbs, warm
+from app.couch.client import Couch
+from app.couch.installer import Installer, month_dbs, warm
+from app.web.server import serve
+from qubicle_dev.couch_server import couchdb
 
 DEMO_DAYS = 45
 DEMO_CALLS_PER_DAY = 120
@@ -37,7 +37,7 @@ class DemoAccount:
 
 async def _prepare(url: str) -> tuple[list[DemoAccount], str, str]:
     """Seed the demo accounts, build their indexes; return them and (start, end) of the data."""
-    from app.seed import seed
+    from qubicle_dev.seed import seed
 
     start = datetime.now(UTC).date() - timedelta(days=DEMO_DAYS - 1)
     couch = Couch(url, timeout=3600)

@@ -41,8 +41,8 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from app import errors
-from app.buckets import PERIODS, UnsupportedTimezone, plan
-from app.metrics import DEFAULT_THRESHOLD, REPORTS, THRESHOLDS, TOTAL, ReportKind
+from app.report.buckets import PERIODS, UnsupportedTimezone, plan
+from app.report.metrics import DEFAULT_THRESHOLD, REPORTS, THRESHOLDS, TOTAL, ReportKind
 
 FORMATS = ("json", "csv")
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@:+-]*$")

@@ -34,9 +34,9 @@ from typing import Any, TypeVar
 
 from tqdm import tqdm
 
-from app import modb
 from app.config import Settings
-from app.couch import Couch, CouchError, CouchUnavailable
+from app.couch import modb
+from app.couch.client import Couch, CouchError, CouchUnavailable
 
 GREGORIAN_OFFSET = 62167219200  # KAZOO Gregorian seconds - Unix seconds
 DAY = 86400

@@ -18,10 +18,10 @@ from functools import cached_property
 from operator import add
 from typing import Any
 
-from app.buckets import BucketPlan
-from app.metrics import MAX_FIELDS, REPORTS, TOTAL, View
-from app.request import ReportRequest
-from app.rows import ViewRow, row_batches
+from app.report.buckets import BucketPlan
+from app.report.metrics import MAX_FIELDS, REPORTS, TOTAL, View
+from app.report.request import ReportRequest
+from app.report.rows import ViewRow, row_batches
 
 Sums = array  # one entity: len(buckets) * len(fields) doubles, bucket-major
 

@@ -28,9 +28,9 @@ import aiohttp
 import orjson
 from aiohttp import web
 
-from app.couch import split_url
-from app.metrics import THRESHOLDS
-from app.modb import months_between, parse_db_name
+from app.couch.client import split_url
+from app.couch.modb import months_between, parse_db_name
+from app.report.metrics import THRESHOLDS
 
 Key = tuple[str, str]  # (path with every segment decoded, canonical query)
 Answer = tuple[int, bytes]  # status, body (JSON)

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import orjson
 
-from app.merge import Result
+from app.report.merge import Result
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CHUNK_ROWS = 2000

@@ -19,9 +19,9 @@ from typing import Any, Literal
 
 from tqdm import tqdm
 
-from app import design_docs
-from app.couch import Couch, CouchError, couch_error
-from app.modb import encode, is_account_id, parse_db_name
+from app.couch import design_docs
+from app.couch.client import Couch, CouchError, couch_error
+from app.couch.modb import encode, is_account_id, parse_db_name
 from app.telemetry import Telemetry
 
 Outcome = Literal["missing", "current", "installed", "upgraded"]

@@ -1,0 +1,1 @@
+"""HTTP: the app's assembly, middleware, auth, CORS, routes, OpenAPI and the dashboard."""
