@@ -130,5 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return int(args.run(Settings.from_env(), args))
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # `python -m app.cli`: run the imported module, whose Command the
+    from app.cli import main as imported_main  # entry points' commands are instances of
+
+    sys.exit(imported_main())
