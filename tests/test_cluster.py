@@ -26,7 +26,8 @@ from faultproxy import FaultProxy
 
 from app.config import Settings
 from app.couch import design_docs, modb
-from app.couch.client import Couch, seq_number
+from app.couch.client import Couch
+from app.couch.index_state import seq_number
 from app.couch.installer import Installer
 from qubicle_dev.seed import SeededAccount
 
