@@ -65,6 +65,9 @@ class Settings:
     warm_query_timeout: float = _env(P + "WARM_QUERY_TIMEOUT", 50.0)
     warm_poll: float = _env(P + "WARM_POLL", 5.0)
     ready_timeout: float = _env(P + "READY_TIMEOUT", 2.0)  # /health/ready: CouchDB answers within
+    # follow CouchDB's _db_updates and install the design doc into new MoDBs of reporting
+    # accounts as KAZOO creates them (needs a server admin; off: on their first report)
+    follow_db_updates: bool = _env(P + "FOLLOW_DB_UPDATES", True, _on_off)
     metrics: bool = _env(P + "METRICS", True, _on_off)  # /metrics served at all
     metrics_address: str = _env(P + "METRICS_ADDRESS", "")  # "host:port": own listener
     tokens: dict[str, str] = _env(P + "TOKENS", {}, _tokens)

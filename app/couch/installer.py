@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Literal
 
 from app.couch import design_docs
@@ -47,6 +47,7 @@ class Installer:
         # after MISSING_TTL, so a 12-month report over 6 kept MoDBs costs no extra requests
         self._missing: dict[str, float] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self.wrote: Callable[[str], None] | None = None  # told each MoDB written into
 
     async def ensure(self, db: str) -> bool:
         """True when ``db`` exists and holds the current design doc; False when db is missing."""
@@ -93,6 +94,8 @@ class Installer:
             if status in (201, 202):
                 wrote = "installed" if current is None else "upgraded"
                 self.telemetry.design_doc_writes.labels(wrote).inc()
+                if self.wrote is not None:
+                    self.wrote(db)
                 continue  # read it back: a racing create elsewhere may have made a conflict
             if status == 409:  # another instance wrote first: look again
                 continue
