@@ -93,6 +93,7 @@ def settings(proxy: FaultProxy, account_id: str) -> Settings:
         index_wait=0.8,
         queue_timeout=0.5,
         cache_mb=0,
+        follow_db_updates=False,
     )
 
 
