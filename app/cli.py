@@ -45,16 +45,26 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _install_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--account", metavar="ID", help="only this account's MoDBs")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--account", metavar="ID", help="this account's MoDBs (every month)")
+    which.add_argument(
+        "--all", action="store_true", help="every account's MoDBs, reporting or not"
+    )
     p.add_argument(
-        "--warm", action="store_true", help="also build the view indexes (can take minutes)"
+        "--warm",
+        action="store_true",
+        help="also wait until CouchDB has built the indexes, showing progress (any length)",
     )
 
 
 def _install(settings: Settings, args: argparse.Namespace) -> int:
     from app.couch.installer import install_views_command
 
-    return asyncio.run(install_views_command(settings, args.account, args.warm))
+    try:
+        return asyncio.run(install_views_command(settings, args.account, args.warm, args.all))
+    except KeyboardInterrupt:
+        print("\ninterrupted: CouchDB builds on; run the same command again to follow it")
+        return 130
 
 
 def _status_args(p: argparse.ArgumentParser) -> None:
@@ -78,10 +88,12 @@ BUILT_IN: tuple[Command, ...] = (
     Command("serve", "run the HTTP API", "Run the HTTP API.", _serve_args, _serve),
     Command(
         "install-views",
-        "install the design document into every MoDB",
-        "Install or upgrade the qubicle_reports design document in every month database on "
-        "the server (or of one account). Needs CouchDB admin credentials; the service itself "
-        "can then run with a read-only user.",
+        "install the design document into the MoDBs of reporting accounts",
+        "Install or upgrade the qubicle_reports design document in the month databases of "
+        "accounts that already hold it in an earlier month (CONTRACT.md section 1), of one "
+        "account (--account) or of every account (--all). Needs CouchDB admin credentials; "
+        "the service itself can then run with a read-only user. With --warm, waits until "
+        "CouchDB has built every index (exit status 0 only then).",
         _install_args,
         _install,
     ),
@@ -130,7 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     return int(args.run(Settings.from_env(), args))
 
 
-if __name__ == "__main__":  # `python -m app.cli`: run the imported module, whose Command the
-    from app.cli import main as imported_main  # entry points' commands are instances of
+if __name__ == "__main__":
+    # run as app.cli, not __main__: the entry points' commands are app.cli.Command objects
+    from app.cli import main as main_of_app_cli
 
-    sys.exit(imported_main())
+    sys.exit(main_of_app_cli())

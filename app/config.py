@@ -60,7 +60,14 @@ class Settings:
     cache_ttl: float = _env(P + "CACHE_TTL", 600.0)  # seconds a cached answer is trusted at most
     node_retry: float = _env(P + "NODE_RETRY", 5.0)  # seconds a failed CouchDB node is skipped
     index_wait: float = _env(P + "INDEX_WAIT", 1.0)  # s before asking if an index is building
+    # install-views --warm: seconds one view query may wait (below CouchDB's 60 s view
+    # timeout), and between two looks at a build
+    warm_query_timeout: float = _env(P + "WARM_QUERY_TIMEOUT", 50.0)
+    warm_poll: float = _env(P + "WARM_POLL", 5.0)
     ready_timeout: float = _env(P + "READY_TIMEOUT", 2.0)  # /health/ready: CouchDB answers within
+    # follow CouchDB's _db_updates and install the design doc into new MoDBs of reporting
+    # accounts as KAZOO creates them (needs a server admin; off: on their first report)
+    follow_db_updates: bool = _env(P + "FOLLOW_DB_UPDATES", True, _on_off)
     metrics: bool = _env(P + "METRICS", True, _on_off)  # /metrics served at all
     metrics_address: str = _env(P + "METRICS_ADDRESS", "")  # "host:port": own listener
     tokens: dict[str, str] = _env(P + "TOKENS", {}, _tokens)

@@ -112,6 +112,33 @@ class Telemetry:
             PREFIX + "index_build_waits",
             "Reports answered 503 because CouchDB is still building an index", registry=r,
         )
+        self.db_updates_enabled = Gauge(
+            PREFIX + "db_updates_enabled",
+            "1 while the _db_updates follower runs; 0 when off or refused by CouchDB",
+            registry=r,
+        )
+        self.db_updates_connected = Gauge(
+            PREFIX + "db_updates_connected",
+            "1 while CouchDB's _db_updates feed answers", registry=r,
+        )
+        self.db_updates_last_answer_age = Gauge(
+            PREFIX + "db_updates_last_answer_age_seconds",
+            "Seconds since the _db_updates feed last answered", registry=r,
+        )
+        self.db_updates_errors = Counter(
+            PREFIX + "db_updates_errors",
+            "_db_updates feed failures (reconnected) and failed installs ahead", registry=r,
+        )
+        self.design_docs_installed_ahead = Counter(
+            PREFIX + "design_docs_installed_ahead",
+            "New MoDBs of reporting accounts given the design doc as KAZOO created them",
+            registry=r,
+        )
+        self.index_states = Gauge(
+            PREFIX + "index_states",
+            "MoDBs this process has seen, by index state (built, building, missing)",
+            ["state"], registry=r,
+        )
         self._cache = _CacheCollector()
         r.register(self._cache)
 

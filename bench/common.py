@@ -35,10 +35,12 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # run as `python bench/x.py` from anywhere
     sys.path.insert(0, str(REPO))
 
-from app.couch.client import Couch, query_params, split_url  # noqa: E402
+from app.couch.client import Couch  # noqa: E402
 from app.couch.design_docs import DDOC  # noqa: E402
 from app.couch.installer import Installer, month_dbs, warm  # noqa: E402
 from app.couch.modb import account_db, encode  # noqa: E402
+from app.couch.nodes import split_url  # noqa: E402
+from app.couch.wire import query_params  # noqa: E402
 from qubicle_dev.couch_server import couchdb  # noqa: E402
 from qubicle_dev.devcouch import terminate  # noqa: E402
 from qubicle_dev.seed import AccountPlan, plan_account, seed  # noqa: E402

@@ -347,6 +347,101 @@ function activeTasks(req, res) {
   return sendJSON(res, 200, tasks);
 }
 
+
+// ---------------------------------------------------------------------------
+// GET /_db_updates (server admins only): CouchDB's feed of database events,
+// {"db_name", "type": "created"|"updated"|"deleted", "seq"}. express-pouchdb
+// has none. Every database created, deleted or written through this server
+// is an event with a growing seq ("<n>-devcouch": opaque, like a cluster's);
+// since=<seq>|now, feed=normal|longpoll|continuous, timeout and heartbeat
+// (ms) as on CouchDB. The latest MAX_DB_UPDATES events are kept (a since
+// older than those gets all that are kept, as CouchDB gives all for an
+// unknown seq).
+// ---------------------------------------------------------------------------
+const MAX_DB_UPDATES = 10000;
+const dbUpdates = []; // {db_name, type, seq: number}
+let dbUpdateSeq = 0;
+const dbUpdateWaiters = new Set();
+
+function dbUpdated(dbName, type) {
+  dbUpdateSeq += 1;
+  dbUpdates.push({ db_name: dbName, type, seq: dbUpdateSeq });
+  if (dbUpdates.length > MAX_DB_UPDATES) dbUpdates.shift();
+  for (const wake of [...dbUpdateWaiters]) wake();
+}
+
+function seqOut(n) {
+  return `${n}-devcouch`;
+}
+
+function recordDbUpdates(req, res, next) {
+  const parts = req.path.split('/').filter(Boolean);
+  if (!parts.length || parts[0].startsWith('_') || req.method === 'GET' || req.method === 'HEAD') {
+    return next();
+  }
+  const dbName = decodeURIComponent(parts[0]);
+  const isDbOnly = parts.length === 1;
+  const readPost = req.method === 'POST' && READ_POST_RE.test(req.path);
+  res.on('finish', () => {
+    if (res.statusCode >= 300 || readPost) return;
+    if (isDbOnly && req.method === 'PUT') dbUpdated(dbName, 'created');
+    else if (isDbOnly && req.method === 'DELETE') dbUpdated(dbName, 'deleted');
+    else dbUpdated(dbName, 'updated');
+  });
+  return next();
+}
+
+function dbUpdatesFeed(req, res) {
+  if (!req.userCtx.roles.includes('_admin')) {
+    return sendJSON(res, 401, { error: 'unauthorized', reason: 'You are not a server admin.' });
+  }
+  const feed = req.query.feed || 'normal';
+  if (!['normal', 'longpoll', 'continuous', 'eventsource'].includes(feed)) {
+    return sendJSON(res, 400, { error: 'bad_request', reason: `Invalid feed: ${feed}` });
+  }
+  const rawSince = String(req.query.since || '0');
+  let since = rawSince === 'now' ? dbUpdateSeq : parseInt(rawSince.split('-')[0], 10);
+  if (!Number.isFinite(since)) {
+    return sendJSON(res, 400, { error: 'bad_request', reason: 'Invalid since' });
+  }
+  const timeout = Math.max(0, parseInt(req.query.timeout || '60000', 10) || 60000);
+  const hb = req.query.heartbeat === 'true' ? 60000 : parseInt(req.query.heartbeat || '0', 10);
+  const after = () => dbUpdates.filter((e) => e.seq > since)
+    .map((e) => ({ db_name: e.db_name, type: e.type, seq: seqOut(e.seq) }));
+  if (feed === 'normal') {
+    return sendJSON(res, 200, { results: after(), last_seq: seqOut(dbUpdateSeq) });
+  }
+  res.writeHead(200, { 'Content-Type': 'application/json' });
+  let closed = false;
+  const timers = [];
+  const finish = (body) => {
+    if (closed) return;
+    closed = true;
+    dbUpdateWaiters.delete(wake); // eslint-disable-line no-use-before-define
+    timers.forEach(clearInterval);
+    res.end(body);
+  };
+  const wake = () => {
+    const events = after();
+    if (!events.length) return;
+    if (feed === 'longpoll') {
+      finish(JSON.stringify({ results: events, last_seq: seqOut(dbUpdateSeq) }) + '\n');
+      return;
+    }
+    for (const e of events) res.write(JSON.stringify(e) + '\n');
+    since = dbUpdateSeq;
+  };
+  const end = () => (feed === 'longpoll'
+    ? finish(JSON.stringify({ results: [], last_seq: seqOut(dbUpdateSeq) }) + '\n')
+    : finish(JSON.stringify({ last_seq: seqOut(dbUpdateSeq) }) + '\n'));
+  res.on('close', () => finish());
+  dbUpdateWaiters.add(wake);
+  timers.push(setTimeout(end, timeout));
+  if (hb > 0) timers.push(setInterval(() => res.write('\n'), hb));
+  wake();
+  return undefined;
+}
+
 let MemPouchDB;
 
 async function main() {
@@ -385,6 +480,8 @@ async function main() {
 
   app.use(authorize);
   app.use(checkJsonParams);
+  app.get('/_db_updates', dbUpdatesFeed);
+  app.use(recordDbUpdates);
 
   // PUT /db: CouchDB's name check (names are no longer sanitised, fact 1)
   // and CouchDB's 412 reply for an existing database.

@@ -6,9 +6,11 @@ import time
 
 import pytest
 
-from app.couch.client import IndexState, _task_db, node_urls, operation, seconds_left, seq_number
+from app.couch.index_state import IndexState, seconds_left, seq_number, task_db
 from app.couch.index_status import bar, month_of, retry_after
+from app.couch.nodes import node_urls
 from app.couch.view_cache import ViewCache
+from app.couch.wire import operation
 
 CLUSTER_SEQ = "1234-g1AAAAFTeJzLYWBg4MhgTmHgzcvPy09JdcjLz8gvLskBCScyJNX___8"
 
@@ -94,8 +96,8 @@ def test_operation_names_never_carry_a_database_name(method: str, path: str, nam
 
 def test_an_active_task_names_its_database_as_a_shard_file_on_a_cluster() -> None:
     db = "account/ab/cd/efefefefefefefefefefefefefef-202401"
-    assert _task_db(f"shards/00000000-1fffffff/{db}.1700000000") == db
-    assert _task_db(db) == db
+    assert task_db(f"shards/00000000-1fffffff/{db}.1700000000") == db
+    assert task_db(db) == db
 
 
 def state(progress: int | None, indexed: int | None = None, total: int | None = None) -> IndexState:

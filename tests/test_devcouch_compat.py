@@ -412,3 +412,66 @@ def test_array_range_with_empty_object_high_key_selects_one_queue(admin: Client,
         {"key": ["q1", 20240302], "value": 1},
         {"key": ["q2", 20240301], "value": 1},
     ]
+
+
+# -- _db_updates: CouchDB's feed of database events (server admins only) ---------------------
+
+DBU_MODB = "account/4f/e2/a1c0ffee00000000000000000000d0-202405"
+
+
+def seq_of(seq: str) -> int:
+    return int(seq.split("-", 1)[0])
+
+
+def test_db_updates_lists_created_updated_deleted_since_a_seq(admin: Client) -> None:
+    start = admin("GET", "/_db_updates", query=[("since", "now")])
+    assert start.status == 200 and start.json["results"] == []
+    since = start.json["last_seq"]
+    path = "/" + quote(DBU_MODB, safe="")
+    assert admin("PUT", path).status == 201
+    assert admin("PUT", path + "/d1", {"x": 1}).status == 201
+    assert admin("DELETE", path).status == 200
+    feed = admin("GET", "/_db_updates", query=[("since", since)])
+    assert feed.status == 200
+    events = [(e["db_name"], e["type"]) for e in feed.json["results"]]
+    assert events == [(DBU_MODB, "created"), (DBU_MODB, "updated"), (DBU_MODB, "deleted")]
+    seqs = [seq_of(e["seq"]) for e in feed.json["results"]]
+    assert seqs == sorted(seqs) and seq_of(feed.json["last_seq"]) == seqs[-1]
+    # since the last seq: nothing new
+    later = admin("GET", "/_db_updates", query=[("since", feed.json["last_seq"])])
+    assert later.json["results"] == []
+
+
+def test_db_updates_longpoll_waits_for_an_event_or_the_timeout(admin: Client) -> None:
+    since = admin("GET", "/_db_updates", query=[("since", "now")]).json["last_seq"]
+    idle = admin("GET", "/_db_updates", query=[("feed", "longpoll"), ("since", since),
+                                               ("timeout", "300")])
+    assert idle.status == 200 and idle.json["results"] == []
+    path = "/" + quote(DBU_MODB, safe="")
+    assert admin("PUT", path).status == 201
+    try:
+        got = admin("GET", "/_db_updates", query=[("feed", "longpoll"), ("since", since),
+                                                  ("timeout", "5000")])
+        assert [(e["db_name"], e["type"]) for e in got.json["results"]] == [
+            (DBU_MODB, "created")
+        ]
+    finally:
+        admin("DELETE", path)
+
+
+def test_db_updates_continuous_streams_events_then_last_seq(admin: Client) -> None:
+    since = admin("GET", "/_db_updates", query=[("since", "now")]).json["last_seq"]
+    path = "/" + quote(DBU_MODB, safe="")
+    assert admin("PUT", path).status == 201
+    admin("DELETE", path)
+    got = admin("GET", "/_db_updates", query=[("feed", "continuous"), ("since", since),
+                                              ("timeout", "300"), ("heartbeat", "100")])
+    lines = [json.loads(line) for line in got.raw.splitlines() if line.strip()]
+    assert [(e["db_name"], e["type"]) for e in lines[:-1]] == [
+        (DBU_MODB, "created"), (DBU_MODB, "deleted")
+    ]
+    assert list(lines[-1]) == ["last_seq"]
+
+
+def test_db_updates_is_for_server_admins_only(reader: Client) -> None:
+    assert reader("GET", "/_db_updates").status == 401

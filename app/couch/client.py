@@ -1,128 +1,48 @@
 """The one place that talks to CouchDB: one node, or several nodes of one cluster.
 
-aiocouch owns the pooled HTTP session (keep-alive), but two of its bugs bite us
-(COUCH_FACTS.md): reduce queries raise ``TypeError`` in ``View.get()`` and ``_all_docs``
-forgets to encode ``account/...`` names. So every request goes through :meth:`Couch.request`
-here, over aiocouch's session, with names encoded and JSON query parameters serialised by us,
-and bodies parsed with orjson. Every transport failure becomes a :class:`CouchUnavailable`, so
-callers never see a half-read answer as a whole one.
+One pooled aiohttp session (keep-alive); every request goes through :meth:`Couch.request_raw`,
+with names encoded and JSON query parameters serialised (:mod:`app.couch.wire`) and bodies
+parsed with orjson. Every transport failure becomes a :class:`CouchUnavailable`, so callers
+never see a half-read answer as a whole one.
 
-``COUCHDB_URL`` may list several nodes of one cluster, comma-separated. Requests go to the
-first node not marked down; a node that cannot be connected to (or cuts an answer) is marked
-down for ``node_retry`` seconds and the request moves on to the next (a *failover*: nothing
-was sent, so any method may move). A read (GET/HEAD) that was sent but cut off mid-answer, reset
-or answered 5xx is sent once more (a *retry*), to another node where there is one. Timeouts
-are not retried: a slow CouchDB would only be asked twice as long.
+Failover between the nodes ``COUCHDB_URL`` lists (:mod:`app.couch.nodes`): a node that cannot
+be connected to is marked down and the request moves on to the next (nothing was sent, so any
+method may move). A read (GET/HEAD) that was sent but cut off mid-answer, reset or answered
+5xx is sent once more (a *retry*), to another node where there is one. Timeouts are not
+retried: a slow CouchDB would only be asked twice as long.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 import aiohttp
 import orjson
-from aiocouch import CouchDB
-from yarl import URL
 
+from app.couch.index_state import IndexBuilding, IndexProbes, IndexState, seconds_left
 from app.couch.modb import encode
+from app.couch.nodes import Node, Nodes
+from app.couch.wire import (
+    CouchError,
+    CouchUnavailable,
+    couch_error,
+    json_or_none,
+    operation,
+    parse,
+    query_params,
+    view_rows,
+)
 from app.telemetry import Telemetry
 
-JSON_PARAMS = frozenset({"key", "keys", "startkey", "endkey", "start_key", "end_key"})
-
-
-class CouchError(Exception):
-    """CouchDB answered, but not with what we asked for."""
-
-    def __init__(self, status: int, error: str, reason: str) -> None:
-        super().__init__(f"{status} {error}: {reason}")
-        self.status = status
-        self.error = error
-        self.reason = reason
-
-
-class CouchUnavailable(Exception):
-    """CouchDB could not be reached, timed out, failed (5xx) or cut the answer short."""
-
-
-@dataclass(frozen=True)
-class IndexState:
-    """How far CouchDB has built a design doc's index in one database."""
-
-    db: str
-    building: bool  # not up to date: a query now waits for (or starts) the build
-    progress: int | None  # percent done, when known
-    indexed_seq: int | None  # the index's update_seq (number part)
-    db_seq: int | None  # the database's update_seq (number part)
-    source: str  # "_active_tasks" or "_info"
-    running: bool = False  # CouchDB says an indexer is at work on it right now
-
-
-class IndexBuilding(Exception):
-    """A view query waits for an index CouchDB is still building (the build goes on)."""
-
-    def __init__(self, state: IndexState) -> None:
-        super().__init__(f"index being built in {state.db}")
-        self.state = state
-
-
-def seq_number(seq: Any) -> int | None:
-    """The number of an ``update_seq``: itself on one node; on a cluster the number before
-    the dash of ``"<number>-<opaque>"`` (the opaque part names which copies answered, so it
-    changes between calls with no writes at all; the number changes only with data)."""
-    if isinstance(seq, bool):
-        return None
-    if isinstance(seq, int):
-        return seq
-    if isinstance(seq, str):
-        head = seq.split("-", 1)[0]
-        return int(head) if head.isdigit() else None
-    return None
-
-
-def couch_error(status: int, body: Any) -> CouchError:
-    """A CouchError from any error reply, JSON object or not."""
-    body = body if isinstance(body, dict) else {}
-    return CouchError(status, str(body.get("error", "")), str(body.get("reason", "")))
-
-
-def split_url(url: str) -> tuple[str, str | None, str | None]:
-    """Base URL without credentials, plus the user and password it carried (of the first
-    node, when ``url`` lists several)."""
-    u = URL(url.split(",")[0].strip())
-    base = str(u.with_user(None).with_password(None)).rstrip("/")
-    return base, u.user, u.password
-
-
-def node_urls(url: str) -> list[str]:
-    """The nodes of ``COUCHDB_URL``: one URL, or several comma-separated."""
-    nodes = [part.strip() for part in url.split(",") if part.strip()]
-    if not nodes:
-        raise ValueError("COUCHDB_URL names no CouchDB node")
-    return nodes
-
-
-def query_params(params: Mapping[str, Any] | None) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for name, value in (params or {}).items():
-        if value is None:
-            continue
-        if name in JSON_PARAMS:
-            out[name] = orjson.dumps(value).decode()
-        elif isinstance(value, bool):
-            out[name] = "true" if value else "false"
-        else:
-            out[name] = str(value)
-    return out
-
+__all__ = ["Couch", "CouchError", "CouchUnavailable", "IndexBuilding", "IndexState", "Slow"]
 
 IDEMPOTENT = frozenset({"GET", "HEAD"})
 CONNECT_TIMEOUT = 3.0  # seconds to open a connection: longer means that node is unreachable
-PROBE_TIMEOUT = 1.0  # seconds for each request that looks at an index build
 RATE_SAMPLE = 0.2  # seconds between two looks at an index build, to see its pace
 NEARLY_BUILT = 3.0  # a build done within this many seconds is waited for, not reported
 
@@ -135,40 +55,12 @@ class _Broken(Exception):
     """Sent, but the answer was cut off or the connection reset."""
 
 
-@dataclass
-class Node:
-    base: str  # without credentials
-    auth: str | None
-    down_until: float = 0.0
-
-    def up(self, now: float) -> bool:
-        return self.down_until <= now
-
-
 @dataclass(frozen=True)
 class Slow:
     """What to do when a request has had no answer head after ``after`` seconds."""
 
     after: float
     check: Callable[[], Awaitable[None]]  # may raise to give up waiting
-
-
-def operation(method: str, path: str) -> str:
-    """A bounded name for a CouchDB request (a metric label: never a database name)."""
-    parts = path.split("?", 1)[0].split("/")
-    if not parts[0]:
-        return "root"
-    if parts[0].startswith("_"):
-        return parts[0].lstrip("_")  # up, all_dbs, active_tasks, session
-    if len(parts) == 1:
-        return f"db_{method.lower()}"
-    if parts[1] == "_design" and len(parts) >= 4:
-        return {"_view": "view", "_info": "design_info"}.get(parts[3], "design_other")
-    if parts[1] == "_design":
-        return f"design_doc_{method.lower()}"
-    if parts[1].startswith("_"):
-        return parts[1].lstrip("_")  # all_docs, bulk_docs
-    return f"doc_{method.lower()}"
 
 
 class Couch:
@@ -187,55 +79,30 @@ class Couch:
     ) -> None:
         """``build_wait``: seconds a report's view query waits for CouchDB to begin answering
         before looking whether an index is being built (see :meth:`view_raw`)."""
-        self.nodes: list[Node] = []
-        for node_url in node_urls(url):
-            base, user, password = split_url(node_url)
-            # Basic auth goes on each request (aiohttp deprecates session-level BasicAuth)
-            auth = aiohttp.encode_basic_auth(user, password or "") if user else None
-            self.nodes.append(Node(base, auth))
-        self.base = self.nodes[0].base
-        self.timeout = timeout
-        self.node_retry = node_retry
-        self.build_wait = build_wait
         self.telemetry = telemetry or Telemetry()
-        self.telemetry.couch_nodes_up.set(len(self.nodes))
-        self._client = CouchDB(
-            self.base,
-            connector=aiohttp.TCPConnector(limit=max_concurrency, keepalive_timeout=30),
-            json_serialize=lambda o: orjson.dumps(o).decode(),
-        )
-        self._session: aiohttp.ClientSession = self._client._server._http_session
+        self.nodes = Nodes(url, node_retry, self.telemetry)
+        self.base = self.nodes.all[0].base
+        self.timeout = timeout
+        self.build_wait = build_wait
+        self._max_concurrency = max_concurrency
+        self._session: aiohttp.ClientSession | None = None  # made on first use, in the loop
         self._slots = asyncio.Semaphore(max_concurrency)
-        # index-state probes in flight, by (db, ddoc): shared by whoever asks meanwhile
-        self._probes: dict[tuple[str, str], asyncio.Future[IndexState | None]] = {}
+        self.probes = IndexProbes(self)
 
     def __repr__(self) -> str:  # never shows credentials
-        return f"Couch({', '.join(n.base for n in self.nodes)!r})"
+        return f"Couch({', '.join(n.base for n in self.nodes.all)!r})"
+
+    def session(self) -> aiohttp.ClientSession:
+        """The pooled session (keep-alive, at most ``max_concurrency`` connections)."""
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._max_concurrency, keepalive_timeout=30)
+            )
+        return self._session
 
     async def close(self) -> None:
-        await self._client.close()
-
-    # -- nodes --------------------------------------------------------------------------
-
-    def _pick(self, avoid: set[int]) -> Node | None:
-        """The first node up that is not in ``avoid``; else the one down the longest."""
-        now = time.monotonic()
-        candidates = [n for i, n in enumerate(self.nodes) if i not in avoid]
-        for node in candidates:
-            if node.up(now):
-                return node
-        return min(candidates, key=lambda n: n.down_until, default=None)
-
-    def _mark_down(self, node: Node) -> None:
-        node.down_until = time.monotonic() + self.node_retry
-        now = time.monotonic()
-        self.telemetry.couch_nodes_up.set(sum(n.up(now) for n in self.nodes))
-
-    def _mark_up(self, node: Node) -> None:
-        if node.down_until:
-            node.down_until = 0.0
-            now = time.monotonic()
-            self.telemetry.couch_nodes_up.set(sum(n.up(now) for n in self.nodes))
+        if self._session is not None:
+            await self._session.close()
 
     # -- requests -----------------------------------------------------------------------
 
@@ -258,7 +125,7 @@ class Couch:
         t = self.telemetry
         retries_left = 1 if retry and method in IDEMPOTENT else 0
         tried: set[int] = set()
-        node = self._pick(tried)
+        node = self.nodes.pick(tried)
         assert node is not None
         while True:
             tried.add(self.nodes.index(node))
@@ -273,8 +140,8 @@ class Couch:
                 )
             except _NotSent:
                 outcome = "unreachable"
-                self._mark_down(node)
-                nxt = self._pick(tried)
+                self.nodes.mark_down(node)
+                nxt = self.nodes.pick(tried)
                 if nxt is None or nxt is node:
                     raise CouchUnavailable("CouchDB request failed: no node reachable") from None
                 t.couch_failovers.inc()
@@ -282,12 +149,12 @@ class Couch:
                 continue
             except _Broken as e:
                 outcome = "broken"
-                self._mark_down(node)
+                self.nodes.mark_down(node)
                 if not retries_left:
                     raise CouchUnavailable(f"CouchDB request failed: {e}") from None
                 retries_left -= 1
                 t.couch_retries.labels(op).inc()
-                node = self._pick({self.nodes.index(node)}) or node
+                node = self.nodes.pick({self.nodes.index(node)}) or node
                 continue
             except TimeoutError:
                 outcome = "timeout"
@@ -298,12 +165,12 @@ class Couch:
             finally:
                 t.couch_requests.labels(op, outcome).inc()
                 t.couch_duration.labels(op).observe(time.perf_counter() - started)
-            self._mark_up(node)
+            self.nodes.mark_up(node)
             if status >= 500:
                 if retries_left:
                     retries_left -= 1
                     t.couch_retries.labels(op).inc()
-                    node = self._pick({self.nodes.index(node)}) or node
+                    node = self.nodes.pick({self.nodes.index(node)}) or node
                     continue
                 raise CouchUnavailable(f"CouchDB answered {status}")
             return status, raw
@@ -333,7 +200,7 @@ class Couch:
         try:
             async with slots:
                 sent = asyncio.ensure_future(
-                    self._session.request(
+                    self.session().request(
                         method,
                         f"{node.base}/{path}",
                         params=query_params(params),
@@ -409,12 +276,12 @@ class Couch:
                     return False
                 if status != 404:
                     return status == 200
-                body = _json_or_none(raw)
+                body = json_or_none(raw)
                 if isinstance(body, dict) and "status" in body:
                     return False  # CouchDB's own 404: {"status": "maintenance_mode"} or "nolb"
             return False
 
-        checks = [asyncio.ensure_future(node_up(n)) for n in self.nodes]
+        checks = [asyncio.ensure_future(node_up(n)) for n in self.nodes.all]
         try:
             async with asyncio.timeout(timeout):
                 for check in asyncio.as_completed(checks):
@@ -429,6 +296,24 @@ class Couch:
 
     async def all_dbs(self) -> list[str]:
         return list(await self.ok("GET", "_all_dbs"))
+
+    async def db_names(
+        self, start: str, end: str, page: int = 10_000
+    ) -> AsyncIterator[list[str]]:
+        """The database names from ``start`` to ``end`` (inclusive), a page of ``_all_dbs``
+        at a time (``start_key``/``limit``): a cluster may hold millions of databases."""
+        after: str | None = None
+        while True:
+            params: dict[str, Any] = {"start_key": start, "end_key": end, "limit": page}
+            if after is not None:
+                params["start_key"] = after  # listed again, dropped below
+            names = [str(n) for n in await self.ok("GET", "_all_dbs", params=params)]
+            # a server that ignores the range or paging still ends: only names past the last
+            names = [n for n in names if start <= n <= end and (after is None or n > after)]
+            if not names:
+                return
+            yield names
+            after = names[-1]
 
     # -- databases ----------------------------------------------------------------------
 
@@ -509,121 +394,14 @@ class Couch:
         return raw
 
     async def index_state(self, db: str, ddoc: str) -> IndexState | None:
-        """Is CouchDB building ``ddoc``'s index in ``db``, and how far along? From
-        ``_active_tasks`` (server admins only) where allowed, else from the index's
-        ``update_seq`` (``_design/{ddoc}/_info``) against the database's. None when the
-        database or design doc is missing or CouchDB does not say (never raises). Callers
-        asking at the same time about the same index share one probe: a report's slow
-        queries over one MoDB do not each send their own."""
-        key = (db, ddoc)
-        probe = self._probes.get(key)
-        if probe is None:
-            probe = self._probes[key] = asyncio.ensure_future(self._probe_state(db, ddoc))
-            probe.add_done_callback(
-                lambda done: self._probes.pop(key) if self._probes.get(key) is done else None
-            )
-        return await asyncio.shield(probe)
-
-    async def _probe_state(self, db: str, ddoc: str) -> IndexState | None:
-        try:
-            return await self._index_state(db, ddoc)
-        except (CouchUnavailable, CouchError, TimeoutError, KeyError, TypeError, ValueError):
-            return None
-
-    async def _index_state(self, db: str, ddoc: str) -> IndexState | None:
-        probe: dict[str, Any] = {"timeout": PROBE_TIMEOUT, "bounded": False, "retry": False}
-
-        async def active_tasks() -> tuple[int, Any]:  # optional: other answers still tell
-            try:
-                return await self.request("GET", "_active_tasks", **probe)
-            except CouchUnavailable:
-                return 0, None
-
-        (tasks_status, tasks), (info_status, info), (found, db_info) = await asyncio.gather(
-            active_tasks(),
-            self.request("GET", f"{encode(db)}/_design/{ddoc}/_info", **probe),
-            self.answered(404, "GET", encode(db), **probe),
-        )
-        if info_status != 200 or not found:
-            return None
-        index = info.get("view_index") if isinstance(info, dict) else None
-        index = index if isinstance(index, dict) else {}
-        indexed = seq_number(index.get("update_seq"))
-        current = seq_number(db_info.get("update_seq"))
-        ours = []
-        if tasks_status == 200 and isinstance(tasks, list):
-            ours = [
-                task
-                for task in tasks
-                if isinstance(task, dict)
-                and task.get("type") == "indexer"
-                and task.get("design_document") == f"_design/{ddoc}"
-                and _task_db(str(task.get("database", ""))) == db
-            ]
-        if ours:
-            done = sum(int(task.get("changes_done", 0)) for task in ours)
-            total = sum(int(task.get("total_changes", 0)) for task in ours)
-            progress = (
-                min(99, done * 100 // total)
-                if total
-                else sum(int(task.get("progress", 0)) for task in ours) // len(ours)
-            )
-            return IndexState(db, True, progress, indexed, current, "_active_tasks", True)
-        behind = indexed is not None and current is not None and indexed < current
-        running = bool(index.get("updater_running"))
-        building = running or behind
-        progress = None
-        if indexed is not None and current:
-            progress = min(99 if building else 100, indexed * 100 // current)
-        elif indexed is not None:
-            progress = 100  # an empty database
-        return IndexState(db, building, progress, indexed, current, "_info", running)
+        """Is CouchDB building ``ddoc``'s index in ``db``, and how far along? None when the
+        database or design doc is missing or CouchDB does not say (never raises); see
+        :mod:`app.couch.index_state`."""
+        return await self.probes.state(db, ddoc)
 
     async def view(self, db: str, ddoc: str, view: str, **params: Any) -> list[dict[str, Any]]:
         """Rows of a view query (reduced or not). JSON parameters are serialised here."""
         return view_rows(await self.view_raw(db, ddoc, view, **params))
-
-
-def parse(raw: bytes) -> Any:
-    try:
-        return orjson.loads(raw) if raw else None
-    except orjson.JSONDecodeError:
-        raise CouchUnavailable("CouchDB answered with a body that is not JSON") from None
-
-
-def view_rows(raw: bytes) -> list[dict[str, Any]]:
-    """The rows of a view answer; anything else is a failing CouchDB, never an empty report."""
-    doc = parse(raw)
-    rows = doc.get("rows") if isinstance(doc, dict) else None
-    if not isinstance(rows, list):
-        raise CouchUnavailable("CouchDB answered a view query without rows")
-    return rows
-
-
-def seconds_left(first: IndexState, second: IndexState, elapsed: float) -> float:
-    """When a build will likely be done, from two looks ``elapsed`` seconds apart (inf when
-    it did not visibly move: a long build advances less than 1% in a fraction of a second)."""
-    if first.progress is None or second.progress is None or elapsed <= 0:
-        return float("inf")
-    pace = (second.progress - first.progress) / elapsed  # percent per second
-    return (100 - second.progress) / pace if pace > 0 else float("inf")
-
-
-def _json_or_none(raw: bytes) -> Any:
-    try:
-        return orjson.loads(raw) if raw else None
-    except orjson.JSONDecodeError:
-        return None
-
-
-def _task_db(name: str) -> str:
-    """The database of an ``_active_tasks`` entry: on a cluster it names a shard file,
-    ``shards/00000000-1fffffff/<db>.<timestamp>``; on one node (and the stand-in) the db."""
-    if name.startswith("shards/"):
-        name = name.split("/", 2)[2] if name.count("/") >= 2 else name
-        head, dot, stamp = name.rpartition(".")
-        return head if dot and stamp.isdigit() else name
-    return name
 
 
 class _NoLimit:

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Literal
 
-from tqdm import tqdm
-
 from app.couch import design_docs
-from app.couch.client import Couch, CouchError, couch_error
-from app.couch.modb import encode, is_account_id, parse_db_name
+from app.couch.build import BuildFailed, BuildFollower
+from app.couch.client import Couch, CouchError, CouchUnavailable
+from app.couch.modb import account_db, encode, is_account_id, parse_db_name
+from app.couch.wire import couch_error
 from app.telemetry import Telemetry
 
 Outcome = Literal["missing", "current", "installed", "upgraded"]
@@ -46,6 +47,7 @@ class Installer:
         # after MISSING_TTL, so a 12-month report over 6 kept MoDBs costs no extra requests
         self._missing: dict[str, float] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self.wrote: Callable[[str], None] | None = None  # told each MoDB written into
 
     async def ensure(self, db: str) -> bool:
         """True when ``db`` exists and holds the current design doc; False when db is missing."""
@@ -92,6 +94,8 @@ class Installer:
             if status in (201, 202):
                 wrote = "installed" if current is None else "upgraded"
                 self.telemetry.design_doc_writes.labels(wrote).inc()
+                if self.wrote is not None:
+                    self.wrote(db)
                 continue  # read it back: a racing create elsewhere may have made a conflict
             if status == 409:  # another instance wrote first: look again
                 continue
@@ -123,43 +127,110 @@ class Installer:
         return deleted
 
 
+ALL_ACCOUNTS = ("account/", "account/zz")  # every account and MoDB name sorts in here
+
+
+def account_range(account_id: str) -> tuple[str, str]:
+    """The ``_all_dbs`` range holding exactly one account's MoDBs."""
+    db = account_db(account_id)
+    return f"{db}-000000", f"{db}-999999"
+
+
 async def month_dbs(couch: Couch, account_id: str | None = None) -> list[str]:
-    """Every MoDB on the server (or of one account), from ``_all_dbs``."""
-    out = []
-    for name in await couch.all_dbs():
-        parsed = parse_db_name(name)
-        if parsed and parsed[1] is not None and account_id in (None, parsed[0]):
-            out.append(name)
-    return out
+    """Every MoDB on the server (or of one account), from ``_all_dbs`` read in pages."""
+    start, end = ALL_ACCOUNTS if account_id is None else account_range(account_id)
+    return [db async for page in couch.db_names(start, end) for db in page if is_modb(db)]
+
+
+def is_modb(name: str) -> bool:
+    parsed = parse_db_name(name)
+    return parsed is not None and parsed[1] is not None
+
+
+async def has_design_doc(couch: Couch, db: str) -> bool:
+    return await couch.get_doc(db, f"_design/{design_docs.DDOC}") is not None
+
+
+async def reporting_from(couch: Couch, dbs: list[str]) -> list[str]:
+    """Of one account's MoDBs (in month order), those from the first that holds our design
+    doc on (CONTRACT.md section 1: a reporting account gets it in its later months); [] when
+    none holds it (an account that never reported gets nothing)."""
+    for i, db in enumerate(dbs):
+        if await has_design_doc(couch, db):
+            return dbs[i:]
+    return []
+
+
+async def covered_dbs(couch: Couch, account_id: str | None, every: bool) -> AsyncIterator[str]:
+    """The MoDBs ``install-views`` covers: one account's (named by the operator), every
+    account's (``--all``: asked for exactly that), else only those of accounts that already
+    hold the design doc in an earlier MoDB (CONTRACT.md section 1), page by page."""
+    if account_id is not None or every:
+        start, end = ALL_ACCOUNTS if account_id is None else account_range(account_id)
+        async for page in couch.db_names(start, end):
+            for db in page:
+                if is_modb(db):
+                    yield db
+        return
+    held: list[str] = []  # MoDBs of the account being read, which may go on in the next page
+    async for page in couch.db_names(*ALL_ACCOUNTS):
+        groups: dict[str, list[str]] = {}
+        for db in (*held, *page):
+            parsed = parse_db_name(db)
+            if parsed is not None and parsed[1] is not None:
+                groups.setdefault(parsed[0], []).append(db)
+        last = next(reversed(groups), None)
+        held = groups.pop(last, []) if last is not None else []
+        found = await asyncio.gather(*(reporting_from(couch, dbs) for dbs in groups.values()))
+        for dbs in found:
+            for db in dbs:
+                yield db
+    for db in await reporting_from(couch, held):
+        yield db
 
 
 async def warm(couch: Couch, db: str, views: list[str]) -> None:
-    """Build the indexes now: query each view once (CouchDB builds a ddoc's views together)."""
+    """Build the indexes now: query each view once (CouchDB builds a ddoc's views together).
+    For small databases (tests, demo); ``install-views --warm`` follows long builds."""
     for view in views:
         await couch.view(db, design_docs.DDOC, view, limit=1, reduce=False)
 
 
-async def install_views_command(settings: Any, account_id: str | None, build: bool) -> int:
-    """``qubicle-reports install-views``: install (and optionally warm) in every MoDB."""
+async def install_views_command(
+    settings: Any, account_id: str | None, build: bool, every: bool = False
+) -> int:
+    """``qubicle-reports install-views``: install (and with ``build`` wait until CouchDB has
+    built the indexes) in the MoDBs :func:`covered_dbs` names. 0 only when all are done."""
     if account_id is not None and not is_account_id(account_id):
         print(f"not an account id (32 lowercase hex): {account_id!r}")
         return 2
-    couch = Couch(settings.couchdb_url, timeout=3600, max_concurrency=4)
+    couch = Couch(settings.couchdb_url, timeout=settings.couch_timeout, max_concurrency=4)
+    installer = Installer(couch)
+    counts: dict[str, int] = {}
+    failed: list[str] = []
+    views = list(installer.ddoc["views"])
+    follow = BuildFollower(
+        couch, query_timeout=settings.warm_query_timeout, poll=settings.warm_poll
+    )
     try:
-        installer = Installer(couch)
-        dbs = await month_dbs(couch, account_id)
-        counts: dict[str, int] = {}
-        views = list(installer.ddoc["views"])
-        for db in tqdm(dbs, desc="install-views", unit="db"):
+        async for db in covered_dbs(couch, account_id, every):
             outcome = await installer.install(db)
             counts[outcome] = counts.get(outcome, 0) + 1
             if build and outcome != "missing":
-                await warm(couch, db, views)
-        summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no MoDBs found"
-        print(f"design doc {installer.version}: {summary}" + (" (indexes built)" if build else ""))
-        return 0
+                try:
+                    await follow.build(db, views)
+                except BuildFailed as e:
+                    print(f"{db}: index not built: {e}", flush=True)
+                    failed.append(db)
     except ViewsNotInstallable as e:
         print(str(e))
         return 1
+    except (CouchError, CouchUnavailable) as e:
+        print(f"CouchDB failed: {e}; run the command again to go on where it stopped")
+        return 1
     finally:
         await couch.close()
+    summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no MoDBs found"
+    built = f" ({len(failed)} indexes NOT built)" if failed else " (indexes built)"
+    print(f"design doc {installer.version}: {summary}" + (built if build else ""))
+    return 1 if failed else 0

@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from app.couch.client import seq_number
+from app.couch.index_state import seq_number
 
 
 class ViewCache:

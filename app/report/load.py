@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from app.couch.client import Couch, CouchError, seq_number
+from app.couch.client import Couch, CouchError
 from app.couch.design_docs import DDOC
+from app.couch.index_state import seq_number
 from app.couch.installer import Installer
 from app.couch.modb import MonthDb, modbs_for_range, next_month
 from app.couch.view_cache import ViewCache

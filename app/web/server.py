@@ -26,6 +26,7 @@ from app.couch.client import Couch, CouchError, CouchUnavailable, IndexBuilding
 from app.couch.index_status import IndexBuildingError
 from app.couch.installer import Installer, ViewsNotInstallable
 from app.couch.modb import is_account_id
+from app.couch.upkeep import index_upkeep
 from app.couch.view_cache import ViewCache
 from app.report.load import Loader
 from app.report.merge import Result
@@ -356,11 +357,14 @@ def create_app(settings: Settings, auth: Authenticator | None = None) -> web.App
         try:
             cache = ViewCache(int(settings.cache_mb * 1024 * 1024), ttl=settings.cache_ttl)
             telemetry.watch_cache(cache.stats)
-            app[LOADER] = Loader(couch, Installer(couch), settings.month_concurrency, cache)
+            installer = Installer(couch)
+            app[LOADER] = Loader(couch, installer, settings.month_concurrency, cache)
             app[AUTH] = auth or build_authenticator(settings, couch)
             if settings.metrics and settings.metrics_address:
                 metrics_apart = await serve_metrics_apart(settings.metrics_address, telemetry)
-            yield
+            follow = settings.follow_db_updates
+            async with index_upkeep(couch, installer, telemetry, follow=follow):
+                yield
         finally:
             if metrics_apart is not None:
                 await metrics_apart.cleanup()

@@ -12,7 +12,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from app.couch.client import split_url
+from app.couch.nodes import split_url
 
 
 def wait_up(url: str, seconds: float = 60) -> None:

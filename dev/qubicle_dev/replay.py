@@ -28,8 +28,8 @@ import aiohttp
 import orjson
 from aiohttp import web
 
-from app.couch.client import split_url
 from app.couch.modb import months_between, parse_db_name
+from app.couch.nodes import split_url
 from app.report.metrics import THRESHOLDS
 
 Key = tuple[str, str]  # (path with every segment decoded, canonical query)

@@ -1,0 +1,43 @@
+"""What ``serve`` runs beside the reports to keep indexes ahead of them: the ``_db_updates``
+follower (new MoDBs get the design doc as KAZOO creates them) and the index book behind the
+``index_states`` metric."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from app.couch import design_docs
+from app.couch.client import Couch
+from app.couch.db_updates import DbUpdatesFollower
+from app.couch.index_book import IndexBook
+from app.couch.installer import Installer
+from app.telemetry import Telemetry
+
+REFRESH_EVERY = 30.0  # seconds between looks at the MoDBs still building
+
+
+@contextlib.asynccontextmanager
+async def index_upkeep(
+    couch: Couch, installer: Installer, telemetry: Telemetry, *, follow: bool
+) -> AsyncIterator[IndexBook]:
+    book = IndexBook(telemetry)
+    couch.probes.seen = book.seen
+    installer.wrote = lambda db: book.record(db, "building")
+
+    async def refresh() -> None:
+        while True:
+            await asyncio.sleep(REFRESH_EVERY)
+            await book.refresh(lambda db: couch.index_state(db, design_docs.DDOC))
+
+    tasks = [asyncio.create_task(refresh(), name="index-book-refresh")]
+    if follow:
+        follower = DbUpdatesFollower(couch, installer, telemetry)
+        tasks.append(asyncio.create_task(follower.run(), name="db-updates-follower"))
+    try:
+        yield book
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
