@@ -63,6 +63,9 @@ class Slow:
     check: Callable[[], Awaitable[None]]  # may raise to give up waiting
 
 
+UNBOUNDED_ROOM = 4  # connections beyond max_concurrency for requests that take no slot
+
+
 class Couch:
     """CouchDB nodes of one cluster: one pooled session, bounded concurrency, a timeout per
     request, failover between nodes and one retry of a failed read."""
@@ -93,10 +96,14 @@ class Couch:
         return f"Couch({', '.join(n.base for n in self.nodes.all)!r})"
 
     def session(self) -> aiohttp.ClientSession:
-        """The pooled session (keep-alive, at most ``max_concurrency`` connections)."""
+        """The pooled session (keep-alive). ``max_concurrency`` bounds the requests that take a
+        slot; the connector has room beyond it for the few that take none (the held-open
+        ``_db_updates`` longpoll, index-state looks), which must never wait behind reports."""
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._max_concurrency, keepalive_timeout=30)
+                connector=aiohttp.TCPConnector(
+                    limit=self._max_concurrency + UNBOUNDED_ROOM, keepalive_timeout=30
+                )
             )
         return self._session
 
