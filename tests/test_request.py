@@ -135,7 +135,11 @@ def test_unknown_report_is_an_enum_error_listing_the_reports(report: Any) -> Non
 def test_unknown_report_in_the_path_is_an_enum_error() -> None:
     assert error_data({"start_date": "2017-01-01"}, path_report="agents") == {
         "report": {
-            "enum": {"message": ENUM_MSG, "value": "agents", "target": ["queues", "recipients"]}
+            "enum": {
+                "message": ENUM_MSG,
+                "value": "agents",
+                "target": ["queues", "recipients", "agent_states"],
+            }
         }
     }
 
