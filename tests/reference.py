@@ -1176,3 +1176,35 @@ def status_doc(
         doc.setdefault("pause_time", 600)
         doc.setdefault("pause_alias", "lunch")
     return doc
+
+
+def malformed_status_stats(account_id: str, agent_id: str, at: int) -> list[dict[str, Any]]:
+    """``logged_out`` status_stats of ``agent_id``, each with one flaw that makes it
+    malformed (7a), a minute apart from ``at``; ids ``bad-<flaw>-<agent_id[:4]>``."""
+    cases: dict[str, Callable[[dict[str, Any]], Any]] = {
+        "no_pvt_type": lambda d: d.pop("pvt_type"),
+        "call_stat_type": lambda d: d.update(pvt_type="call_stat"),
+        "deleted": lambda d: d.update(pvt_deleted=True),
+        "no_agent_id": lambda d: d.pop("agent_id"),
+        "empty_agent_id": lambda d: d.update(agent_id=""),
+        "numeric_agent_id": lambda d: d.update(agent_id=7),
+        "null_agent_id": lambda d: d.update(agent_id=None),
+        "no_timestamp": lambda d: d.pop("timestamp"),
+        "null_timestamp": lambda d: d.update(timestamp=None),
+        "string_timestamp": lambda d: d.update(timestamp=str(d["timestamp"])),
+        "float_timestamp": lambda d: d.update(timestamp=d["timestamp"] + 0.5),
+        "bool_timestamp": lambda d: d.update(timestamp=True),
+        "no_status": lambda d: d.pop("status"),
+        "null_status": lambda d: d.update(status=None),
+        "unknown_status": lambda d: d.update(status="busy"),
+        "upper_case_status": lambda d: d.update(status="LOGGED_OUT"),
+        "list_status": lambda d: d.update(status=["logged_out"]),
+        "constructor_status": lambda d: d.update(status="constructor"),
+    }
+    docs = []
+    for n, (flaw, spoil) in enumerate(cases.items()):
+        doc = status_doc(account_id, agent_id, at + 60 * n, "logged_out")
+        doc["_id"] = f"bad-{flaw}-{agent_id[:4]}"
+        spoil(doc)
+        docs.append(doc)
+    return docs

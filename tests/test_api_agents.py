@@ -134,36 +134,13 @@ def edge_docs(account_id: str) -> list[dict[str, Any]]:
 
 
 def malformed_status_stats(account_id: str) -> list[dict[str, Any]]:
-    """status_stats each with one flaw, inside MALFORMED's shift (a ``logged_out`` counted
-    would cut it short) and of BAD (an agent with no good document)."""
+    """Each flaw inside MALFORMED's shift (a ``logged_out`` counted would cut it short) and
+    for BAD (an agent with no good document)."""
     at = gregorian(2024, 1, 30, 10)
-    cases: dict[str, Any] = {
-        "no_pvt_type": lambda d: d.pop("pvt_type"),
-        "call_stat_type": lambda d: d.update(pvt_type="call_stat"),
-        "deleted": lambda d: d.update(pvt_deleted=True),
-        "no_agent_id": lambda d: d.pop("agent_id"),
-        "empty_agent_id": lambda d: d.update(agent_id=""),
-        "numeric_agent_id": lambda d: d.update(agent_id=7),
-        "null_agent_id": lambda d: d.update(agent_id=None),
-        "no_timestamp": lambda d: d.pop("timestamp"),
-        "null_timestamp": lambda d: d.update(timestamp=None),
-        "string_timestamp": lambda d: d.update(timestamp=str(d["timestamp"])),
-        "float_timestamp": lambda d: d.update(timestamp=d["timestamp"] + 0.5),
-        "bool_timestamp": lambda d: d.update(timestamp=True),
-        "no_status": lambda d: d.pop("status"),
-        "null_status": lambda d: d.update(status=None),
-        "unknown_status": lambda d: d.update(status="busy"),
-        "upper_case_status": lambda d: d.update(status="LOGGED_OUT"),
-        "list_status": lambda d: d.update(status=["logged_out"]),
-    }
-    docs = []
-    for n, (flaw, spoil) in enumerate(cases.items()):
-        for agent in (MALFORMED, BAD):
-            doc = ref.status_doc(account_id, agent, at + 60 * n, "logged_out")
-            doc["_id"] = f"bad-{flaw}-{agent[:4]}"
-            spoil(doc)
-            docs.append(doc)
-    return docs
+    return [
+        *ref.malformed_status_stats(account_id, MALFORMED, at),
+        *ref.malformed_status_stats(account_id, BAD, at),
+    ]
 
 
 def now_docs(account_id: str, now: int) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ function (doc) {
   // well-formed, live status_stat. Self-contained: no lib file.
   var CODES = {connected: 0, connecting: 1, logged_in: 2, logged_out: 3, outbound: 4,
                paused: 5, ready: 6, wrapup: 7};
-  if (doc.pvt_type !== 'status_stat' || doc.pvt_deleted === true) return;
+  if (!doc || doc.pvt_type !== 'status_stat' || doc.pvt_deleted === true) return;
   var agent = doc.agent_id, at = doc.timestamp, status = doc.status;
   if (typeof agent !== 'string' || agent.length === 0) return;
   if (typeof at !== 'number' || !isFinite(at) || Math.floor(at) !== at) return;
