@@ -144,7 +144,8 @@ def _clustered_seq(response: _Message) -> _Message:
     info["update_seq"] = f"{seq}-g1AAAA{secrets.token_urlsafe(24)}"
     body = json.dumps(info).encode() + b"\n"
     head = re.sub(
-        rb"(?im)^content-length:[^\r\n]*", b"Content-Length: " + str(len(body)).encode(),
+        rb"(?im)^content-length:[^\r\n]*",
+        b"Content-Length: " + str(len(body)).encode(),
         response.head,
     )
     return _Message(head, body, response.start_line, response.close)

@@ -1011,3 +1011,200 @@ def csv_differences(
             if not _close(number, value):
                 diffs.append(f"{w[0]} {w[1]} {metric}: expected {value!r}, got {cell!r}")
     return diffs
+
+
+# -- agent states over ACDC status_stat (CONTRACT.md 7) ----------------------------------------
+#
+# Written from 7a-7c alone: each agent's events in order, each starting a state that lasts
+# until the next event or 12 h, whichever is first; every state cut into pieces at each
+# 15-minute UTC step (every zone's offset is a multiple of it) and each piece counted in the
+# bucket of its first second's local time, inside [local start, min(local end, now)).
+
+AGENT_STATUSES = frozenset(
+    {"logged_in", "logged_out", "pending_logged_out", "ready", "connecting", "connected",
+     "wrapup", "paused", "outbound"}
+)  # fmt: skip
+AGENT_METRICS = [
+    "logged_in_time", "ready_time", "ringing_time", "talk_time", "wrapup_time", "paused_time",
+    "outbound_time", "occupancy", "login_count", "pause_count",
+]  # fmt: skip
+STATE_METRIC = {  # the state an event starts -> the time metric it counts in (7b, 7c)
+    "logged_in": None, "ready": "ready_time", "connecting": "ringing_time",
+    "connected": "talk_time", "wrapup": "wrapup_time", "paused": "paused_time",
+    "outbound": "outbound_time",
+}  # fmt: skip
+STATE_CAP = 12 * 3600
+
+
+def status_stat(doc: object) -> dict[str, Any] | None:
+    """The document when it is a well-formed, live ``status_stat`` (7a); else None."""
+    if not isinstance(doc, dict) or doc.get("pvt_type") != "status_stat":
+        return None
+    if doc.get("pvt_deleted") is True or not is_id(doc.get("agent_id")):
+        return None
+    ts = doc.get("timestamp")
+    if not _is_json_number(ts) or not float(ts).is_integer():  # type: ignore[arg-type]
+        return None
+    status = doc.get("status")
+    return doc if isinstance(status, str) and status in AGENT_STATUSES else None
+
+
+def agent_events(docs: Iterable[object]) -> dict[str, list[tuple[int, str]]]:
+    """Each agent's events, pending_logged_out set aside, ordered by time then status name."""
+    out: dict[str, list[tuple[int, str]]] = {}
+    for doc in docs:
+        d = status_stat(doc)
+        if d is not None and d["status"] != "pending_logged_out":
+            out.setdefault(d["agent_id"], []).append((int(d["timestamp"]), d["status"]))
+    return {agent: sorted(events) for agent, events in out.items()}
+
+
+def agent_states(events: list[tuple[int, str]]) -> list[tuple[int, int, str]]:
+    """(begin, end, status) of every state an agent was in (logged out left out): each
+    event's state lasts until the next event, at most 12 h."""
+    out = []
+    for i, (ts, status) in enumerate(events):
+        end = ts + STATE_CAP
+        if i + 1 < len(events):
+            end = min(end, events[i + 1][0])
+        if status != "logged_out" and end > ts:
+            out.append((ts, end, status))
+    return out
+
+
+def expected_agent_report(
+    docs: Iterable[object], params: Mapping[str, Any], *, now: int, today: date | None = None
+) -> list[dict[str, Any]]:
+    """The ``report`` list of an ``agent_states`` request (``now``: Gregorian seconds)."""
+    zone: Any = ZoneInfo(params["timezone"]) if params.get("timezone") else UTC
+    period = params.get("period") or "daily"
+    first = _day(params["start_date"])
+    last = _day(params.get("end_date") or today or datetime.now(UTC).date())
+    metrics = list(params.get("metrics") or AGENT_METRICS)
+    totals = params.get("totals") is True
+    key = bucket_key(period, zone)
+    keys = bucket_keys(period, first, last, zone)
+    low = int(datetime.combine(first, time(0), zone).timestamp()) + GREGORIAN_OFFSET
+    high = int(datetime.combine(last + timedelta(days=1), time(0), zone).timestamp())
+    high = min(high + GREGORIAN_OFFSET, now)
+
+    def sums_of(events: list[tuple[int, str]]) -> dict[str, dict[str, int]]:
+        sums: dict[str, dict[str, int]] = {}
+
+        def add(bucket: str, name: str, n: int) -> None:
+            sums.setdefault(bucket, {}).setdefault(name, 0)
+            sums[bucket][name] += n
+
+        for begin, end, status in agent_states(events):
+            t, end = max(begin, low), min(end, high)
+            while t < end:
+                piece_end = min(end, (t // 900 + 1) * 900)
+                bucket = key(utc(t))
+                add(bucket, "logged_in_time", piece_end - t)
+                if STATE_METRIC[status]:
+                    add(bucket, STATE_METRIC[status], piece_end - t)  # type: ignore[arg-type]
+                t = piece_end
+        for ts, status in events:
+            if low <= ts < high and status in ("logged_in", "paused"):
+                add(key(utc(ts)), "login_count" if status == "logged_in" else "pause_count", 1)
+        return sums
+
+    def values(raw: Mapping[str, int]) -> dict[str, Number]:
+        out: dict[str, Number] = {m: raw.get(m, 0) for m in AGENT_METRICS if m != "occupancy"}
+        busy = out["talk_time"] + out["wrapup_time"]
+        whole = busy + out["ready_time"] + out["ringing_time"]
+        out["occupancy"] = round(100 * busy / whole, 2) if whole else 0.0
+        return out
+
+    def add_up(parts: Iterable[Mapping[str, int]]) -> dict[str, int]:
+        total: dict[str, int] = {}
+        for part in parts:
+            for name, n in part.items():
+                total[name] = total.get(name, 0) + n
+        return total
+
+    def series(per_bucket: Mapping[str, Mapping[str, int]]) -> dict[str, dict[str, Number]]:
+        by_key = {k: values(per_bucket.get(k, {})) for k in keys}
+        out = {m: {k: by_key[k][m] for k in keys} for m in metrics}
+        if totals:
+            whole = values(add_up(per_bucket.get(k, {}) for k in keys))
+            for m in metrics:
+                out[m]["total"] = whole[m]
+        return out
+
+    per_agent = {a: sums_of(ev) for a, ev in agent_events(docs).items()}
+    shown = {a: s for a, s in per_agent.items() if any(v for b in s.values() for v in b.values())}
+    agents = list(dict.fromkeys(params.get("identifiers") or sorted(shown)))
+    items = [{"id": a, "data": series(per_agent.get(a, {}))} for a in agents]
+    if totals:
+        merged = {k: add_up(per_agent.get(a, {}).get(k, {}) for a in agents) for k in keys}
+        items.append({"id": "total", "data": series(merged)})
+    return items
+
+
+def status_doc(
+    account_id: str,
+    agent_id: str,
+    ts: int,
+    status: str,
+    *,
+    archived: int | None = None,
+    suffix: str = "",
+    **extra: Any,
+) -> dict[str, Any]:
+    """A status_stat as KAZOO's archiver writes it (7a), stored ``archived`` (default: an
+    hour after ``ts``); ``suffix`` keeps ids apart for two events of one agent at one second."""
+    at = archived if archived is not None else ts + ARCHIVE_DELAY
+    doc: dict[str, Any] = {
+        "_id": f"{agent_id}::{ts}{suffix}",
+        "pvt_type": "status_stat",
+        "pvt_account_id": account_id,
+        "pvt_account_db": encoded_modb(account_id, utc(at).strftime("%Y%m")),
+        "pvt_created": at,
+        "pvt_modified": at,
+        "agent_id": agent_id,
+        "timestamp": ts,
+        "status": status,
+        **extra,
+    }
+    if status in ("connecting", "connected"):
+        doc.setdefault("call_id", f"call-{ts}")
+        doc.setdefault("queue_id", "q" * 32)
+    if status == "wrapup":
+        doc.setdefault("wait_time", 30)
+    if status == "paused":
+        doc.setdefault("pause_time", 600)
+        doc.setdefault("pause_alias", "lunch")
+    return doc
+
+
+def malformed_status_stats(account_id: str, agent_id: str, at: int) -> list[dict[str, Any]]:
+    """``logged_out`` status_stats of ``agent_id``, each with one flaw that makes it
+    malformed (7a), a minute apart from ``at``; ids ``bad-<flaw>-<agent_id[:4]>``."""
+    cases: dict[str, Callable[[dict[str, Any]], Any]] = {
+        "no_pvt_type": lambda d: d.pop("pvt_type"),
+        "call_stat_type": lambda d: d.update(pvt_type="call_stat"),
+        "deleted": lambda d: d.update(pvt_deleted=True),
+        "no_agent_id": lambda d: d.pop("agent_id"),
+        "empty_agent_id": lambda d: d.update(agent_id=""),
+        "numeric_agent_id": lambda d: d.update(agent_id=7),
+        "null_agent_id": lambda d: d.update(agent_id=None),
+        "no_timestamp": lambda d: d.pop("timestamp"),
+        "null_timestamp": lambda d: d.update(timestamp=None),
+        "string_timestamp": lambda d: d.update(timestamp=str(d["timestamp"])),
+        "float_timestamp": lambda d: d.update(timestamp=d["timestamp"] + 0.5),
+        "bool_timestamp": lambda d: d.update(timestamp=True),
+        "no_status": lambda d: d.pop("status"),
+        "null_status": lambda d: d.update(status=None),
+        "unknown_status": lambda d: d.update(status="busy"),
+        "upper_case_status": lambda d: d.update(status="LOGGED_OUT"),
+        "list_status": lambda d: d.update(status=["logged_out"]),
+        "constructor_status": lambda d: d.update(status="constructor"),
+    }
+    docs = []
+    for n, (flaw, spoil) in enumerate(cases.items()):
+        doc = status_doc(account_id, agent_id, at + 60 * n, "logged_out")
+        doc["_id"] = f"bad-{flaw}-{agent_id[:4]}"
+        spoil(doc)
+        docs.append(doc)
+    return docs

@@ -262,9 +262,7 @@ async def test_racing_installers_resolve_a_conflicted_design_doc_to_one_current_
 
     one, two = Couch(couch_url), Couch(couch_url)
     try:
-        assert all(
-            await asyncio.gather(Installer(one).ensure(db), Installer(two).ensure(db))
-        )
+        assert all(await asyncio.gather(Installer(one).ensure(db), Installer(two).ensure(db)))
     finally:
         await one.close()
         await two.close()

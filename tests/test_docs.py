@@ -27,6 +27,7 @@ def test_the_table_names_every_metric_of_the_contract_once_per_report() -> None:
     for report, names in (
         ("queues", ref.QUEUE_ALL_METRICS),
         ("recipients", ref.RECIPIENT_ALL_METRICS),
+        ("agent_states", ref.AGENT_METRICS),
     ):
         assert list(REPORTS[report].metrics) == names
         for name in names:

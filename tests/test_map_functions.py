@@ -184,7 +184,8 @@ ALL_DOCS = [*GOOD, *GOOD_ACDC, *JUNK, *MALFORMED, *MALFORMED_ACDC, *SEEDED]
 @pytest.fixture(scope="module")
 def results() -> dict[str, list[dict[str, Any]]]:
     out = run_maps(ALL_DOCS)
-    assert set(out) == set(VIEWS)
+    assert set(out) == {*VIEWS, "agent_events"}
+    assert not [r for r in out["agent_events"] if r["emits"] or r["error"] or r["mutated"]]
     return {view: out[view] for view in VIEWS}
 
 
@@ -337,3 +338,20 @@ def test_seeded_docs_agree_with_reference(results: dict, view: str) -> None:
     for doc in [*GOOD, *GOOD_ACDC, *SEEDED]:
         assert ref.is_counted(doc)
         assert sorted(emits(results, view, doc)) == sorted(_expected_emits(view, doc)), doc["_id"]
+
+
+def test_agent_events_emits_one_row_per_well_formed_status_stat() -> None:
+    """Key [agent, timestamp, the status's place in name order], no value; nothing for
+    pending_logged_out or a malformed status_stat, and never a throw."""
+    from app.report.agent_states import STATUSES
+
+    at = greg(2024, 3, 15, 10)
+    good = [ref.status_doc(ACCOUNT, R1, at + i, s) for i, s in enumerate(STATUSES)]
+    aside = ref.status_doc(ACCOUNT, R1, at + 99, "pending_logged_out")
+    bad = ref.malformed_status_stats(ACCOUNT, R2, at)
+    out = run_maps([*good, aside, *bad])["agent_events"]
+    assert [r["emits"] for r in out[: len(good)]] == [
+        [[[R1, at + i, i], None]] for i in range(len(STATUSES))
+    ]
+    assert all(not r["emits"] and not r["error"] for r in out[len(good) :])
+    assert sorted(STATUSES) == list(STATUSES)

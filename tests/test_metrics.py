@@ -114,13 +114,16 @@ async def test_every_family_appears_and_moves_and_names_no_account_or_token(
         assert sample(text, "http_requests_total", **labels) == 1
         assert sample(text, "http_request_duration_seconds_count", route=ROUTE, method="POST")
         for phase in ("load", "filter", "render"):
-            assert sample(
-                text,
-                "report_phase_duration_seconds_count",
-                report="queues",
-                period="daily",
-                phase=phase,
-            ) == 1
+            assert (
+                sample(
+                    text,
+                    "report_phase_duration_seconds_count",
+                    report="queues",
+                    period="daily",
+                    phase=phase,
+                )
+                == 1
+            )
         assert sample(text, "couchdb_requests_total", operation="view", outcome="ok") >= 2
         assert sample(text, "couchdb_request_duration_seconds_count", operation="view") >= 2
         assert sample(text, "design_doc_writes_total", outcome="installed") >= 1

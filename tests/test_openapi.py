@@ -57,7 +57,11 @@ SERVICE_OPS = ["GET /health", "GET /health/live", "GET /health/ready", "GET /ope
 EXAMPLES = {GenerationMode.POSITIVE: 50, GenerationMode.NEGATIVE: 40}
 SERVICE_EXAMPLES = 5  # no parameters: only the steering varies
 PUBLISHED = {"queues": reference.QUEUE_METRICS, "recipients": reference.RECIPIENT_METRICS}
-EVERY_METRIC = {*reference.QUEUE_ALL_METRICS, *reference.RECIPIENT_ALL_METRICS}
+EVERY_METRIC = {
+    *reference.QUEUE_ALL_METRICS,
+    *reference.RECIPIENT_ALL_METRICS,
+    *reference.AGENT_METRICS,
+}
 
 
 # -- the document ---------------------------------------------------------------------------
@@ -189,10 +193,16 @@ def test_document_uses_the_validators_own_values() -> None:
             assert props["service_level_threshold"]["default"] == reference.DEFAULT_THRESHOLD
             assert props["totals"]["type"] == "boolean"
             assert props["totals"]["default"] is False
+    for suffix in ("", "InPath"):  # neither queue_ids nor a threshold in agent_states
+        props = schemas[f"AgentStatesReportData{suffix}"]["properties"]
+        assert "queue_ids" not in props and "service_level_threshold" not in props
+        assert props["metrics"]["default"] == reference.AGENT_METRICS
+    assert schemas["AgentStateMetric"]["enum"] == reference.AGENT_METRICS
     series = schemas["ReportEntry"]["properties"]["data"]["properties"]
     assert set(series) == EVERY_METRIC
     for metric, values in series.items():
-        kind = "integer" if metric.endswith("_count") else "number"  # CONTRACT.md 3, 3b
+        # CONTRACT.md 3, 3b, 7c
+        kind = "integer" if metric.endswith(("_count", "_time")) else "number"
         assert values["additionalProperties"]["type"] == kind, metric
         assert values["properties"]["total"]["type"] == kind, metric
 

@@ -19,6 +19,7 @@ import orjson
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from reference import (
+    AGENT_METRICS,
     DEFAULT_THRESHOLD,
     QUEUE_ALL_METRICS,
     QUEUE_METRICS,
@@ -64,8 +65,16 @@ ODD_ZONES = [
 ]
 ALL_METRICS = sorted({*QUEUE_ALL_METRICS, *RECIPIENT_ALL_METRICS})
 # CONTRACT.md 3 and 3b: the default (published) metrics and every metric, per report
-PUBLISHED = {"queues": QUEUE_METRICS, "recipients": RECIPIENT_METRICS}
-EVERY_METRIC = {"queues": QUEUE_ALL_METRICS, "recipients": RECIPIENT_ALL_METRICS}
+PUBLISHED = {
+    "queues": QUEUE_METRICS,
+    "recipients": RECIPIENT_METRICS,
+    "agent_states": AGENT_METRICS,
+}
+EVERY_METRIC = {
+    "queues": QUEUE_ALL_METRICS,
+    "recipients": RECIPIENT_ALL_METRICS,
+    "agent_states": AGENT_METRICS,
+}
 MIN_DAY, MAX_DAY = MIN_DATE, MAX_DATE
 COMMON = settings(
     max_examples=150,
@@ -275,11 +284,12 @@ def _check_accepted(req: ReportRequest, params: dict[str, Any], options: dict[st
         assert req.metrics == tuple(PUBLISHED[req.report])
     assert req.metrics and set(req.metrics) <= set(EVERY_METRIC[req.report])
     _check_id_list(req.identifiers, p.get("identifiers"), limits.max_identifiers, limits)
-    if req.report == "queues":
+    if req.report != "recipients":  # queue_ids: recipients only; no threshold in agent_states
         assert req.queue_ids is None and "queue_ids" not in p
     else:
         _check_id_list(req.queue_ids, p.get("queue_ids"), limits.max_queue_ids, limits)
     assert req.format == p.get("format", "csv" if options["csv_requested"] else "json")
+    assert req.report != "agent_states" or "service_level_threshold" not in p
     assert req.threshold == p.get("service_level_threshold", DEFAULT_THRESHOLD)
     assert req.threshold in THRESHOLDS and type(req.threshold) is int
     assert req.totals is p.get("totals", False)
@@ -566,5 +576,12 @@ def test_whatever_validate_accepts_the_pipeline_can_plan(
         _check_error_shape(err)
         return
     buckets = plan(req.start, req.end, req.period, req.timezone)
+    if REPORTS[req.report].reads == "events":  # agent_states: its MoDBs and spans
+        from app.report import agent_states, events
+
+        line = agent_states.timeline(buckets)
+        months = events.months("0" * 32, line.start - agent_states.CAP, line.end)
+        assert months and all(m.name.startswith("account/00/00/") for m in months)
+        return
     queries = plan_queries("0" * 32, req, buckets)
     assert queries and all(q.month.name.startswith("account/00/00/") for q in queries)

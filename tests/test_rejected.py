@@ -52,8 +52,12 @@ def oversized_header(secret: str) -> bytes:
 def oversized_line(secret: str) -> bytes:
     padding = b"&pad=" + b"p" * 70_000  # over max(8190, QUBICLE_REPORTS_MAX_BODY_BYTES)
     return (
-        b"GET /v2/accounts/" + b"a" * 32 + b"/qubicle_reports?auth_token=" + secret.encode()
-        + padding + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+        b"GET /v2/accounts/"
+        + b"a" * 32
+        + b"/qubicle_reports?auth_token="
+        + secret.encode()
+        + padding
+        + b" HTTP/1.1\r\nHost: x\r\n\r\n"
     )
 
 

@@ -123,7 +123,11 @@ def test_missing_report_is_required() -> None:
 def test_unknown_report_is_an_enum_error_listing_the_reports(report: Any) -> None:
     assert error_data({"report": report, "start_date": "2017-01-01"}) == {
         "report": {
-            "enum": {"message": ENUM_MSG, "value": report, "target": ["queues", "recipients"]}
+            "enum": {
+                "message": ENUM_MSG,
+                "value": report,
+                "target": ["queues", "recipients", "agent_states"],
+            }
         }
     }
 
@@ -131,7 +135,11 @@ def test_unknown_report_is_an_enum_error_listing_the_reports(report: Any) -> Non
 def test_unknown_report_in_the_path_is_an_enum_error() -> None:
     assert error_data({"start_date": "2017-01-01"}, path_report="agents") == {
         "report": {
-            "enum": {"message": ENUM_MSG, "value": "agents", "target": ["queues", "recipients"]}
+            "enum": {
+                "message": ENUM_MSG,
+                "value": "agents",
+                "target": ["queues", "recipients", "agent_states"],
+            }
         }
     }
 

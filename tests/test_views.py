@@ -42,7 +42,8 @@ QUEUE_VIEWS = tuple(
     f"queue_{what}_by_{res}" for what in ("visits", "kpis", "waits") for res in ("day", "quarter")
 )
 OFFER_VIEWS = tuple(
-    f"offers_by_{who}_by_{res}" for who in ("recipient", "queue_recipient")
+    f"offers_by_{who}_by_{res}"
+    for who in ("recipient", "queue_recipient")
     for res in ("day", "quarter")
 )
 ALL_VIEWS = (*QUEUE_VIEWS, *OFFER_VIEWS)

@@ -40,7 +40,8 @@ class Query:
     month: MonthDb
     view: str
     params: dict[str, Any] = field(hash=False)
-    source: Source = field(hash=False, compare=False)  # how its rows fold into the report
+    # how its rows fold into the report (None: read by app.report.events, not merged)
+    source: Source | None = field(hash=False, compare=False, default=None)
 
     @property
     def db(self) -> str:
@@ -166,6 +167,11 @@ class Loader:
             if flight.waiters == 0 and not flight.task.done():
                 self._forget(key, flight)
                 flight.task.cancel()
+
+    async def read(self, q: Query) -> Answer:
+        """One query's answer, read now (never from the cache; identical queries in flight
+        share one request): for readers that page through a view (app.report.events)."""
+        return await self._joined(ViewCache.key(q.db, q.view, q.params), q)
 
     def _forget(self, key: bytes, flight: _Flight) -> None:
         if self._inflight.get(key) is flight:

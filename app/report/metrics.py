@@ -101,6 +101,13 @@ class ReportKind:
     published: tuple[str, ...]  # the default list: the published API's metrics
     views: tuple[View, ...]  # views keyed [entity, day, ...]
     queue_views: tuple[View, ...] = ()  # views keyed [queue, recipient, day, ...] (queue_ids)
+    # "views": summed from reduced views; "events": status events folded into time
+    # (app.report.agent_states), which reads no reduced view and no threshold
+    reads: str = "views"
+
+    @property
+    def takes_threshold(self) -> bool:
+        return self.reads == "views"
 
     def fields(self, metrics: Sequence[str], threshold: int) -> tuple[str, ...]:
         """The raw fields the metrics need, each once, in a fixed order."""
@@ -188,9 +195,7 @@ RECIPIENTS = ReportKind(
         "call_count": count("answered", "offers with result answered"),
         "missed_call_count": count("missed", "offers with result missed"),
         "rejected_call_count": count("rejected", "offers with result rejected"),
-        "avg_call_duration": average(
-            "talk", "answered", "sum of call_duration / answered offers"
-        ),
+        "avg_call_duration": average("talk", "answered", "sum of call_duration / answered offers"),
         "avg_ring_duration": average(
             "ring",
             "rung",
@@ -215,7 +220,55 @@ RECIPIENTS = ReportKind(
     ),
 )
 
-REPORTS: dict[str, ReportKind] = {k.name: k for k in (QUEUES, RECIPIENTS)}
+
+def occupancy(description: str) -> Metric:
+    """100 × (talk + wrap-up) / (ready + ringing + talk + wrap-up)."""
+
+    def compute(talk: Column, wrapup: Column, ready: Column, ringing: Column) -> list[Number]:
+        busy = [t + w for t, w in zip(talk, wrapup, strict=True)]
+        return _ratio(busy, [b + r + g for b, r, g in zip(busy, ready, ringing, strict=True)], 100)
+
+    return Metric(("talk", "wrapup", "ready", "ringing"), compute, description)
+
+
+# CONTRACT.md 7c: seconds per state, and events counted (app.report.agent_states folds them)
+AGENT_FIELDS = ("logged_in", "ready", "ringing", "talk", "wrapup", "paused", "outbound")
+AGENT_COUNTS = ("logins", "pauses")
+
+AGENT_STATES = ReportKind(
+    name="agent_states",
+    metrics={
+        "logged_in_time": amount("logged_in", "seconds in any state but logged out"),
+        "ready_time": amount("ready", "seconds ready"),
+        "ringing_time": amount("ringing", "seconds ringing"),
+        "talk_time": amount("talk", "seconds talking"),
+        "wrapup_time": amount("wrapup", "seconds in wrap-up"),
+        "paused_time": amount("paused", "seconds paused"),
+        "outbound_time": amount("outbound", "seconds on outbound calls"),
+        "occupancy": occupancy(
+            "100 × (talk_time + wrapup_time) / (ready_time + ringing_time + talk_time + "
+            "wrapup_time)"
+        ),
+        "login_count": count("logins", "logged_in events in the bucket"),
+        "pause_count": count("pauses", "paused events in the bucket"),
+    },
+    published=(
+        "logged_in_time",
+        "ready_time",
+        "ringing_time",
+        "talk_time",
+        "wrapup_time",
+        "paused_time",
+        "outbound_time",
+        "occupancy",
+        "login_count",
+        "pause_count",
+    ),
+    views=(),
+    reads="events",
+)
+
+REPORTS: dict[str, ReportKind] = {k.name: k for k in (QUEUES, RECIPIENTS, AGENT_STATES)}
 
 
 def markdown_table() -> str:
@@ -231,6 +284,8 @@ def markdown_table() -> str:
     lines.append(
         f"T is `service_level_threshold`: one of {thresholds} seconds (default "
         f"{DEFAULT_THRESHOLD}). Rates are percentages and averages seconds, both rounded to 2 "
-        "decimals and 0 where the divisor is 0; counts are integers; `max_wait` is a maximum."
+        "decimals and 0 where the divisor is 0; counts are integers; `max_wait` is a maximum. "
+        "Agent times are integer seconds, counted as CONTRACT.md 7b says (12-hour cap, the "
+        "state at the range's start, never past now)."
     )
     return "\n".join(lines) + "\n"

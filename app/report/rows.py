@@ -11,6 +11,10 @@ structs (no dict per row, no cyclic-GC tracking: decoding stays cheap however ma
 the process holds) and dropped once folded. An answer framed any other way (another server,
 an error) is parsed whole, and one that is not a view answer fails as a failing CouchDB
 would, never as an empty report.
+
+A map-only answer (``reduce=false``: the agent_states report's status events) is framed the
+same way after its ``{"total_rows":N,"offset":M,`` head; its rows carry the document id too,
+which :class:`EventRow` leaves undecoded.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from app.couch.client import CouchUnavailable
 
 BATCH_BYTES = 256 * 1024  # ~3,000 rows: what a report holds parsed at a time, per answer
 HEAD = b'{"rows":[\r\n'
+ROWS = b'"rows":[\r\n'  # where the rows begin, after a map-only answer's counts
+HEAD_MAX = 96  # '{"total_rows":<n>,"offset":<n>,' is never longer
 SEP = b",\r\n"
 TAIL = b"\r\n]}"
 
@@ -40,17 +46,41 @@ class _Answer(msgspec.Struct, gc=False):
     rows: list[ViewRow]
 
 
+class EventRow(msgspec.Struct, gc=False):
+    """One row of the map-only ``agent_events`` view: ``[agent_id, timestamp, code]``."""
+
+    key: tuple[str, int, int]
+
+
+class _Events(msgspec.Struct, gc=False):
+    rows: list[EventRow]
+
+
 _BATCH = msgspec.json.Decoder(list[ViewRow])
 _WHOLE = msgspec.json.Decoder(_Answer)
+_EVENT_BATCH = msgspec.json.Decoder(list[EventRow])
+_EVENT_WHOLE = msgspec.json.Decoder(_Events)
 
 
 def row_batches(raw: bytes, batch_bytes: int = BATCH_BYTES) -> Iterator[list[ViewRow]]:
     """The answer's rows in order, in batches; :class:`CouchUnavailable` if it has none."""
+    return _batches(raw, batch_bytes, _BATCH, _WHOLE)
+
+
+def event_batches(raw: bytes, batch_bytes: int = BATCH_BYTES) -> Iterator[list[EventRow]]:
+    """The rows of a map-only ``agent_events`` answer in order, in batches."""
+    return _batches(raw, batch_bytes, _EVENT_BATCH, _EVENT_WHOLE)
+
+
+def _batches(
+    raw: bytes, batch_bytes: int, batch: msgspec.json.Decoder, whole: msgspec.json.Decoder
+) -> Iterator[Any]:
     end = raw.rfind(TAIL)
-    if not raw.startswith(HEAD) or end < 0 or raw[end + len(TAIL) :].strip():
-        yield _whole(raw)
+    head = raw.find(ROWS, 0, HEAD_MAX)
+    if not raw.startswith(b"{") or head < 0 or end < 0 or raw[end + len(TAIL) :].strip():
+        yield _whole(raw, whole)
         return
-    start = len(HEAD)
+    start = head + len(ROWS)
     cuts = []
     while start < end:
         cut = raw.find(SEP, min(start + batch_bytes, end), end)
@@ -59,13 +89,13 @@ def row_batches(raw: bytes, batch_bytes: int = BATCH_BYTES) -> Iterator[list[Vie
         start = cut + len(SEP)
     try:
         for a, b in cuts:
-            yield _BATCH.decode(b"[" + raw[a:b] + b"]")
+            yield batch.decode(b"[" + raw[a:b] + b"]")
     except msgspec.DecodeError:
         raise CouchUnavailable("CouchDB answered a view query that does not parse") from None
 
 
-def _whole(raw: bytes) -> list[ViewRow]:
+def _whole(raw: bytes, whole: msgspec.json.Decoder) -> Any:
     try:
-        return _WHOLE.decode(raw).rows
+        return whole.decode(raw).rows
     except msgspec.DecodeError:
         raise CouchUnavailable("CouchDB answered a view query without rows") from None

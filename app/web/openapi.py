@@ -300,8 +300,10 @@ def _responses() -> Schema:
 
 
 def _series(name: str) -> Schema:
-    """A metric's values: counts are integers, rates, averages and maxima numbers."""
-    value = {"type": "integer" if name.endswith("_count") else "number", "minimum": 0}
+    """A metric's values: counts and agent seconds are integers, rates, averages and maxima
+    numbers."""
+    integer = name.endswith(("_count", "_time"))
+    value = {"type": "integer" if integer else "number", "minimum": 0}
     return {
         "type": "object",
         "properties": {

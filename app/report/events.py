@@ -1,0 +1,137 @@
+"""Read the agent_states report's status events: the ``agent_events`` view of every MoDB the
+range touches, in key order, merged across MoDBs, a page at a time.
+
+An event of a month's last hour is archived into the next month's MoDB (CONTRACT.md 7a), so
+one agent's events are spread over two or more MoDBs, each sorted by ``[agent, timestamp,
+code]``. Each (key range, MoDB) is read page by page (:data:`PAGE` rows, the next page asked
+for while the current one is folded) and the pages of one key range are merged in key order
+(:func:`merged`: long runs of one MoDB are handed on whole, so the merge costs a comparison
+per run, not per row). So memory holds about two pages per MoDB, however many events the
+range has. The key ranges: one per agent when few are asked for, one spanning range when
+many, the whole view when none; each starts 12 hours before the range (the state at its
+start) and ends before ``min(end, now)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from bisect import bisect_right
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from typing import Any
+
+from app.couch.modb import MonthDb, modbs_for_range
+from app.report.agent_states import CAP, GREGORIAN_OFFSET, AgentSums
+from app.report.load import HIGH, PER_ENTITY_RANGES, Loader, Query
+from app.report.rows import EventRow, event_batches
+
+VIEW = "agent_events"
+PAGE = 20_000  # rows per view request: ~2 MB of answer
+
+
+def key_ranges(identifiers: tuple[str, ...] | None, low: int, high: int) -> list[dict[str, Any]]:
+    """Events of ``[low, high)`` (Gregorian seconds) of the asked agents."""
+    if identifiers is None:
+        return [{}]
+    ids = sorted(identifiers)
+    if len(ids) > PER_ENTITY_RANGES:
+        return [{"startkey": [ids[0], low], "endkey": [ids[-1], high - 1, HIGH]}]
+    return [{"startkey": [a, low], "endkey": [a, high - 1, HIGH]} for a in ids]
+
+
+def months(account_id: str, low: int, high: int) -> list[MonthDb]:
+    """The MoDBs holding events of ``[low, high)``, and the month after (archive lag)."""
+
+    def day(at: int) -> date:
+        return datetime.fromtimestamp(at - GREGORIAN_OFFSET, UTC).date()
+
+    return modbs_for_range(account_id, day(low), day(high - 1))
+
+
+async def pages(
+    loader: Loader, slots: asyncio.Semaphore, month: MonthDb, params: dict[str, Any]
+) -> AsyncIterator[list[EventRow]]:
+    """One MoDB's rows of one key range, a page at a time, the next page already asked for.
+
+    A page ends somewhere in a run of equal keys (two documents of one event), so the next
+    starts at the last key and skips the rows of that key already read."""
+
+    async def page(p: dict[str, Any]) -> list[EventRow]:
+        async with slots:
+            raw = await loader.read(Query(month, VIEW, p))
+        return [row for batch in event_batches(raw) for row in batch]
+
+    current = asyncio.ensure_future(page({**params, "limit": PAGE}))
+    try:
+        while True:
+            rows = await current
+            if len(rows) < PAGE:
+                if rows:
+                    yield rows
+                return
+            last = rows[-1].key
+            same = 1
+            while same < len(rows) and rows[-same - 1].key == last:
+                same += 1
+            current = asyncio.ensure_future(
+                page({**params, "startkey": list(last), "skip": same, "limit": PAGE})
+            )
+            yield rows
+    finally:
+        current.cancel()
+
+
+async def merged(streams: list[AsyncIterator[list[EventRow]]]) -> AsyncIterator[list[EventRow]]:
+    """The rows of sorted streams in key order, as runs: from the stream whose next key is
+    smallest, every row up to the next key of any other stream."""
+    heads: list[tuple[list[EventRow], int, AsyncIterator[list[EventRow]]]] = []
+    for stream in streams:
+        rows = await anext(stream, None)
+        if rows:
+            heads.append((rows, 0, stream))
+    while heads:
+        i = min(range(len(heads)), key=lambda n: heads[n][0][heads[n][1]].key)
+        rows, at, stream = heads[i]
+        if len(heads) == 1:
+            upto = len(rows)
+        else:
+            bound = min(h[0][h[1]].key for n, h in enumerate(heads) if n != i)
+            upto = bisect_right(rows, bound, lo=at, key=lambda r: r.key)
+        yield rows[at:upto] if at or upto < len(rows) else rows
+        if upto < len(rows):
+            heads[i] = (rows, upto, stream)
+            continue
+        nxt = await anext(stream, None)
+        if nxt:
+            heads[i] = (nxt, 0, stream)
+        else:
+            del heads[i]
+
+
+async def read_events(
+    loader: Loader,
+    account_id: str,
+    identifiers: tuple[str, ...] | None,
+    target: AgentSums,
+) -> None:
+    """Fold every event the report needs into ``target``, key range by key range
+    concurrently, MoDBs merged."""
+    low, high = target.low - CAP, target.high
+    if high <= target.low:
+        return  # the range begins after now: nothing to count
+    slots = asyncio.Semaphore(loader.concurrency)
+    dbs = months(account_id, low, high)
+
+    async def one(params: dict[str, Any]) -> None:
+        fold = target.fold()
+        streams = [pages(loader, slots, month, params) for month in dbs]
+        async for rows in merged(streams):
+            fold.add(rows)
+        fold.close()
+
+    tasks = [asyncio.ensure_future(one(p)) for p in key_ranges(identifiers, low, high)]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()

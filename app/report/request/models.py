@@ -1,0 +1,211 @@
+"""The request, defined once: a pydantic v2 model per report (:func:`request_models`), from
+which both validation (:mod:`app.report.request.validate`) and the OpenAPI schema
+(:mod:`app.web.openapi`) come.
+
+pydantic v2 because it does both halves of the job from one annotation: it validates every
+field and collects *every* failure in one pass (Crossbar answers every bad field at once;
+msgspec, the other fast candidate, stops at the first), and it generates JSON Schema from
+the same types and constraints. Its Rust core keeps validation well under a millisecond.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, create_model, model_validator
+
+from app.report.buckets import PERIODS, UnsupportedTimezone, plan
+from app.report.metrics import DEFAULT_THRESHOLD, REPORTS, THRESHOLDS, ReportKind
+from app.report.request.dates import MAX_DATE, MIN_DATE, last_day, parse_day, time_zones
+from app.report.request.types import (
+    Component,
+    FromQuery,
+    boolean_text,
+    camel,
+    crossbar,
+    fail,
+    id_list,
+    integer_text,
+    metric_list,
+    one_of,
+)
+
+FORMATS = ("json", "csv")
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_range_days: int = 366
+    max_identifiers: int = 1000
+    max_queue_ids: int = 100
+    max_id_length: int = 128
+
+
+class Parameters(BaseModel):
+    """What every report's parameters share: strict JSON types (a string is no number, a
+    number no boolean), unknown fields ignored, and a range the pipeline can plan."""
+
+    model_config = ConfigDict(strict=True, frozen=True)
+
+    @model_validator(mode="after")
+    def _plannable(self) -> Parameters:
+        values = self.__dict__
+        try:
+            plan(values["start_date"], values["end_date"], values["period"], values["timezone"])
+        except UnsupportedTimezone:
+            raise fail(
+                "date_range",
+                "The zone's UTC offset in this range is not a whole number of quarter hours",
+                value=values["timezone"],
+                field="timezone",
+            ) from None
+        return self
+
+
+def _fields(kind: ReportKind | None, limits: Limits) -> dict[str, Any]:
+    """The parameters of one report (``None``: before the report is known), in the order
+    they are checked: the dates need the zone, the range needs both dates."""
+    day = Annotated[
+        date,
+        PlainValidator(parse_day, json_schema_input_type=date | datetime),
+        Component(
+            "DateOrDateTime",
+            "ISO 8601 date (`2017-01-01`) or date-time, whose day is taken in `timezone`; "
+            f"both ends inclusive, at most {limits.max_range_days} days "
+            f"(QUBICLE_REPORTS_MAX_RANGE_DAYS), between {MIN_DATE} and {MAX_DATE}",
+        ),
+    ]
+    report = (
+        Annotated[one_of(tuple(REPORTS)), Component("Report", "the report to run")]
+        if kind is None
+        else one_of((kind.name,))
+    )
+    fields: dict[str, Any] = {
+        "report": (
+            Annotated[
+                report,
+                Field(
+                    description="the report; in `/qubicle_reports/{report}` it may be left out "
+                    "and must otherwise equal the path's"
+                ),
+            ],
+            ...,
+        ),
+        "timezone": (
+            Annotated[
+                one_of(
+                    tuple(sorted(time_zones())),
+                    keyword="format",
+                    message="Must be an IANA time zone name such as America/New_York",
+                    listed=False,
+                ),
+                Component(
+                    "Timezone",
+                    "IANA zone whose local days/weeks/months/hours make the buckets; default UTC",
+                ),
+            ],
+            "UTC",
+        ),
+        "start_date": (Annotated[day, Field(description="first day of the report")], ...),
+        "end_date": (
+            Annotated[
+                day,
+                last_day(limits.max_range_days),
+                Field(
+                    validate_default=True,
+                    description="last day of the report, inclusive; default: today in `timezone`",
+                ),
+            ],
+            None,
+        ),
+        "period": (
+            Annotated[
+                one_of(PERIODS),
+                Component(
+                    "Period",
+                    "bucket size: daily `YYYYMMDD`, weekly (weeks start on Sunday, key `%Y%U` "
+                    "of that Sunday), monthly `YYYYMM`, hourly `YYYYMMDDHH`; default daily",
+                ),
+            ],
+            "daily",
+        ),
+        "metrics": (metric_list(kind), kind.published if kind else None),
+        "identifiers": (
+            id_list(
+                limits.max_identifiers,
+                limits.max_id_length,
+                "ids to report on (queues, or agents for recipients and agent_states), in this "
+                "order (duplicates dropped); default: every entity with data, sorted",
+            ),
+            None,
+        ),
+    }
+    if kind is None or kind.queue_views:
+        fields["queue_ids"] = (
+            id_list(
+                limits.max_queue_ids,
+                limits.max_id_length,
+                "recipients report only: count only offers made from visits to these queues",
+            ),
+            None,
+        )
+    fields["format"] = (
+        Annotated[
+            one_of(FORMATS),
+            Component("Format", "json (default) or csv; `accept` may ask for csv too"),
+        ],
+        "json",
+    )
+    if kind is None or kind.takes_threshold:
+        fields["service_level_threshold"] = (
+            Annotated[
+                one_of(THRESHOLDS),
+                Component(
+                    "ServiceLevelThreshold",
+                    "seconds: `service_level` counts the visits answered within this wait; "
+                    f"default {DEFAULT_THRESHOLD}",
+                ),
+                FromQuery(integer_text),
+            ],
+            DEFAULT_THRESHOLD,
+        )
+    fields["totals"] = (
+        Annotated[
+            bool,
+            crossbar(
+                lambda value, _: fail("type", "Value did not match type(s): boolean", value=value)
+            ),
+            Field(
+                description='add a `"total"` key (the whole range) to every series and a '
+                'last item `{"id": "total", ...}` over every entity of the report; in CSV, '
+                "rows whose period is `total` and rows whose id is `total`; default false"
+            ),
+            FromQuery(boolean_text),
+        ],
+        False,
+    )
+    return fields
+
+
+@dataclass(frozen=True)
+class RequestModels:
+    by_report: dict[str, type[Parameters]]  # report name -> its parameters
+    any_report: type[Parameters]  # before the report is known; the GET query string
+
+    def only_in(self, name: str) -> list[str]:
+        """The reports that have parameter ``name``."""
+        return [r for r, model in self.by_report.items() if name in model.model_fields]
+
+
+@lru_cache(maxsize=32)  # one Limits in a service; tests try many
+def request_models(limits: Limits) -> RequestModels:
+    def model(name: str, kind: ReportKind | None) -> type[Parameters]:
+        return create_model(name, __base__=Parameters, **_fields(kind, limits))
+
+    return RequestModels(
+        by_report={r: model(f"{camel(r)}ReportData", kind) for r, kind in REPORTS.items()},
+        any_report=model("ReportParameters", None),
+    )

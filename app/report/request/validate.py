@@ -1,0 +1,153 @@
+"""A request's parameters checked against its report's model: the :class:`ReportRequest`
+the pipeline runs, or an :class:`errors.ApiError` naming every bad field in Crossbar's shape
+(CONTRACT.md section 5). Also how a GET's query string carries what a POST's body would."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from typing import Any
+
+from pydantic import ValidationError
+
+from app import errors
+from app.report.metrics import DEFAULT_THRESHOLD, TOTAL
+from app.report.request.models import Limits, request_models
+from app.report.request.types import FromQuery
+
+DEFAULT_LIMITS = Limits()
+REQUIRED_MSG = "Field is required but missing"
+# every keyword validate() may name in a 400 (app.report adds maxCells, app.errors invalid)
+KEYWORDS = (
+    "required",
+    "enum",
+    "type",
+    "format",
+    "date_range",
+    "minItems",
+    "maxItems",
+    "maxLength",
+    "pattern",
+    "forbidden",
+)
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    report: str
+    start: date  # local calendar days in ``timezone``, inclusive
+    end: date
+    period: str
+    metrics: tuple[str, ...]
+    identifiers: tuple[str, ...] | None
+    queue_ids: tuple[str, ...] | None
+    format: str
+    timezone: str
+    threshold: int = DEFAULT_THRESHOLD  # service_level_threshold (app.metrics.THRESHOLDS)
+    totals: bool = False
+
+
+def _crossbar_errors(e: ValidationError) -> dict[str, dict[str, Any]]:
+    """pydantic's failures in Crossbar's shape: field -> keyword -> detail, one per field."""
+    out: dict[str, dict[str, Any]] = {}
+    for failure in e.errors(include_url=False):
+        detail = dict(failure.get("ctx") or {})
+        field = str(detail.pop("field", None) or failure["loc"][0])
+        if failure["type"] == "missing":
+            out.setdefault(field, {"required": {"message": REQUIRED_MSG}})
+        else:
+            out.setdefault(field, {failure["type"]: {"message": failure["msg"], **detail}})
+    return out
+
+
+def validate(
+    params: dict[str, Any],
+    *,
+    path_report: str | None = None,
+    today: date | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    csv_requested: bool = False,
+) -> ReportRequest:
+    """The validated request, or an :class:`errors.ApiError` naming every bad field."""
+    given = {k: v for k, v in params.items() if v is not None}  # JSON null = omitted
+    models = request_models(limits)
+    report = given.get("report", path_report)
+    errs: dict[str, dict[str, Any]] = {}
+    if path_report is not None and report != path_report:
+        errs["report"] = {
+            "enum": {
+                "message": "Must match the report in the URL",
+                "value": report,
+                "target": [path_report],
+            }
+        }
+    known = models.by_report.get(report) if isinstance(report, str) else None
+    model = known or models.any_report  # an unknown report: check every other field anyway
+    for name in given.keys() & models.any_report.model_fields.keys() - model.model_fields.keys():
+        reports = " and ".join(models.only_in(name))
+        errs[name] = {
+            "forbidden": {
+                "message": f"{name} applies only to the {reports} report",
+                "value": given[name],
+            }
+        }
+    data = given if report is None else {**given, "report": report}
+    try:
+        valid = model.model_validate(data, context={"today": today})
+    except ValidationError as e:
+        errs = _crossbar_errors(e) | errs
+    ids = given.get("identifiers")
+    if given.get("totals") is True and isinstance(ids, list) and TOTAL in ids:
+        errs.setdefault(
+            "identifiers",
+            {
+                "forbidden": {
+                    "message": f'"{TOTAL}" is the id of the totals item: it cannot be an '
+                    "identifier when totals is true",
+                    "value": TOTAL,
+                }
+            },
+        )
+    if errs:
+        raise errors.validation(errs)
+    p = valid.__dict__
+    return ReportRequest(
+        report=p["report"],
+        start=p["start_date"],
+        end=p["end_date"],
+        period=p["period"],
+        metrics=tuple(dict.fromkeys(p["metrics"])),
+        identifiers=_unique(p["identifiers"]),
+        queue_ids=_unique(p.get("queue_ids")),
+        format=p["format"] if "format" in given or not csv_requested else "csv",
+        timezone=p["timezone"],
+        threshold=p.get("service_level_threshold", DEFAULT_THRESHOLD),
+        totals=p["totals"],
+    )
+
+
+def _unique(ids: list[str] | None) -> tuple[str, ...] | None:
+    return None if ids is None else tuple(dict.fromkeys(ids))
+
+
+@cache
+def _query_parsers() -> dict[str, Callable[[str], Any]]:
+    fields = request_models(DEFAULT_LIMITS).any_report.model_fields
+    return {
+        name: meta.parse
+        for name, field in fields.items()
+        for meta in field.metadata
+        if isinstance(meta, FromQuery)
+    }
+
+
+def from_query(query: Mapping[str, str]) -> dict[str, Any]:
+    """A GET's query string as a POST's ``data`` would carry it: lists split on commas,
+    numbers and booleans parsed (text that is neither stays text, and fails validation)."""
+    params: dict[str, Any] = dict(query)
+    for name, parse in _query_parsers().items():
+        if isinstance(params.get(name), str):
+            params[name] = parse(params[name])
+    return params
