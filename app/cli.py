@@ -131,4 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # run as `python -m app.cli`, this module is __main__: the commands found through entry
+    # points import app.cli, whose Command is the class commands() looks for
+    from app.cli import main as _main
+
+    sys.exit(_main())
