@@ -183,6 +183,10 @@ def test_demo_prints_a_curl_and_token_per_account_and_the_dashboard() -> None:
             f"curl -s -H 'X-Auth-Token: {a.token}' -H 'Content-Type: application/json' "
             f"http://127.0.0.1:8000/v2/accounts/{a.account_id}/qubicle_reports -d '"
         ) in text
+    acdc = accounts[1]
+    states = '{"data":{"report":"agent_states","start_date":"2024-01-01","end_date":"2024-02-14"'
+    assert f"{acdc.account_id}/qubicle_reports -d '{states}," in text
+    assert text.count('"agent_states"') == 1  # the Qubicle account has no agent states
     assert "Dashboard: http://127.0.0.1:8000/ (paste the token and account id)" in text
     first = accounts[0]
     assert (
