@@ -38,8 +38,8 @@ function describe(canvas, text) {
   canvas.setAttribute("aria-label", text);
 }
 
-// Stacked bars: calls by outcome in each bucket.
-export function drawOutcomes(labels, series) {
+// Stacked bars: calls by outcome (or, for agents' time, seconds by state) in each bucket.
+export function drawOutcomes(labels, series, kind = "count", title = "Calls by outcome") {
   const c = chart("chart-outcomes", {
     type: "bar",
     data: { labels: [], datasets: [] },
@@ -52,8 +52,9 @@ export function drawOutcomes(labels, series) {
   c.data.datasets = series.map(({ label, color, data }) => ({
     label, data, backgroundColor: color, borderWidth: 0,
   }));
+  setFormat(c, "y", kind);
   c.update("none");
-  describe(c.canvas, `Calls by outcome per bucket: ${series.map((s) => s.label).join(", ")}`);
+  describe(c.canvas, `${title} per bucket: ${series.map((s) => s.label).join(", ")}`);
 }
 
 // One line over the buckets (service level, wait, ...).
@@ -79,8 +80,17 @@ export function drawLine(labels, { label, kind, data }) {
   describe(c.canvas, `${label} per bucket`);
 }
 
+// Axis ticks and tooltips in the metric's own words (counts stay whole numbers).
+function setFormat(c, axis, kind) {
+  const fmt = KIND_FORMAT[kind];
+  c.options.scales[axis].ticks.callback = kind === "count" ? undefined : (v) => fmt(v);
+  c.options.plugins.tooltip = kind === "count" ? {} : {
+    callbacks: { label: (ctx) => `${ctx.dataset.label}: ${fmt(ctx.parsed[axis])}` },
+  };
+}
+
 // Horizontal bars: entities ranked by one metric (largest first).
-export function drawRanked(labels, { label, data }) {
+export function drawRanked(labels, { label, kind = "count", data }) {
   const c = chart("chart-ranked", {
     type: "bar",
     data: { labels: [], datasets: [] },
@@ -100,6 +110,7 @@ export function drawRanked(labels, { label, data }) {
   c.data.datasets = [{
     label, data, backgroundColor: COLORS.orange, borderWidth: 0, maxBarThickness: 36,
   }];
+  setFormat(c, "x", kind);
   c.resize();
   c.update("none");
   describe(c.canvas, `${label}, ranked`);
