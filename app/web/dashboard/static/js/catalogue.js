@@ -75,6 +75,7 @@ export const VIEWS = {
     noun: "agent",
     nouns: "Agents",
     entities: "recipients",
+    title: "Agents' time",
     outcomesTitle: "Time by state",
     outcomesKind: "time",
     metrics: {

@@ -23,13 +23,13 @@ export function duration(seconds) {
 }
 
 // Long spans, as a supervisor reads them: 42 -> "42 s", 754 -> "12 m 34 s",
-// 25920 -> "7 h 12 m", 4_000_000 -> "1,111 h 7 m"
+// 25920 -> "7 h 12 m", 43200 -> "12 h", 4_000_000 -> "1,111 h 6 m"
 export function time(seconds) {
   const s = Math.round(seconds);
   if (s < 60) return `${s} s`;
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
-  if (h) return `${integer.format(h)} h ${m} m`;
+  if (h) return m ? `${integer.format(h)} h ${m} m` : `${integer.format(h)} h`;
   return `${m} m ${s % 60} s`;
 }
 

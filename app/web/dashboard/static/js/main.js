@@ -140,7 +140,7 @@ function writeControls(s) {
   $("line").value = view.lines.includes(s.line) ? s.line : view.lines[0];
   $("table-title").textContent = `By ${view.noun}`;
   const range = s.preset === "custom" ? `${s.start} – ${s.end}` : S.PRESETS[s.preset];
-  $("settings-summary").textContent = `${view.nouns} · ${range} · ${s.period} · ${s.tz}`;
+  $("settings-summary").textContent = `${view.title || view.nouns} · ${range} · ${s.period} · ${s.tz}`;
   $("ranked-title").textContent = view.rankTitle;
   $("outcomes-title").textContent = view.outcomesTitle;
 
