@@ -148,7 +148,8 @@ async def test_seed_acdc_end_to_end(couch_url: str, couch: Couch, accounts: obje
     assert seeded.returncode == 0, seeded.stderr
     assert plan.account_id in seeded.stdout and "'ACDC Demo 1'" in seeded.stdout
     assert f"/v2/accounts/{plan.account_id}/qubicle_reports" in seeded.stdout
-    assert " call_stat docs" in seeded.stdout and "qubicle_session" not in seeded.stdout
+    assert " call_stat, " in seeded.stdout and " status_stat docs" in seeded.stdout
+    assert "qubicle_session" not in seeded.stdout and '"report":"agent_states"' in seeded.stdout
     for queue_id, name in plan.queue_names().items():
         assert f"{queue_id[:8]} {name}" in seeded.stdout
 
@@ -162,7 +163,7 @@ async def test_seed_acdc_end_to_end(couch_url: str, couch: Couch, accounts: obje
             stored.append(doc)
     want = list(plan.month_docs(date(2024, 3, 30), 2, 8))
     assert sorted(stored, key=lambda d: d["_id"]) == sorted(want, key=lambda d: d["_id"])
-    assert {d["pvt_type"] for d in stored} == {"call_stat"}
+    assert {d["pvt_type"] for d in stored} == {"call_stat", "status_stat"}
     account = await couch.all_docs(account_db(plan.account_id), include_docs=True)
     kinds = sorted(r["doc"]["pvt_type"] for r in account)
     assert kinds == ["account", "queue", "queue", "user", "user", "user"]
@@ -182,6 +183,10 @@ def test_demo_prints_a_curl_and_token_per_account_and_the_dashboard() -> None:
             f"curl -s -H 'X-Auth-Token: {a.token}' -H 'Content-Type: application/json' "
             f"http://127.0.0.1:8000/v2/accounts/{a.account_id}/qubicle_reports -d '"
         ) in text
+    acdc = accounts[1]
+    states = '{"data":{"report":"agent_states","start_date":"2024-01-01","end_date":"2024-02-14"'
+    assert f"{acdc.account_id}/qubicle_reports -d '{states}," in text
+    assert text.count('"agent_states"') == 1  # the Qubicle account has no agent states
     assert "Dashboard: http://127.0.0.1:8000/ (paste the token and account id)" in text
     first = accounts[0]
     assert (

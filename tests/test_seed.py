@@ -11,6 +11,7 @@ import random
 import re
 from collections import Counter
 from datetime import date
+from itertools import pairwise
 
 import pytest
 import reference as ref
@@ -204,8 +205,13 @@ def _acdc(seed: int = 7, source: str = "acdc") -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def stats() -> list[dict]:
+def acdc_docs() -> list[dict]:
     return _acdc()
+
+
+@pytest.fixture(scope="module")
+def stats(acdc_docs: list[dict]) -> list[dict]:
+    return [d for d in acdc_docs if d["pvt_type"] == "call_stat"]
 
 
 def _nulls(value: object, path: str = "") -> list[str]:
@@ -218,8 +224,9 @@ def _nulls(value: object, path: str = "") -> list[str]:
     return []
 
 
-def test_acdc_is_deterministic_and_apart_from_qubicle(stats: list[dict]) -> None:
-    assert _acdc() == stats
+def test_acdc_is_deterministic_and_apart_from_qubicle(acdc_docs: list[dict]) -> None:
+    stats = [d for d in acdc_docs if d["pvt_type"] == "call_stat"]
+    assert _acdc() == acdc_docs
     assert {d["_id"] for d in _acdc(8)}.isdisjoint({d["_id"] for d in stats})
     qubicle = plan_account(7, 0, queues=3, recipients=5)
     acdc = plan_account(7, 0, queues=3, recipients=5, source="acdc")
@@ -273,7 +280,8 @@ def test_call_stat_outcomes_and_misses_in_realistic_shares(stats: list[dict]) ->
     assert 0.7 < status["processed"] / len(stats) < 0.9
     reasons = Counter(d["abandoned_reason"] for d in stats if d["status"] == "abandoned")
     assert reasons["member_hangup"] > reasons["member_timeout"] > 0
-    assert reasons["member_exit"] >= 0 and sum(reasons.values()) == status["abandoned"]
+    assert set(reasons) <= {"member_hangup", "member_timeout", "member_exit"}
+    assert sum(reasons.values()) == status["abandoned"]
     misses = Counter(m["reason"] for d in stats for m in d["misses"])
     assert misses["timeout"] > misses["rejected"] > 0 and misses["LOSE_RACE"] > 0
     assert set(misses) - {"timeout", "rejected", "LOSE_RACE"}  # raw hangup causes too
@@ -314,10 +322,11 @@ def test_both_is_sessions_and_call_stats_over_the_same_ids() -> None:
     plan = plan_account(7, 0, queues=3, recipients=5, source="both")
     kinds = Counter(d["pvt_type"] for d in docs)
     assert kinds["qubicle_session"] > ACDC_DAYS and kinds["call_stat"] > ACDC_DAYS
-    assert set(kinds) == {"qubicle_session", "call_stat"}
-    assert {d["queue_id"] for d in docs} == set(plan.queue_ids)
+    assert set(kinds) == {"qubicle_session", "call_stat", "status_stat"}
     assert {d["pvt_account_id"] for d in docs} == {plan.account_id}
-    assert all(ref.is_counted(d) for d in docs)
+    calls = [d for d in docs if d["pvt_type"] != "status_stat"]
+    assert {d["queue_id"] for d in calls} == set(plan.queue_ids)
+    assert all(ref.is_counted(d) for d in calls)
     sessions = list(plan.sessions(ACDC_START, ACDC_DAYS, CALLS))
     assert [d for d in docs if d["pvt_type"] == "qubicle_session"] == sessions
 
@@ -371,7 +380,7 @@ async def test_seed_writes_exactly_what_the_plan_says(couch: Couch, accounts: Ac
         want.setdefault(modb.modb(account_id, *modb_month(d)), {})[d["_id"]] = d
     assert seeded.docs_per_modb == {db: len(docs) for db, docs in want.items()}
     assert sum(seeded.docs_per_type.values()) == seeded.total_docs
-    assert set(seeded.docs_per_type) == {"qubicle_session", "call_stat"}
+    assert set(seeded.docs_per_type) == {"qubicle_session", "call_stat", "status_stat"}
     for db, docs in want.items():
         rows = await couch.all_docs(db, include_docs=True)
         stored = {r["id"]: {k: v for k, v in r["doc"].items() if k != "_rev"} for r in rows}
@@ -382,3 +391,140 @@ async def test_seed_writes_exactly_what_the_plan_says(couch: Couch, accounts: Ac
     assert seeded.queue_names == plan.queue_names()
     again = await seed(couch, **kwargs)
     assert again[0].already_present == seeded.total_docs  # a rerun writes nothing new
+
+
+# -- ACDC status_stats (CONTRACT.md 7a), consistent with the call_stats --------------------------
+
+STATUSES = {
+    "logged_in", "logged_out", "pending_logged_out", "ready", "connecting", "connected",
+    "wrapup", "paused", "outbound",
+}  # fmt: skip
+# the optional fields each status carries (acdc_agent_stats.erl, acdc_stats_util.erl)
+STATUS_FIELDS = {
+    "connecting": {"call_id", "queue_id", "caller_id_name", "caller_id_number"},
+    "connected": {"call_id", "queue_id", "caller_id_name", "caller_id_number"},
+    "outbound": {"call_id"},
+    "wrapup": {"wait_time"},
+    "paused": {"pause_time", "pause_alias"},
+}
+BASE_FIELDS = {"_id", "agent_id", "timestamp", "status", "pvt_type", "pvt_account_id"}
+BASE_FIELDS |= {"pvt_account_db", "pvt_created", "pvt_modified"}
+# what may follow each status of one agent (pending_logged_out set aside)
+NEXT = {
+    "logged_in": {"ready"},
+    "ready": {"connecting", "paused", "outbound", "logged_out", "logged_in"},
+    "connecting": {"connected", "ready"},
+    "connected": {"wrapup"},
+    "wrapup": {"ready", "logged_out"},
+    "paused": {"ready"},
+    "outbound": {"ready"},
+    "logged_out": {"logged_in"},
+}
+
+
+@pytest.fixture(scope="module")
+def statuses(acdc_docs: list[dict]) -> list[dict]:
+    return [d for d in acdc_docs if d["pvt_type"] == "status_stat"]
+
+
+def _per_agent(statuses: list[dict]) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for d in sorted(statuses, key=lambda d: d["timestamp"]):
+        out.setdefault(d["agent_id"], []).append(d)
+    return out
+
+
+def test_status_stats_leave_the_call_stats_as_they_were(stats: list[dict]) -> None:
+    """The status events come from a stream of their own: the call_stats of an account are
+    the same documents, in the same order, with or without them."""
+    plan = plan_account(7, 0, queues=3, recipients=5, source="acdc")
+    assert stats == list(plan.call_stats(ACDC_START, ACDC_DAYS, CALLS))
+    assert plan.status_stats(ACDC_START, ACDC_DAYS, CALLS) == [
+        d for d in _acdc() if d["pvt_type"] == "status_stat"
+    ]
+
+
+def test_status_stats_are_archived_as_kazoo_writes_them(statuses: list[dict]) -> None:
+    plan = plan_account(7, 0, queues=3, recipients=5, source="acdc")
+    assert len(statuses) > 10 * ACDC_DAYS
+    for d in statuses:
+        assert d["status"] in STATUSES and d["agent_id"] in plan.recipient_ids
+        assert d["_id"] == f"{d['agent_id']}::{d['timestamp']}"
+        assert set(d) == BASE_FIELDS | STATUS_FIELDS.get(d["status"], set()), d
+        assert not _nulls(d)
+        assert isinstance(d["timestamp"], int) and d["pvt_account_id"] == plan.account_id
+        archived = d["pvt_created"]
+        assert archived == d["pvt_modified"] and 0 <= archived - (d["timestamp"] + 3600) < 60
+        assert d["pvt_account_db"] == modb.encode(modb.modb(plan.account_id, *modb_month(d)))
+    assert len({d["_id"] for d in statuses}) == len(statuses)
+    ticks = {d["pvt_created"] % 60 for d in statuses}
+    assert len(ticks) == 1  # one archiver, ticking every minute
+    # the last evening of January is archived into February's MoDB
+    assert any(utc(d["timestamp"]).month == 1 and modb_month(d) == (2024, 2) for d in statuses)
+
+
+def test_status_sequences_are_the_agent_fsm_s(statuses: list[dict]) -> None:
+    shifts = lost = pending = 0
+    for agent, events in _per_agent(statuses).items():
+        times = [d["timestamp"] for d in events]
+        assert times == sorted(set(times)), agent  # one event per agent and second
+        assert events[0]["status"] == "logged_in"
+        kept = [d for d in events if d["status"] != "pending_logged_out"]
+        pending += len(events) - len(kept)
+        for a, b in pairwise(kept):
+            assert b["status"] in NEXT[a["status"]], (a, b)
+            lost += a["status"] == "ready" and b["status"] == "logged_in"
+            if a["status"] == "connecting" and b["status"] == "connected":
+                assert (a["call_id"], a["queue_id"]) == (b["call_id"], b["queue_id"])
+        shifts += sum(d["status"] == "logged_in" for d in events)
+    assert shifts >= ACDC_DAYS and 0 < lost < shifts / 5 and pending > 0
+
+
+def test_rings_match_the_call_stats(stats: list[dict], statuses: list[dict]) -> None:
+    """Each connected/wrapup pair is an answered call_stat of that agent (call, queue,
+    handled and processed times); each miss rang the agent and left it ready at the miss's
+    timestamp. An agent's overlapping rings cannot all be states: most are."""
+    calls = {d["call_id"]: d for d in stats}
+    answered = missed = 0
+    for events in _per_agent(statuses).values():
+        for i, d in enumerate(events):
+            if d["status"] != "connecting":
+                continue
+            call = calls[d["call_id"]]
+            assert d["queue_id"] == call["queue_id"]
+            assert d["caller_id_number"] == call["caller_id_number"]
+            assert call["entered_timestamp"] <= d["timestamp"]
+            after = events[i + 1]
+            if after["status"] == "connected":
+                assert call["agent_id"] == d["agent_id"]
+                assert after["timestamp"] == call["handled_timestamp"]
+                wrapup = next(e for e in events[i + 2 :] if e["status"] == "wrapup")
+                assert wrapup["timestamp"] == call["processed_timestamp"]
+                answered += 1
+            else:
+                assert after["status"] == "ready"
+                rung = {(m["agent_id"], m["timestamp"]) for m in call["misses"]}
+                assert (d["agent_id"], after["timestamp"]) in rung
+                missed += 1
+    processed = sum(d["status"] == "processed" for d in stats)
+    misses = sum(len(d["misses"]) for d in stats)
+    assert 0.9 * processed < answered <= processed
+    assert 0.8 * misses < missed <= misses
+
+
+def test_pauses_wrapups_and_outbound_calls(statuses: list[dict]) -> None:
+    plan = plan_account(7, 0, queues=3, recipients=5, source="acdc")
+    queue_docs = {d["_id"]: d for d in plan.account_db_docs() if d["pvt_type"] == "queue"}
+    paused = [d for d in statuses if d["status"] == "paused"]
+    assert {d["pause_alias"] for d in paused} == {"lunch", "break", "training"}
+    planned = {"lunch": {1800, 2700, 3600}, "break": {600, 900}, "training": {1800, 3600}}
+    assert all(d["pause_time"] in planned[d["pause_alias"]] for d in paused)
+    assert any(d["status"] == "outbound" for d in statuses)
+    # a wrap-up's planned wait_time is its queue's agent_wrapup_time
+    for events in _per_agent(statuses).values():
+        queue = None
+        for d in events:
+            if d["status"] == "connected":
+                queue = d["queue_id"]
+            elif d["status"] == "wrapup":
+                assert queue and d["wait_time"] == queue_docs[queue]["agent_wrapup_time"] > 0

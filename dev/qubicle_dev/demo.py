@@ -1,7 +1,9 @@
 """``qubicle-reports demo``: a CouchDB, two seeded accounts, the API, and a curl that works.
 
-One account holds Qubicle ``qubicle_session`` data, the other KAZOO ACDC ``call_stat`` data
-(CONTRACT.md 2 and 2b): the same reports answer both. Each gets a fixed loopback-only token.
+One account holds Qubicle ``qubicle_session`` data, the other KAZOO ACDC ``call_stat`` and
+``status_stat`` data (CONTRACT.md 2, 2b and 7a): the same reports answer both, and the ACDC
+account's agent_states report tells where its agents' time went. Each gets a fixed
+loopback-only token.
 """
 
 from __future__ import annotations
@@ -81,13 +83,16 @@ def demo_text(accounts: list[DemoAccount], start: str, end: str, host: str, port
         body["data"]["period"] = "weekly"
         if a.source != "qubicle":
             body["data"]["queue_ids"] = [a.queue_ids[0]]
-        lines += [
-            "",
-            f"# {a.name} ({a.source}), account {a.account_id}, token {a.token}",
+        curl = (
             f"curl -s -H 'X-Auth-Token: {a.token}' -H 'Content-Type: application/json' "
-            f"{base}/v2/accounts/{a.account_id}/qubicle_reports "
-            f"-d '{orjson.dumps(body).decode()}'",
-        ]
+            f"{base}/v2/accounts/{a.account_id}/qubicle_reports -d "
+        )
+        lines += ["", f"# {a.name} ({a.source}), account {a.account_id}, token {a.token}"]
+        lines.append(f"{curl}'{orjson.dumps(body).decode()}'")
+        if a.source != "qubicle":  # ACDC also archives every agent status change
+            states = {"report": "agent_states", "start_date": start, "end_date": end}
+            states |= {"period": "daily", "totals": True}
+            lines.append(f"{curl}'{orjson.dumps({'data': states}).decode()}'")
     first = accounts[0]
     lines += [
         "",

@@ -25,6 +25,14 @@ export const RECIPIENT_METRICS = [
   "avg_call_duration", "avg_ring_duration", "total_call_duration",
 ];
 
+export const AGENT_STATE_METRICS = [
+  "logged_in_time", "ready_time", "ringing_time", "talk_time", "wrapup_time", "paused_time",
+  "outbound_time", "occupancy", "login_count", "pause_count",
+];
+const METRICS = {
+  queues: QUEUE_METRICS, recipients: RECIPIENT_METRICS, agent_states: AGENT_STATE_METRICS,
+};
+
 export class ApiError extends Error {
   constructor(status, message, body) {
     super(message);
@@ -80,7 +88,7 @@ export function reportRequest(state) {
     end_date: state.end,
     period: state.period,
     timezone: state.tz,
-    metrics: state.report === "queues" ? QUEUE_METRICS : RECIPIENT_METRICS,
+    metrics: METRICS[state.report],
     totals: true,
   };
   if (state.ids.length) data.identifiers = state.ids;

@@ -12,6 +12,8 @@ export const VIEWS = {
   queues: {
     noun: "queue",
     nouns: "Queues",
+    entities: "queues",
+    outcomesTitle: "Calls by outcome",
     metrics: {
       call_count: M("Calls", "count"),
       answered_count: M("Answered", "count"),
@@ -42,6 +44,8 @@ export const VIEWS = {
   recipients: {
     noun: "agent",
     nouns: "Agents",
+    entities: "recipients",
+    outcomesTitle: "Calls by outcome",
     metrics: {
       offered_count: M("Offered", "count"),
       call_count: M("Answered", "count"),
@@ -65,5 +69,47 @@ export const VIEWS = {
     rankBy: "call_count",
     rankTitle: "Agents by answered calls",
     trend: "call_count",
+  },
+  // CONTRACT.md 7: where each agent's logged-in time went (ACDC status_stat documents)
+  agent_states: {
+    noun: "agent",
+    nouns: "Agents",
+    entities: "recipients",
+    title: "Agents' time",
+    outcomesTitle: "Time by state",
+    outcomesKind: "time",
+    metrics: {
+      logged_in_time: M("Logged in", "time"),
+      ready_time: M("Ready", "time"),
+      ringing_time: M("Ringing", "time"),
+      talk_time: M("Talking", "time"),
+      wrapup_time: M("Wrap-up", "time"),
+      paused_time: M("Paused", "time"),
+      outbound_time: M("Outbound", "time"),
+      occupancy: M("Occupancy", "percent"),
+      login_count: M("Logins", "count"),
+      pause_count: M("Pauses", "count"),
+      paused_share: M("Paused share", "percent"),
+    },
+    // shares of the range's totals, worked out here from the summed seconds
+    derived: {
+      paused_share: (t) => (t.logged_in_time ? (100 * t.paused_time) / t.logged_in_time : 0),
+    },
+    tiles: ["logged_in_time", "occupancy", "paused_share", "talk_time", "login_count",
+      "pause_count"],
+    outcomes: [
+      ["ready_time", COLORS.sky],
+      ["ringing_time", COLORS.orange],
+      ["talk_time", COLORS.green],
+      ["wrapup_time", COLORS.blue],
+      ["paused_time", COLORS.vermillion],
+      ["outbound_time", COLORS.purple],
+    ],
+    lines: ["occupancy", "logged_in_time", "talk_time", "paused_time"],
+    columns: ["logged_in_time", "ready_time", "ringing_time", "talk_time", "wrapup_time",
+      "paused_time", "outbound_time", "occupancy", "login_count", "pause_count"],
+    rankBy: "logged_in_time",
+    rankTitle: "Agents by logged-in time",
+    trend: "occupancy",
   },
 };

@@ -38,8 +38,8 @@ function describe(canvas, text) {
   canvas.setAttribute("aria-label", text);
 }
 
-// Stacked bars: calls by outcome in each bucket.
-export function drawOutcomes(labels, series) {
+// Stacked bars: calls by outcome (or, for agents' time, seconds by state) in each bucket.
+export function drawOutcomes(labels, series, kind = "count", title = "Calls by outcome") {
   const c = chart("chart-outcomes", {
     type: "bar",
     data: { labels: [], datasets: [] },
@@ -52,8 +52,10 @@ export function drawOutcomes(labels, series) {
   c.data.datasets = series.map(({ label, color, data }) => ({
     label, data, backgroundColor: color, borderWidth: 0,
   }));
+  const stacked = labels.map((_, i) => series.reduce((sum, s) => sum + (s.data[i] || 0), 0));
+  setFormat(c, "y", kind, Math.max(0, ...stacked));
   c.update("none");
-  describe(c.canvas, `Calls by outcome per bucket: ${series.map((s) => s.label).join(", ")}`);
+  describe(c.canvas, `${title} per bucket: ${series.map((s) => s.label).join(", ")}`);
 }
 
 // One line over the buckets (service level, wait, ...).
@@ -73,14 +75,35 @@ export function drawLine(labels, { label, kind, data }) {
   }];
   const fmt = KIND_FORMAT[kind];
   c.options.scales.y.ticks.callback = (v) => fmt(v);
+  c.options.scales.y.ticks.stepSize = kind === "time" ? timeStep(Math.max(0, ...data)) : undefined;
   c.options.scales.y.suggestedMax = kind === "percent" ? 100 : undefined;
   c.options.plugins.tooltip = { callbacks: { label: (ctx) => `${label}: ${fmt(ctx.parsed.y)}` } };
   c.update("none");
   describe(c.canvas, `${label} per bucket`);
 }
 
+// Seconds between axis ticks for a span of up to `max` seconds: whole minutes or hours.
+const TIME_STEPS = [60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
+function timeStep(max) {
+  const wanted = max / 6;
+  const step = TIME_STEPS.find((s) => s >= wanted);
+  return step || Math.ceil(wanted / 360000) * 360000; // 100 h multiples beyond
+}
+
+// Axis ticks and tooltips in the metric's own words (counts stay whole numbers, spans of
+// time tick at whole minutes or hours).
+function setFormat(c, axis, kind, max = 0) {
+  const fmt = KIND_FORMAT[kind];
+  const ticks = c.options.scales[axis].ticks;
+  ticks.callback = kind === "count" ? undefined : (v) => fmt(v);
+  ticks.stepSize = kind === "time" && max > 0 ? timeStep(max) : undefined;
+  c.options.plugins.tooltip = kind === "count" ? {} : {
+    callbacks: { label: (ctx) => `${ctx.dataset.label}: ${fmt(ctx.parsed[axis])}` },
+  };
+}
+
 // Horizontal bars: entities ranked by one metric (largest first).
-export function drawRanked(labels, { label, data }) {
+export function drawRanked(labels, { label, kind = "count", data }) {
   const c = chart("chart-ranked", {
     type: "bar",
     data: { labels: [], datasets: [] },
@@ -100,6 +123,7 @@ export function drawRanked(labels, { label, data }) {
   c.data.datasets = [{
     label, data, backgroundColor: COLORS.orange, borderWidth: 0, maxBarThickness: 36,
   }];
+  setFormat(c, "x", kind, Math.max(0, ...data));
   c.resize();
   c.update("none");
   describe(c.canvas, `${label}, ranked`);

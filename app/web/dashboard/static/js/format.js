@@ -22,7 +22,18 @@ export function duration(seconds) {
   return `${m} min ${s % 60} s`;
 }
 
-export const KIND_FORMAT = { count, percent, duration };
+// Long spans, as a supervisor reads them: 42 -> "42 s", 754 -> "12 m 34 s",
+// 25920 -> "7 h 12 m", 43200 -> "12 h", 4_000_000 -> "1,111 h 6 m"
+export function time(seconds) {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (h) return m ? `${integer.format(h)} h ${m} m` : `${integer.format(h)} h`;
+  return `${m} m ${s % 60} s`;
+}
+
+export const KIND_FORMAT = { count, percent, duration, time };
 
 // Bucket keys: YYYYMMDDHH, YYYYMMDD, YYYYMM, or weekly YYYYWW (the %U week of its Sunday).
 export function bucketLabel(key, period) {

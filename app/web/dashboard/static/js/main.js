@@ -140,12 +140,13 @@ function writeControls(s) {
   $("line").value = view.lines.includes(s.line) ? s.line : view.lines[0];
   $("table-title").textContent = `By ${view.noun}`;
   const range = s.preset === "custom" ? `${s.start} – ${s.end}` : S.PRESETS[s.preset];
-  $("settings-summary").textContent = `${view.nouns} · ${range} · ${s.period} · ${s.tz}`;
+  $("settings-summary").textContent = `${view.title || view.nouns} · ${range} · ${s.period} · ${s.tz}`;
   $("ranked-title").textContent = view.rankTitle;
+  $("outcomes-title").textContent = view.outcomesTitle;
 
   const entries = (ids) => [...ids].map((id) => ({ id, name: nameOf(id) }))
     .sort((a, b) => a.name.localeCompare(b.name));
-  const own = new Set([...known[s.report], ...s.ids]);
+  const own = new Set([...known[view.entities], ...s.ids]);
   renderPicker($("ids-list"), entries(own), s.ids, (ids) => { state.ids = ids; load(); });
   $("ids-summary").textContent = s.ids.length
     ? `${s.ids.length} of ${own.size} ${view.nouns.toLowerCase()}` : `All ${view.nouns.toLowerCase()}`;
@@ -233,12 +234,13 @@ async function load() {
   performance.mark("qr:api-start");
   try {
     const needQueues = s.report === "recipients" && known.queues.size === 0;
+    const kind = view.entities; // agents' time reports on the same users as the agents view
     const [report] = await Promise.all([
       fetchReport(state.account, reportRequest(s), signal),
       needQueues ? learnQueues(s, signal) : null,
     ]);
     const ids = report.report.map((item) => item.id).filter((id) => id !== "total");
-    if (!s.ids.length) for (const id of ids) known[s.report].add(id);
+    if (!s.ids.length) for (const id of ids) known[kind].add(id);
     busy("Loading names…");
     try {
       await learnNames([...ids, ...s.ids, ...known.queues, ...s.queue_ids], signal);
@@ -291,6 +293,7 @@ function render(s, report) {
   const labels = buckets.map((k) => bucketLabel(k, s.period));
   const totalsOf = (data) => Object.fromEntries(Object.entries(data).map(([m, v]) => [m, v.total]));
   const totals = totalsOf(totalItem.data);
+  for (const [m, derive] of Object.entries(view.derived || {})) totals[m] = derive(totals);
 
   renderTiles($("tiles"), view, totals, s.threshold);
   const empty = entities.length === 0 || !totals[view.tiles[0]];
@@ -300,7 +303,7 @@ function render(s, report) {
 
   const series = (m) => buckets.map((b) => totalItem.data[m]?.[b] ?? 0);
   drawOutcomes(labels, view.outcomes.map(([m, color]) => (
-    { label: view.metrics[m].label, color, data: series(m) })));
+    { label: view.metrics[m].label, color, data: series(m) })), view.outcomesKind, view.outcomesTitle);
   const line = view.lines.includes(state.line) ? state.line : view.lines[0];
   drawLine(labels, { label: lineLabel(view, line, s), kind: view.metrics[line].kind, data: series(line) });
 
@@ -312,7 +315,9 @@ function render(s, report) {
   }));
   const ranked = [...rows].sort((a, b) => (b.totals[view.rankBy] ?? 0) - (a.totals[view.rankBy] ?? 0));
   drawRanked(ranked.map((r) => r.name), {
-    label: view.metrics[view.rankBy].label, data: ranked.map((r) => r.totals[view.rankBy] ?? 0),
+    label: view.metrics[view.rankBy].label,
+    kind: view.metrics[view.rankBy].kind,
+    data: ranked.map((r) => r.totals[view.rankBy] ?? 0),
   });
   renderTable($("table"), view, rows, totals, state.sort, (sort) => {
     state.sort = sort;

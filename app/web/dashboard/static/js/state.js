@@ -1,6 +1,8 @@
 // Page state: what the controls say, kept in the URL's hash so a link shows the same report.
 // The token is never part of it (it lives in sessionStorage only). Pure functions, no DOM.
 
+export const REPORTS = ["queues", "recipients", "agent_states"];
+
 export const THRESHOLDS = [5, 10, 15, 20, 25, 30, 40, 45, 60, 75, 90, 120, 180, 240, 300, 600];
 export const PERIODS = ["hourly", "daily", "weekly", "monthly"];
 export const PRESETS = {
@@ -119,7 +121,7 @@ export function fromHash(hash) {
   const q = new URLSearchParams(hash.replace(/^#/, ""));
   const s = defaults();
   if (ACCOUNT_RE.test(q.get("account") || "")) s.account = q.get("account");
-  if (["queues", "recipients"].includes(q.get("report"))) s.report = q.get("report");
+  if (REPORTS.includes(q.get("report"))) s.report = q.get("report");
   if (q.get("preset") in PRESETS) s.preset = q.get("preset");
   if (DATE_RE.test(q.get("start") || "")) s.start = q.get("start");
   if (DATE_RE.test(q.get("end") || "")) s.end = q.get("end");
