@@ -24,7 +24,7 @@ from reference import QUEUE_METRICS, RECIPIENT_METRICS
 
 from app.config import Settings
 from app.couch.client import Couch
-from app.web.server import LOADER
+from app.web.context import LOADER
 
 TOKEN_A = "token-account-a"
 TOKEN_B = "token-account-b"

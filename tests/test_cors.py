@@ -14,8 +14,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from conftest import make_client, seed_account
 
-from app.config import Settings
-from app.web.cors import parse_origins
+from app.config import Settings, parse_origins
 
 TOKEN = "cors-token"
 OTHER = "https://ui.example.com"

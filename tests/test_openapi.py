@@ -41,8 +41,10 @@ from app.couch.modb import ACCOUNT_ID_RE
 from app.report.buckets import PERIODS
 from app.report.metrics import REPORTS
 from app.report.request import FORMATS, ID_RE, time_zones
-from app.web.openapi import REPORT_FIELDS, spec
-from app.web.server import REQUEST_ID_RE, create_app
+from app.web.context import REQUEST_ID_RE
+from app.web.openapi import REPORT_FIELDS
+from app.web.routes import spec
+from app.web.server import create_app
 from qubicle_dev.seed import SeededAccount
 
 TOKEN = "openapi-test-token"

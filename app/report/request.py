@@ -31,6 +31,7 @@ from pydantic import (
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
     PlainValidator,
+    TypeAdapter,
     ValidationError,
     ValidationInfo,
     ValidatorFunctionWrapHandler,
@@ -43,8 +44,8 @@ from pydantic_core import PydanticCustomError
 from app import errors
 from app.report.buckets import PERIODS, UnsupportedTimezone, plan
 from app.report.metrics import DEFAULT_THRESHOLD, REPORTS, THRESHOLDS, TOTAL, ReportKind
+from app.report.render import DEFAULT_FORMAT, FORMATS
 
-FORMATS = ("json", "csv")
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@:+-]*$")
 # Room for a report's local window and the MoDB month after it inside Python's calendar
 # (years 1..9999, where plan() would overflow), with four-digit years in every bucket key
@@ -416,9 +417,13 @@ def _fields(kind: ReportKind | None, limits: Limits) -> dict[str, Any]:
         "format": (
             Annotated[
                 one_of(FORMATS),
-                Component("Format", "json (default) or csv; `accept` may ask for csv too"),
+                Component(
+                    "Format",
+                    f"{' or '.join(FORMATS)}; default {DEFAULT_FORMAT}; `accept` (or the "
+                    "`Accept` header) may ask for another by its name or media type",
+                ),
             ],
-            "json",
+            DEFAULT_FORMAT,
         ),
         "service_level_threshold": (
             Annotated[
@@ -473,17 +478,36 @@ def request_models(limits: Limits) -> RequestModels:
     )
 
 
-def _crossbar_errors(e: ValidationError) -> dict[str, dict[str, Any]]:
-    """pydantic's failures in Crossbar's shape: field -> keyword -> detail, one per field."""
+def _crossbar_errors(e: ValidationError, top: str = "") -> dict[str, dict[str, Any]]:
+    """pydantic's failures in Crossbar's shape: field -> keyword -> detail, one per field
+    (``top``: the field a failure without a location is about)."""
     out: dict[str, dict[str, Any]] = {}
     for failure in e.errors(include_url=False):
         detail = dict(failure.get("ctx") or {})
-        field = str(detail.pop("field", None) or failure["loc"][0])
+        field = str(detail.pop("field", None) or (failure["loc"] or (top,))[0])
         if failure["type"] == "missing":
             out.setdefault(field, {"required": {"message": REQUIRED_MSG}})
         else:
             out.setdefault(field, {failure["type"]: {"message": failure["msg"], **detail}})
     return out
+
+
+@lru_cache(maxsize=32)
+def _id_list_adapter(limit: int, max_length: int) -> TypeAdapter[list[str]]:
+    return TypeAdapter(id_list(limit, max_length, "ids"), config=ConfigDict(strict=True))
+
+
+def validate_ids(value: Any, *, field: str, limit: int, max_length: int) -> list[str]:
+    """Ids checked exactly as a report's ``identifiers`` are (a query string's text split on
+    commas; none at all is a missing field), or an :class:`errors.ApiError` naming ``field``."""
+    items = split_list(value)
+    if not items:
+        raise errors.invalid(field, "required", REQUIRED_MSG)
+    try:
+        ids: list[str] = _id_list_adapter(limit, max_length).validate_python(items)
+    except ValidationError as e:
+        raise errors.validation(_crossbar_errors(e, field)) from None
+    return list(dict.fromkeys(ids))
 
 
 def validate(

@@ -87,11 +87,7 @@ def _handle_error(
     if request.writer.output_size > 0:
         raise ConnectionError("the answer had begun: no error envelope can follow")
     client_error = 400 <= status < 500
-    err = errors.ApiError(
-        status,
-        "invalid request" if client_error else "internal error",
-        {"message": reason_of(exc) if client_error else "internal error"},
-    )
+    err = errors.malformed(status, reason_of(exc)) if client_error else errors.internal()
     body = orjson.dumps(err.body(uuid.uuid4().hex, ""))
     resp = web.Response(status=status, body=body, content_type="application/json")
     resp.force_close()
