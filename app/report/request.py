@@ -148,7 +148,7 @@ def one_of(
     """One of ``values``; anything else is ``keyword``, listing them as target if ``listed``."""
     target = {"target": list(values)} if listed else {}
     return Annotated[
-        Literal[values],  # type: ignore[valid-type]
+        Literal[values],
         crossbar(lambda value, _: fail(keyword, message, value=value, **target)),
     ]
 
@@ -199,7 +199,7 @@ def id_list(limit: int, max_length: int, description: str) -> Any:
         str, Field(max_length=max_length, pattern=ID_RE.pattern), Component("EntityId")
     ]
     return Annotated[
-        list[entity_id],  # type: ignore[valid-type]
+        list[entity_id],
         Field(min_length=1, max_length=limit, description=description),
         crossbar(lambda value, failures: _list_error(value, failures, _first_bad_id)),
         FromQuery(split_list),
@@ -218,7 +218,7 @@ def metric_list(kind: ReportKind | None) -> Any:
         names = tuple(dict.fromkeys(m for k in REPORTS.values() for m in k.metrics))
         item: Any = Annotated[
             Any,
-            PlainValidator(lambda v: v, json_schema_input_type=Literal[names]),  # type: ignore[valid-type]
+            PlainValidator(lambda v: v, json_schema_input_type=Literal[names]),
             Component(
                 "Metric", "a metric of either report: " + _metric_definitions([*REPORTS.values()])
             ),
@@ -226,7 +226,7 @@ def metric_list(kind: ReportKind | None) -> Any:
     else:
         names = tuple(kind.metrics)
         item = Annotated[
-            Literal[names],  # type: ignore[valid-type]
+            Literal[names],
             Component(
                 f"{kind.name[:-1].capitalize()}Metric",  # queues -> QueueMetric
                 f"a metric of the {kind.name} report: {_metric_definitions([kind])}",
@@ -238,7 +238,7 @@ def metric_list(kind: ReportKind | None) -> Any:
         return fail("enum", ENUM_MSG, value=bad[0] if len(bad) == 1 else bad, target=list(names))
 
     return Annotated[
-        list[item],  # type: ignore[valid-type]
+        list[item],
         Field(
             min_length=1,
             description="metrics to return, in this order (duplicates dropped); default: the "
@@ -287,7 +287,7 @@ def _last_day(max_days: int) -> WrapValidator:
             today = (info.context or {}).get("today")
             today = today or datetime.now(zoneinfo.ZoneInfo(zone) if zone else UTC).date()
             value = today.isoformat()
-        end = handler(value)
+        end: date = handler(value)
         start = info.data.get("start_date")
         if start is not None and start > end:
             raise fail(

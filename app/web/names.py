@@ -39,7 +39,7 @@ def name_of(doc: Any) -> Name:
     """The kind and display name of an account-database document, if it has one."""
     if not isinstance(doc, dict):
         return None
-    kind = KINDS.get(doc.get("pvt_type"))  # type: ignore[arg-type]
+    kind = KINDS.get(str(doc.get("pvt_type")))
     if kind == "queues":
         parts = [doc.get("name")]
     elif kind == "recipients":
@@ -62,7 +62,7 @@ class NameCache:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._couch = couch
-        self._cache = TtlCache(ttl, max_entries, clock)
+        self._cache: TtlCache[Name] = TtlCache(ttl, max_entries, clock)
 
     async def names(self, account_id: str, ids: list[str]) -> dict[str, dict[str, str]]:
         now = self._cache.clock()

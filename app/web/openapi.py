@@ -133,7 +133,8 @@ def request_schemas(limits: Limits) -> Schema:
             "title": f"{name}InPath",
             "required": [f for f in data["required"] if f != "report"],
         }
-    return openapi30(schemas)
+    adapted: Schema = openapi30(schemas)
+    return adapted
 
 
 def _request_body(*, in_path: bool) -> Schema:
@@ -340,7 +341,11 @@ def _schemas(limits: Limits, validated: Sequence[str]) -> Schema:
 # -- operations: what the route table names -----------------------------------------------
 
 Operation = Callable[[str, Limits], Schema]
-ACCOUNT_SECURITY = [{"XAuthToken": []}, {"BearerAuth": []}, {"AuthTokenQuery": []}]
+ACCOUNT_SECURITY: list[dict[str, list[str]]] = [
+    {"XAuthToken": []},
+    {"BearerAuth": []},
+    {"AuthTokenQuery": []},
+]
 
 
 def report_operation(*, in_path: bool) -> Operation:

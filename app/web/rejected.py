@@ -81,7 +81,7 @@ def _handle_error(
     message: str | None = None,
 ) -> web.StreamResponse:
     """Crossbar's error envelope instead of aiohttp's plain text, for servers of ours."""
-    if self.logger is not REJECTED_LOG:
+    if not isinstance(self.logger, RejectedLog):
         return _aiohttp_handle_error(self, request, status, exc, message)
     REJECTED_LOG.warning("rejected", exc_info=exc)
     if request.writer.output_size > 0:
@@ -94,4 +94,6 @@ def _handle_error(
     return resp
 
 
+# aiohttp has no hook for the parser's error answer: the method is replaced, which mypy
+# reports as assigning to a method
 web_protocol.RequestHandler.handle_error = _handle_error  # type: ignore[method-assign]

@@ -80,7 +80,7 @@ async def static_handler(request: web.Request) -> web.StreamResponse:
     asset = request.app[ASSETS].get(name)
     if asset is None:
         raise web.HTTPNotFound()
-    headers = {
+    headers: dict[str, str] = {
         hdrs.ETAG: asset.etag,
         hdrs.LAST_MODIFIED: asset.last_modified,
         # revalidate every time: one 304 per file, and a new version is never missed
