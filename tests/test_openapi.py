@@ -23,12 +23,14 @@ import pytest
 import reference
 import requests
 import schemathesis
+import urllib3
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from conftest import seed_account
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
+from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_headers_conformance,
@@ -36,6 +38,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from app import errors
 from app.config import Settings
 from app.couch.modb import ACCOUNT_ID_RE
 from app.report.buckets import PERIODS
@@ -290,13 +293,13 @@ def no_server_error_but_a_documented_503(ctx: Any, response: Any, case: Any) -> 
     return None
 
 
-CHECKS = [
-    no_server_error_but_a_documented_503,
+CONFORMANCE = [  # the answer is documented: its status, media type, body and headers
     status_code_conformance,
     content_type_conformance,
     response_schema_conformance,
     response_headers_conformance,
 ]
+CHECKS = [no_server_error_but_a_documented_503, *CONFORMANCE]
 
 # ranges at the ends of Python's calendar, where local windows and MoDB months overflow
 CALENDAR_ENDS = [
@@ -466,3 +469,51 @@ def test_dates_at_the_ends_of_the_calendar_are_a_400_not_a_500(
     )
     assert response.status_code == 400, response.text
     assert response.json()["message"] == "validation error"
+
+
+# -- every error the service answers is documented ---------------------------------------------
+
+ERRORS_ANSWERED = [
+    errors.invalid_json(),
+    errors.not_an_envelope(),
+    errors.malformed(400, "the request line is malformed"),
+    errors.validation({"start_date": {"required": {"message": "Field is required but missing"}}}),
+    errors.unauthorized(),
+    errors.forbidden(),
+    errors.bad_identifier("not-an-account"),
+    errors.not_found(),
+    errors.method_not_allowed(),
+    errors.too_large("Maximum request body size 65536 exceeded, actual body size 70000"),
+    errors.internal(),
+    errors.datastore("the datastore is unavailable: connection refused"),
+    errors.too_busy(),
+    errors.index_being_built("2024-01", 40, 12),
+    errors.index_being_built("unknown month", None, 300),
+]
+
+
+def _answer(err: errors.ApiError, method: str, url: str) -> requests.Response:
+    """The answer the service gives for ``err`` (Crossbar's envelope, its headers)."""
+    body = json.dumps(err.body("req-1", "")).encode()
+    headers = {"Content-Type": "application/json", "X-Request-ID": "req-1", **err.headers}
+    response = requests.Response()
+    response.status_code = err.status
+    response.url = url
+    response.request = requests.Request(method, url).prepare()
+    response.raw = urllib3.HTTPResponse(body=body, headers=headers, status=err.status)
+    response.headers.update(headers)
+    response._content = body
+    return response
+
+
+@pytest.mark.parametrize("err", ERRORS_ANSWERED, ids=lambda e: f"{e.status} {e.message}")
+def test_every_error_the_service_answers_is_documented(err: errors.ApiError) -> None:
+    """Each error, as the service renders it, conforms to the document of the report POST
+    (the route that can answer every one of them): status, schema and headers."""
+    operation = OPERATIONS["POST /v2/accounts/{account_id}/qubicle_reports"]
+    case = operation.Case(path_parameters={"account_id": "0" * 32}, body={"data": {}})
+    url = "http://127.0.0.1:9/v2/accounts/" + "0" * 32 + "/qubicle_reports"
+    case.validate_response(_answer(err, "POST", url), checks=CONFORMANCE)
+    undocumented = errors.ApiError(err.status, "not a catalogued message", err.data)
+    with pytest.raises(FailureGroup, match="not a catalogued message"):  # not vacuous
+        case.validate_response(_answer(undocumented, "POST", url), checks=CONFORMANCE)
