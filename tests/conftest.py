@@ -189,11 +189,14 @@ async def post(
     *,
     token: str | None = TOKEN,
     report: str | None = None,
+    request_id: str | None = None,
     **headers: str,
 ) -> tuple[int, Any]:
     """POST ``{"data": data}`` (to the report the path names, if ``report``), presenting
-    ``token`` in ``X-Auth-Token`` (none if None) and ``headers``: the status, and the body
-    (parsed JSON, or text when it is not JSON)."""
+    ``token`` in ``X-Auth-Token`` (none if None), ``request_id`` in ``X-Request-ID`` and
+    ``headers``: the status, and the body (parsed JSON, or text when it is not JSON)."""
+    if request_id is not None:
+        headers = {"X-Request-ID": request_id, **headers}
     if token is not None:
         headers = {"X-Auth-Token": token, **headers}
     resp = await client.post(
