@@ -26,7 +26,7 @@ import schemathesis
 import urllib3
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from conftest import seed_account
+from conftest import TOKEN
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -50,7 +50,6 @@ from app.web.routes import spec
 from app.web.server import create_app
 from qubicle_dev.seed import SeededAccount
 
-TOKEN = "openapi-test-token"
 START = date(2024, 3, 9)  # three seeded days across the US DST change of 2024-03-10
 DAYS = 3
 REPORT_OPS = [
@@ -59,6 +58,7 @@ REPORT_OPS = [
     for method in ("POST", "GET")
 ]
 SERVICE_OPS = ["GET /health", "GET /health/live", "GET /health/ready", "GET /openapi.json"]
+SEEDED = {"seed": 11, "queues": 2, "recipients": 3, "days": DAYS, "start": START}
 EXAMPLES = {GenerationMode.POSITIVE: 50, GenerationMode.NEGATIVE: 40}
 SERVICE_EXAMPLES = 5  # no parameters: only the steering varies
 PUBLISHED = {"queues": reference.QUEUE_METRICS, "recipients": reference.RECIPIENT_METRICS}
@@ -253,13 +253,6 @@ class ThreadedServer:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self.thread.join(timeout=30)
             self.loop.close()
-
-
-@pytest.fixture(scope="module")
-async def seeded(couch: Any, session_accounts: Any) -> SeededAccount:
-    return await seed_account(
-        couch, session_accounts.new(), seed=11, queues=2, recipients=3, days=DAYS, start=START
-    )
 
 
 @pytest.fixture(scope="module")
