@@ -131,4 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # run as app.cli, not as __main__: the installed commands are app.cli.Command instances
+    from app.cli import main as cli_main
+
+    sys.exit(cli_main())

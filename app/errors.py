@@ -63,88 +63,98 @@ def _message(*values: str) -> Schema:
 @dataclass(frozen=True)
 class Kind:
     """One error the service answers: its status, Crossbar ``message``, what it means (for
-    the OpenAPI document), the JSON Schema of its ``data`` and the headers it carries."""
+    the OpenAPI document), its ``data`` (``text``: always ``{"message": text}``; else
+    ``schema``: its JSON Schema, by default any ``{"message": ...}``) and its headers."""
 
     status: int
     message: str
     description: str
-    data: Schema
+    text: str | None = None
+    schema: Schema | None = None
     headers: dict[str, Schema] = field(default_factory=dict)
 
-    def __call__(self, data: dict[str, Any], headers: dict[str, str] | None = None) -> ApiError:
-        return ApiError(self.status, self.message, data, headers)
+    @property
+    def data(self) -> Schema:
+        """The JSON Schema of ``data``."""
+        if self.schema is not None:
+            return self.schema
+        return _message(self.text) if self.text is not None else _message()
+
+    def __call__(
+        self, data: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> ApiError:
+        """The error, with ``data`` (default: ``{"message": text}``)."""
+        return ApiError(self.status, self.message, data or {"message": self.text}, headers)
 
 
 # ``data`` of a validation error: field -> keyword -> detail; the fields a route validates
 # are listed by the OpenAPI document (components/schemas/ValidationErrors)
 VALIDATION_ERRORS_REF: Schema = {"$ref": "#/components/schemas/ValidationErrors"}
+RETRY_AFTER: Schema = {
+    "description": "seconds until the index is likely built",
+    "schema": {"type": "integer", "minimum": 0},
+}
 
 INVALID_JSON = Kind(
     400,
     "invalid request",
     "`invalid request`: the body is not JSON (`json` names it), or aiohttp's parser rejected "
     "the request (`message` says why)",
-    {"anyOf": [VALIDATION_ERRORS_REF, _message()]},
+    schema={"anyOf": [VALIDATION_ERRORS_REF, _message()]},
 )
 VALIDATION = Kind(
     400,
     "validation error",
     '`validation error`: bad fields, every one of them at once (or a body not `{"data": {...}}`)',
-    VALIDATION_ERRORS_REF,
+    schema=VALIDATION_ERRORS_REF,
 )
 UNAUTHORIZED = Kind(
-    401, "invalid_credentials", "No token, or not a valid one", _message("invalid credentials")
+    401, "invalid_credentials", "No token, or not a valid one", "invalid credentials"
 )
 FORBIDDEN = Kind(
     403,
     "forbidden",
     "The token's account may not read this account (or it does not exist)",
-    _message("forbidden"),
+    "forbidden",
 )
 BAD_IDENTIFIER = Kind(
     404,
     "bad_identifier",
     "`bad_identifier`: the account id is not 32 lowercase hex digits",
-    _closed({"message": {"type": "string", "enum": ["bad identifier"]}, "cause": TEXT}),
+    schema=_closed({"message": {"type": "string", "enum": ["bad identifier"]}, "cause": TEXT}),
 )
-NOT_FOUND = Kind(404, "not_found", "`not_found`: no such route or file", _message("not found"))
+NOT_FOUND = Kind(404, "not_found", "`not_found`: no such route or file", "not found")
 METHOD_NOT_ALLOWED = Kind(
-    405, "method not allowed", "Another HTTP method on this path", _message("not allowed")
+    405, "method not allowed", "Another HTTP method on this path", "not allowed"
 )
 TOO_LARGE = Kind(
     413,
     "request too large",
     "The body is larger than QUBICLE_REPORTS_MAX_BODY_BYTES (64 KiB by default)",
-    _message(),
 )
 INTERNAL = Kind(
     500,
     "internal error",
     "An unexpected failure (logged with the request id; no details are returned)",
-    _message("internal error"),
+    "internal error",
 )
 DATASTORE = Kind(
     503,
     "datastore fatal error",
     "`datastore fatal error`: CouchDB unreachable, failing or too slow",
-    _message(),
 )
 TOO_BUSY = Kind(
     503,
     "too busy",
     "`too busy`: too many reports in progress, retry shortly",
-    _message("too many reports in progress, retry shortly"),
+    "too many reports in progress, retry shortly",
 )
-RETRY_AFTER: Schema = {
-    "description": "seconds until the index is likely built",
-    "schema": {"type": "integer", "minimum": 0},
-}
 INDEX_BUILDING = Kind(
     503,
     "index being built",
     "`index being built`: CouchDB is building the index of a month the report reads; the "
     "build goes on, retry after `Retry-After` seconds",
-    _closed(
+    schema=_closed(
         {
             "message": TEXT,
             "month": {"type": "string", "description": "`YYYY-MM`, or `unknown month`"},
@@ -152,7 +162,7 @@ INDEX_BUILDING = Kind(
             "retry_after": {"type": "integer", "minimum": 0},
         }
     ),
-    {"Retry-After": RETRY_AFTER},
+    headers={"Retry-After": RETRY_AFTER},
 )
 
 CATALOGUE: tuple[Kind, ...] = (
@@ -199,11 +209,11 @@ def invalid(field_name: str, keyword: str, message: str, **detail: Any) -> ApiEr
 
 
 def unauthorized() -> ApiError:
-    return UNAUTHORIZED({"message": "invalid credentials"})
+    return UNAUTHORIZED()
 
 
 def forbidden() -> ApiError:
-    return FORBIDDEN({"message": "forbidden"})
+    return FORBIDDEN()
 
 
 def bad_identifier(cause: str) -> ApiError:
@@ -211,7 +221,7 @@ def bad_identifier(cause: str) -> ApiError:
 
 
 def not_found() -> ApiError:
-    return NOT_FOUND({"message": "not found"})
+    return NOT_FOUND()
 
 
 def datastore(message: str) -> ApiError:
@@ -219,7 +229,7 @@ def datastore(message: str) -> ApiError:
 
 
 def too_busy() -> ApiError:
-    return TOO_BUSY({"message": "too many reports in progress, retry shortly"})
+    return TOO_BUSY()
 
 
 def too_large(text: str) -> ApiError:
@@ -227,11 +237,11 @@ def too_large(text: str) -> ApiError:
 
 
 def method_not_allowed() -> ApiError:
-    return METHOD_NOT_ALLOWED({"message": "not allowed"})
+    return METHOD_NOT_ALLOWED()
 
 
 def internal() -> ApiError:
-    return INTERNAL({"message": "internal error"})
+    return INTERNAL()
 
 
 def index_being_built(month: str, progress: int | None, retry_after: int) -> ApiError:
