@@ -3,7 +3,7 @@
 The JavaScript stays in plain files so it is readable and diffable. ``// !code <path>`` in a
 map function is replaced by that file (relative to the design doc folder), as couchapp did;
 ``// !const NAME`` by ``var NAME = <JSON>;`` of a constant the service also uses (so the
-service-level thresholds are said once, in :mod:`app.metrics`). The version marker is a hash
+service-level thresholds are said once, here as :data:`THRESHOLDS`). The version marker is a hash
 of the assembled views, so any changed file or constant is a new version.
 """
 

@@ -4,7 +4,7 @@ The request is a typed pydantic v2 model per report (:func:`request_models`). py
 because it does both halves of the job from one annotation: it validates every field and
 collects *every* failure in one pass (Crossbar answers every bad field at once; msgspec, the
 other fast candidate, stops at the first), and it generates JSON Schema from the same types
-and constraints, which :mod:`app.openapi` serves. It is widely used, actively maintained,
+and constraints, which :mod:`app.web.openapi` serves. It is widely used, actively maintained,
 and its Rust core keeps validation well under a millisecond.
 
 Errors keep Crossbar's validation shape (CONTRACT.md section 5):

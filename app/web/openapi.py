@@ -33,7 +33,7 @@ from app.web.context import REQUEST_ID_RE, Route, Schema
 
 # every key of a 400's data: the request's fields, and "json" for the body
 REPORT_FIELDS = (*request_models(Limits()).any_report.model_fields, "json")
-# app.request's keywords, app.report's (maxCells) and app.errors' (invalid)
+# app.report.request's keywords, app.report.pipeline's (maxCells) and app.errors' (invalid)
 VALIDATION_KEYWORDS = (*KEYWORDS, "maxCells", "invalid")
 FORMAT_NOTE = (
     f"Another format than {DEFAULT_FORMAT}: `format`, `accept` (the format's name or media "
@@ -539,8 +539,8 @@ def document(routes: Sequence[Route], limits: Limits | None = None) -> dict[str,
         "info": {
             "title": "qubicle-reports",
             "version": __version__,
-            "description": "KAZOO's Qubicle Crossbar Reporting API (queue and recipient "
-            "reports), answered from CouchDB map/reduce views. Errors use Crossbar's "
+            "description": "KAZOO's Qubicle Crossbar Reporting API (reports: "
+            f"{', '.join(REPORTS)}), answered from CouchDB map/reduce views. Errors use Crossbar's "
             "envelope: `data`, `error` (the status as a string), `message`, `status`, "
             "`request_id`, `auth_token`.",
         },
