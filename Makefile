@@ -22,6 +22,8 @@ demo: install
 
 test: install
 	$(BIN)/ruff check app dev tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 
 # Refresh the dashboard's vendored chart library from app/web/dashboard/package-lock.json

@@ -10,8 +10,6 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.web.cors import parse_origins
-
 
 def _tokens(raw: str) -> dict[str, str]:
     """``token1=ACCOUNT_ID,token2=ACCOUNT_ID`` -> {token: account_id}."""
@@ -29,6 +27,25 @@ def _on_off(raw: str) -> bool:
     if value not in ("on", "off", "true", "false", "1", "0", "yes", "no"):
         raise ValueError("must be on or off")
     return value in ("on", "true", "1", "yes")
+
+
+ANY_ORIGIN = "*"
+
+
+def parse_origins(raw: str) -> tuple[str, ...]:
+    """``*`` or a comma-separated list of origins (``https://ui.example.com``) whose pages may
+    call the API (:mod:`app.web.cors` answers them).
+
+    An origin is compared as the browser sends it: scheme, host and port, no path.
+    """
+    items = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+    if not items or ANY_ORIGIN in items:
+        return (ANY_ORIGIN,)
+    for origin in items:
+        scheme, sep, rest = origin.partition("://")
+        if scheme not in ("http", "https") or not sep or not rest or "/" in rest:
+            raise ValueError(f"not an origin (scheme://host[:port]): {origin!r}")
+    return items
 
 
 def _env(name: str, default: Any = None, parse: Any = None) -> Any:

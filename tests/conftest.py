@@ -4,9 +4,11 @@ Order: ``COUCHDB_URL`` if set (a real CouchDB 3.x, possibly holding other data);
 ``couchdb:3`` container when a Docker engine answers; else the in-memory stand-in from
 ``devcouch/``. Tests create uniquely named accounts and delete exactly those afterwards.
 
-Also what several test modules share: a fault proxy per module (``proxy``), one seeded
-account (:func:`seed_account`), the service behind a test client (:func:`make_client`) and
-the Crossbar error body expected (:func:`error_body`).
+Also what the test modules share: a fault proxy per module (``proxy``); a seeded account per
+module (``seeded``, sized by the module's ``SEEDED``; :func:`seed_account` for more), the
+service over it behind a test client presenting :data:`TOKEN` (``client``, configured by the
+``service_settings`` fixture a module may override), one way to ask it for a report
+(:func:`post`), and the Crossbar error body expected (:func:`error_body`).
 """
 
 from __future__ import annotations
@@ -97,6 +99,9 @@ async def proxy(couch_url: str) -> AsyncIterator[FaultProxy]:
 
 # -- helpers for the test modules --------------------------------------------------------------
 
+TOKEN = "tok-shared-Q7x2Lm-3f9a"  # what the shared client presents: the seeded account's
+QUERY = {"report": "queues", "start_date": "2024-01-30", "end_date": "2024-02-01"}  # its days
+
 SMALL_ACCOUNT: dict[str, Any] = {
     "queues": 3,
     "recipients": 4,
@@ -170,3 +175,57 @@ def error_body(
         "request_id": request_id,
         "auth_token": auth_token,
     }
+
+
+def report_url(account_id: str, report: str | None = None) -> str:
+    path = f"/v2/accounts/{account_id}/qubicle_reports"
+    return f"{path}/{report}" if report else path
+
+
+async def post(
+    client: TestClient,
+    account_id: str,
+    data: dict[str, Any] = QUERY,
+    *,
+    token: str | None = TOKEN,
+    report: str | None = None,
+    request_id: str | None = None,
+    **headers: str,
+) -> tuple[int, Any]:
+    """POST ``{"data": data}`` (to the report the path names, if ``report``), presenting
+    ``token`` in ``X-Auth-Token`` (none if None), ``request_id`` in ``X-Request-ID`` and
+    ``headers``: the status, and the body (parsed JSON, or text when it is not JSON)."""
+    if request_id is not None:
+        headers = {"X-Request-ID": request_id, **headers}
+    if token is not None:
+        headers = {"X-Auth-Token": token, **headers}
+    resp = await client.post(
+        report_url(account_id, report), json={"data": data}, headers=headers
+    )
+    if resp.content_type == "application/json":
+        return resp.status, await resp.json()
+    return resp.status, await resp.text()
+
+
+@pytest.fixture(scope="module")
+async def seeded(
+    request: pytest.FixtureRequest, couch: Couch, session_accounts: Accounts
+) -> SeededAccount:
+    """A fresh account per module, seeded as the module's ``SEEDED`` says (``seed`` and
+    :func:`seed_account`'s sizes), with its views built."""
+    options = {"seed": 1, **getattr(request.module, "SEEDED", {})}
+    return await seed_account(couch, session_accounts.new(), **options)
+
+
+@pytest.fixture(scope="module")
+def service_settings(couch_url: str, seeded: SeededAccount) -> Settings:
+    """The service's settings: the tests' CouchDB, :data:`TOKEN` for the seeded account (a
+    module overrides this fixture to go through its ``proxy`` or change a limit)."""
+    return Settings(couchdb_url=couch_url, tokens={TOKEN: seeded.account_id})
+
+
+@pytest.fixture(scope="module")
+async def client(service_settings: Settings) -> AsyncIterator[TestClient]:
+    """The service as ``service_settings`` say, behind a test client."""
+    async with make_client(service_settings) as c:
+        yield c

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -24,7 +23,7 @@ from typing import Any
 import pytest
 import reference as ref
 from aiohttp.test_utils import TestClient
-from conftest import account_docs, build_indexes, make_client, seed_account
+from conftest import account_docs, build_indexes, seed_account
 
 from app.config import Settings
 from app.couch import modb
@@ -269,12 +268,9 @@ async def data(couch: Couch, session_accounts: Any) -> dict[str, Account]:
 
 
 @pytest.fixture(scope="module")
-async def client(couch_url: str, data: dict[str, Account]) -> AsyncIterator[TestClient]:
-    settings = Settings(
-        couchdb_url=couch_url, tokens={a.token: a.account_id for a in data.values()}
-    )
-    async with make_client(settings) as c:
-        yield c
+def service_settings(couch_url: str, data: dict[str, Account]) -> Settings:
+    """conftest's client, with a token for each shared account (test_api_kpis too)."""
+    return Settings(couchdb_url=couch_url, tokens={a.token: a.account_id for a in data.values()})
 
 
 async def post(client: TestClient, account: Account, params: dict[str, Any]) -> Any:

@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from conftest import error_body, make_client
+from conftest import TOKEN, error_body
 from reference import QUEUE_ALL_METRICS
 
-from app.config import Settings
-from app.couch.client import Couch
-from app.couch.modb import account_db
+from qubicle_dev.seed import SeededAccount
 
-TOKEN = "errors-token"
 REQUEST_ID = "errors-req-1"
 ENUM_MSG = "Value not found in enumerated list of values"
-
-
-@pytest.fixture
-async def client(couch_url: str, couch: Couch, accounts: Any) -> AsyncIterator[TestClient]:
-    account_id = accounts.new()
-    await couch.create_db(account_db(account_id))
-    await couch.put_doc(
-        account_db(account_id), {"_id": account_id, "pvt_type": "account", "pvt_tree": []}
-    )
-    async with make_client(Settings(couchdb_url=couch_url, tokens={TOKEN: account_id})) as c:
-        c.account_id = account_id  # type: ignore[attr-defined]
-        yield c
 
 
 def envelope(data: dict[str, Any], status: int = 400, message: str = "validation error") -> dict:
@@ -174,10 +158,10 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
 
 @pytest.mark.parametrize(("params", "data"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 async def test_post_validation_error_body_is_exact(
-    client: TestClient, params: dict[str, Any], data: dict[str, Any]
+    client: TestClient, seeded: SeededAccount, params: dict[str, Any], data: dict[str, Any]
 ) -> None:
     resp = await client.post(
-        f"/v2/accounts/{client.account_id}/qubicle_reports",  # type: ignore[attr-defined]
+        f"/v2/accounts/{seeded.account_id}/qubicle_reports",
         json={"data": params},
         headers={"X-Auth-Token": TOKEN, "X-Request-ID": REQUEST_ID},
     )
@@ -186,9 +170,11 @@ async def test_post_validation_error_body_is_exact(
     assert await resp.json() == envelope(data)
 
 
-async def test_get_lists_are_comma_separated_in_errors_too(client: TestClient) -> None:
+async def test_get_lists_are_comma_separated_in_errors_too(
+    client: TestClient, seeded: SeededAccount
+) -> None:
     resp = await client.get(
-        f"/v2/accounts/{client.account_id}/qubicle_reports/queues",  # type: ignore[attr-defined]
+        f"/v2/accounts/{seeded.account_id}/qubicle_reports/queues",
         params={
             "start_date": "2017-01-01",
             "end_date": "2017-01-31",
@@ -202,9 +188,11 @@ async def test_get_lists_are_comma_separated_in_errors_too(client: TestClient) -
     )
 
 
-async def test_body_report_different_from_path_report(client: TestClient) -> None:
+async def test_body_report_different_from_path_report(
+    client: TestClient, seeded: SeededAccount
+) -> None:
     resp = await client.post(
-        f"/v2/accounts/{client.account_id}/qubicle_reports/queues",  # type: ignore[attr-defined]
+        f"/v2/accounts/{seeded.account_id}/qubicle_reports/queues",
         json={
             "data": {"report": "recipients", "start_date": "2017-01-01", "end_date": "2017-01-31"}
         },
@@ -233,10 +221,10 @@ async def test_body_report_different_from_path_report(client: TestClient) -> Non
     ],
 )
 async def test_body_that_is_not_a_crossbar_envelope(
-    client: TestClient, body: bytes, message: str
+    client: TestClient, seeded: SeededAccount, body: bytes, message: str
 ) -> None:
     resp = await client.post(
-        f"/v2/accounts/{client.account_id}/qubicle_reports",  # type: ignore[attr-defined]
+        f"/v2/accounts/{seeded.account_id}/qubicle_reports",
         data=body,
         headers={
             "X-Auth-Token": TOKEN,

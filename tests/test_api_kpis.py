@@ -14,13 +14,11 @@ other report are 400s in Crossbar's shape.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 import reference as ref
 from aiohttp.test_utils import TestClient
-from conftest import make_client
 from test_api_acdc import (
     MAX_QUEUE,
     MONTH_END,
@@ -31,10 +29,10 @@ from test_api_acdc import (
     Account,
     check,
     post,
+    service_settings,  # noqa: F401  (a fixture: conftest's client gets the accounts' tokens)
     shared_accounts,
 )
 
-from app.config import Settings
 from app.couch.client import Couch
 
 ENUM_MSG = "Value not found in enumerated list of values"
@@ -43,15 +41,6 @@ ENUM_MSG = "Value not found in enumerated list of values"
 @pytest.fixture(scope="module")
 async def data(couch: Couch, session_accounts: Any) -> dict[str, Account]:
     return await shared_accounts(couch, session_accounts)
-
-
-@pytest.fixture(scope="module")
-async def client(couch_url: str, data: dict[str, Account]) -> AsyncIterator[TestClient]:
-    settings = Settings(
-        couchdb_url=couch_url, tokens={a.token: a.account_id for a in data.values()}
-    )
-    async with make_client(settings) as c:
-        yield c
 
 
 def all_metrics(report: str) -> list[str]:

@@ -3,42 +3,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from conftest import error_body, make_client, seed_account
+from conftest import TOKEN, error_body, report_url
 from reference import QUEUE_ALL_METRICS, RECIPIENT_ALL_METRICS, THRESHOLDS
 
-from app.config import Settings
-from app.couch.client import Couch
 from qubicle_dev.seed import SeededAccount
 
-TOKEN = "parameters-token"
 REQUEST_ID = "parameters-req-1"
 ENUM_MSG = "Value not found in enumerated list of values"
 BOOLEAN_MSG = "Value did not match type(s): boolean"
 HEADERS = {"X-Auth-Token": TOKEN, "X-Request-ID": REQUEST_ID}
 RANGE = {"start_date": "2024-01-30", "end_date": "2024-02-01"}  # the seeded days
-
-
-@pytest.fixture(scope="module")
-async def seeded(couch: Couch, session_accounts: Any) -> SeededAccount:
-    return await seed_account(couch, session_accounts.new(), seed=9)
-
-
-@pytest.fixture
-async def client(couch_url: str, seeded: SeededAccount) -> AsyncIterator[TestClient]:
-    settings = Settings(couchdb_url=couch_url, tokens={TOKEN: seeded.account_id})
-    async with make_client(settings) as c:
-        c.account_id = seeded.account_id  # type: ignore[attr-defined]
-        yield c
-
-
-def url(client: TestClient, report: str = "") -> str:
-    base = f"/v2/accounts/{client.account_id}/qubicle_reports"  # type: ignore[attr-defined]
-    return f"{base}/{report}" if report else base
+SEEDED = {"seed": 9}
 
 
 def threshold_error(value: Any) -> dict[str, Any]:
@@ -79,18 +58,22 @@ POST_CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("fields", "data"), [c[1:] for c in POST_CASES], ids=[c[0] for c in POST_CASES]
 )
 async def test_post_new_parameter_errors_are_exact(
-    client: TestClient, fields: dict[str, Any], data: dict[str, Any]
+    client: TestClient, seeded: SeededAccount, fields: dict[str, Any], data: dict[str, Any]
 ) -> None:
     resp = await client.post(
-        url(client), json={"data": {"report": "queues", **RANGE, **fields}}, headers=HEADERS
+        report_url(seeded.account_id),
+        json={"data": {"report": "queues", **RANGE, **fields}},
+        headers=HEADERS,
     )
     assert resp.status == 400
     assert await resp.json() == error_body(400, "validation error", data, REQUEST_ID, TOKEN)
 
 
-async def test_post_kpi_of_the_queue_report_on_the_recipients_report(client: TestClient) -> None:
+async def test_post_kpi_of_the_queue_report_on_the_recipients_report(
+    client: TestClient, seeded: SeededAccount
+) -> None:
     resp = await client.post(
-        url(client, "recipients"),
+        report_url(seeded.account_id, "recipients"),
         json={"data": {**RANGE, "metrics": ["call_count", "service_level"]}},
         headers=HEADERS,
     )
@@ -126,9 +109,11 @@ GET_CASES: list[tuple[str, dict[str, str], dict[str, Any]]] = [
     ("query", "data"), [c[1:] for c in GET_CASES], ids=[c[0] for c in GET_CASES]
 )
 async def test_get_new_parameter_errors_are_exact(
-    client: TestClient, query: dict[str, str], data: dict[str, Any]
+    client: TestClient, seeded: SeededAccount, query: dict[str, str], data: dict[str, Any]
 ) -> None:
-    resp = await client.get(url(client, "queues"), params={**RANGE, **query}, headers=HEADERS)
+    resp = await client.get(
+        report_url(seeded.account_id, "queues"), params={**RANGE, **query}, headers=HEADERS
+    )
     assert resp.status == 400
     assert await resp.json() == error_body(400, "validation error", data, REQUEST_ID, TOKEN)
 
@@ -136,11 +121,11 @@ async def test_get_new_parameter_errors_are_exact(
 @pytest.mark.parametrize("totals", ["true", "false"])
 @pytest.mark.parametrize("threshold", ["5", "600"])
 async def test_get_text_that_parses_is_accepted(
-    client: TestClient, totals: str, threshold: str
+    client: TestClient, seeded: SeededAccount, totals: str, threshold: str
 ) -> None:
     """Only the bad period is named: the threshold and totals text parsed and validated."""
     resp = await client.get(
-        url(client, "recipients"),
+        report_url(seeded.account_id, "recipients"),
         params={
             **RANGE,
             "period": "yearly",
@@ -152,7 +137,7 @@ async def test_get_text_that_parses_is_accepted(
     assert resp.status == 400
     assert list((await resp.json())["data"]) == ["period"]
     resp = await client.get(
-        url(client, "recipients"),
+        report_url(seeded.account_id, "recipients"),
         params={**RANGE, "totals": totals, "service_level_threshold": threshold},
         headers=HEADERS,
     )

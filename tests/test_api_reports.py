@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -19,12 +19,12 @@ from zoneinfo import ZoneInfo
 import pytest
 import reference as ref
 from aiohttp.test_utils import TestClient
-from conftest import account_docs, build_indexes, make_client, seed_account
+from conftest import account_docs, build_indexes, seed_account
 from reference import QUEUE_METRICS, RECIPIENT_METRICS
 
 from app.config import Settings
 from app.couch.client import Couch
-from app.web.server import LOADER
+from app.web.context import LOADER
 
 TOKEN_A = "token-account-a"
 TOKEN_B = "token-account-b"
@@ -62,13 +62,10 @@ async def data(couch: Couch, session_accounts: Any) -> dict[str, Seeded]:
 
 
 @pytest.fixture(scope="module")
-async def client(couch_url: str, data: dict[str, Seeded]) -> AsyncIterator[TestClient]:
-    settings = Settings(
-        couchdb_url=couch_url,
-        tokens={TOKEN_A: data["a"].account_id, TOKEN_B: data["b"].account_id},
-    )
-    async with make_client(settings) as c:
-        yield c
+def service_settings(couch_url: str, data: dict[str, Seeded]) -> Settings:
+    """conftest's client, with a token for each of the two accounts."""
+    tokens = {TOKEN_A: data["a"].account_id, TOKEN_B: data["b"].account_id}
+    return Settings(couchdb_url=couch_url, tokens=tokens)
 
 
 # -- the reference report ----------------------------------------------------------------------

@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from conftest import make_client, seed_account
+from conftest import TOKEN, make_client
 
-from app.config import Settings
-from app.web.cors import parse_origins
+from app.config import Settings, parse_origins
+from qubicle_dev.seed import SeededAccount
 
-TOKEN = "cors-token"
+SEEDED = {"seed": 21, "queues": 2, "recipients": 2}
 OTHER = "https://ui.example.com"
 REQUIRED_ALLOW_HEADERS = [
     "Content-Type",
@@ -32,15 +32,8 @@ REQUIRED_EXPOSE = ["X-Request-ID", "Content-Disposition"]
 
 
 @pytest.fixture(scope="module")
-async def account(couch: Any, session_accounts: Any) -> str:
-    acc = await seed_account(couch, session_accounts.new(), seed=21, queues=2, recipients=2)
-    return acc.account_id
-
-
-@pytest.fixture(scope="module")
-async def client(couch_url: str, account: str) -> AsyncIterator[TestClient]:
-    async with make_client(Settings(couchdb_url=couch_url, tokens={TOKEN: account})) as c:
-        yield c
+def account(seeded: SeededAccount) -> str:
+    return seeded.account_id
 
 
 @pytest.fixture(scope="module")

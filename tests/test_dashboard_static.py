@@ -14,10 +14,10 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from app.config import Settings
+from app.web.dashboard import STATIC
 from app.web.server import create_app
 
-ROOT = Path(__file__).resolve().parent.parent / "app" / "web" / "dashboard"
-STATIC = ROOT / "static"
+ROOT = STATIC.parent  # app/web/dashboard: the package that serves the files
 BUDGET = 400 * 1024  # bytes of JS + CSS the page may transfer, compressed
 
 

@@ -27,7 +27,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
-from conftest import make_client, seed_account
+from conftest import QUERY, TOKEN, make_client, report_url, seed_account
 from faultproxy import FaultProxy
 from yarl import URL
 
@@ -38,10 +38,8 @@ from qubicle_dev.devcouch import DevCouch
 from qubicle_dev.seed import GREGORIAN_OFFSET
 
 ROOT = Path(__file__).resolve().parent.parent
-TOKEN = "tok-faults-4b1d9e"
 START = date(2024, 1, 30)  # 3 days across a month end: MoDBs 202401 and 202402 hold data
 DAYS = ["20240130", "20240131", "20240201"]
-QUERY = {"report": "queues", "start_date": "2024-01-30", "end_date": "2024-02-01"}
 COUCH_TIMEOUT = 1.0
 REPORT_TIMEOUT = 3.0
 MARGIN = 1.5  # seconds allowed beyond the configured timeout
@@ -98,10 +96,6 @@ async def post_report(
     assert resp.content_type == "application/json"
     body = await resp.json()
     return resp.status, body, time.monotonic() - started
-
-
-def report_url(account_id: str) -> str:
-    return f"/v2/accounts/{account_id}/qubicle_reports"
 
 
 def call_counts(body: dict[str, Any]) -> dict[str, dict[str, int]]:

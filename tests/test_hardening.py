@@ -12,23 +12,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import unquote
 
 import orjson
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from conftest import error_body, make_client, seed_account
+from conftest import QUERY, TOKEN, error_body
 from faultproxy import FaultProxy
 from yarl import URL
 
 from app.config import Settings
-from app.couch.client import Couch
 from qubicle_dev.seed import SeededAccount
 
-TOKEN = "tok-hardening-Q7x2Lm"
-QUERY = {"report": "queues", "start_date": "2024-01-30", "end_date": "2024-02-01"}
+SEEDED = {"seed": 12}
 ERROR_KEYS = {"data", "error", "message", "status", "request_id", "auth_token"}
 GENERATED_ID = re.compile(r"^[0-9a-f]{32}$")
 PATTERN_MESSAGE = "An id may hold only letters, digits and _ . @ : + -"
@@ -39,17 +36,14 @@ INVALID_JSON = {"json": {"invalid": {"message": "All JSON must be valid", "targe
 
 
 @pytest.fixture(scope="module")
-async def seeded(couch: Couch, session_accounts: Any) -> SeededAccount:
-    return await seed_account(couch, session_accounts.new(), seed=12)
+def service_settings(proxy: FaultProxy, seeded: SeededAccount) -> Settings:
+    return Settings(couchdb_url=proxy.url, tokens={TOKEN: seeded.account_id})
 
 
-@pytest.fixture(scope="module")
-async def client(proxy: FaultProxy, seeded: SeededAccount) -> AsyncIterator[TestClient]:
-    settings = Settings(couchdb_url=proxy.url, tokens={TOKEN: seeded.account_id})
-    async with make_client(settings) as c:
-        resp = await c.post(url(seeded.account_id), json={"data": QUERY}, headers=auth())
-        assert resp.status == 200, await resp.text()  # views built, account known
-        yield c
+@pytest.fixture(scope="module", autouse=True)
+async def _warm(client: TestClient, seeded: SeededAccount) -> None:
+    resp = await client.post(url(seeded.account_id), json={"data": QUERY}, headers=auth())
+    assert resp.status == 200, await resp.text()  # views built, account known
 
 
 @pytest.fixture(autouse=True)

@@ -17,15 +17,13 @@ from typing import Any
 import orjson
 import pytest
 from aiohttp.test_utils import TestClient
-from conftest import error_body, make_client, seed_account
+from conftest import QUERY, TOKEN, error_body, make_client, post, report_url
 from faultproxy import FaultProxy
 
 from app.config import Settings
-from app.couch.client import Couch
 from qubicle_dev.seed import SeededAccount
 
-TOKEN = "tok-limits-3Fq8"
-QUERY = {"report": "queues", "start_date": "2024-01-30", "end_date": "2024-02-01"}
+SEEDED = {"seed": 13}
 MODB = re.compile(r"-\d{6}(/|$|\?)")  # a request to a month database
 LIMITS: dict[str, Any] = {
     "max_body_bytes": 4096,
@@ -45,11 +43,6 @@ LIMITS: dict[str, Any] = {
 # -- fixtures ---------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-async def seeded(couch: Couch, session_accounts: Any) -> SeededAccount:
-    return await seed_account(couch, session_accounts.new(), seed=13)
-
-
 @pytest.fixture(autouse=True)
 async def _pass_through(proxy: FaultProxy) -> AsyncIterator[None]:
     await proxy.reset()
@@ -58,15 +51,13 @@ async def _pass_through(proxy: FaultProxy) -> AsyncIterator[None]:
 
 
 @pytest.fixture(scope="module")
-async def client(proxy: FaultProxy, seeded: SeededAccount) -> AsyncIterator[TestClient]:
-    settings = Settings(couchdb_url=proxy.url, tokens={TOKEN: seeded.account_id}, **LIMITS)
-    async with make_client(settings) as c:
-        yield c
+def service_settings(proxy: FaultProxy, seeded: SeededAccount) -> Settings:
+    return Settings(couchdb_url=proxy.url, tokens={TOKEN: seeded.account_id}, **LIMITS)
 
 
 @pytest.fixture(scope="module")
 async def baseline(client: TestClient, seeded: SeededAccount) -> dict[str, Any]:
-    status, body = await post(client, seeded.account_id, QUERY, "baseline")
+    status, body = await post(client, seeded.account_id, QUERY, request_id="baseline")
     assert status == 200, body
     assert len(body["data"][0]["report"]) == 3  # 3 queues x 3 days: within max_cells
     return body
@@ -78,28 +69,12 @@ async def still_serving(
 ) -> AsyncIterator[None]:
     """After the test, the same service answers the normal report, unchanged."""
     yield
-    status, body = await post(client, seeded.account_id, QUERY, "after")
+    status, body = await post(client, seeded.account_id, QUERY, request_id="after")
     assert status == 200, body
     assert body["data"][0]["report"] == baseline["data"][0]["report"]
 
 
 # -- helpers ----------------------------------------------------------------------------------
-
-
-def url(account_id: str) -> str:
-    return f"/v2/accounts/{account_id}/qubicle_reports"
-
-
-async def post(
-    client: TestClient, account_id: str, data: dict[str, Any], request_id: str
-) -> tuple[int, dict[str, Any]]:
-    resp = await client.post(
-        url(account_id),
-        json={"data": data},
-        headers={"X-Auth-Token": TOKEN, "X-Request-ID": request_id},
-    )
-    assert resp.content_type == "application/json"
-    return resp.status, await resp.json()
 
 
 def crossbar(
@@ -138,7 +113,9 @@ async def test_a_body_over_max_body_bytes_is_413(
         "auth_token": TOKEN,
     }
 
-    resp = await client.post(url(seeded.account_id), data=_body_of_size(limit + 1), headers=headers)
+    resp = await client.post(
+        report_url(seeded.account_id), data=_body_of_size(limit + 1), headers=headers
+    )
     body = await resp.json()
     assert resp.status == 413
     assert body == {**expected, "request_id": resp.headers["X-Request-ID"]}
@@ -148,13 +125,15 @@ async def test_a_body_over_max_body_bytes_is_413(
         for i in range(0, len(raw), 1000):
             yield raw[i : i + 1000]
 
-    resp = await client.post(url(seeded.account_id), data=chunks(), headers=headers)
+    resp = await client.post(report_url(seeded.account_id), data=chunks(), headers=headers)
     body = await resp.json()
     assert resp.status == 413
     assert body == {**expected, "request_id": resp.headers["X-Request-ID"]}
     assert not loaded(proxy)
 
-    resp = await client.post(url(seeded.account_id), data=_body_of_size(limit), headers=headers)
+    resp = await client.post(
+        report_url(seeded.account_id), data=_body_of_size(limit), headers=headers
+    )
     body = await resp.json()
     assert resp.status == 200, body  # exactly the limit is allowed
     assert body["data"][0]["report"] == baseline["data"][0]["report"]
@@ -168,14 +147,16 @@ async def test_more_identifiers_than_max_identifiers_is_400_max_items(
     client: TestClient, proxy: FaultProxy, seeded: SeededAccount
 ) -> None:
     ids = [*seeded.queue_ids, "q-4", "q-5", "q-6"]  # 6 > 5
-    status, body = await post(client, seeded.account_id, {**QUERY, "identifiers": ids}, "ids")
+    status, body = await post(
+        client, seeded.account_id, {**QUERY, "identifiers": ids}, request_id="ids"
+    )
     assert status == 400
     assert body == crossbar(
         {"identifiers": {"maxItems": {"message": "The list has more than 5 items", "target": 5}}},
         "ids",
     )
     resp = await client.get(
-        url(seeded.account_id),
+        report_url(seeded.account_id),
         params={**QUERY, "identifiers": ",".join(ids)},
         headers={"X-Auth-Token": TOKEN, "X-Request-ID": "ids-get"},
     )
@@ -183,7 +164,9 @@ async def test_more_identifiers_than_max_identifiers_is_400_max_items(
     assert (await resp.json())["data"] == body["data"]
     assert not loaded(proxy)
 
-    status, body = await post(client, seeded.account_id, {**QUERY, "identifiers": ids[:5]}, "5")
+    status, body = await post(
+        client, seeded.account_id, {**QUERY, "identifiers": ids[:5]}, request_id="5"
+    )
     assert status == 200, body
     assert [item["id"] for item in body["data"][0]["report"]] == ids[:5]
 
@@ -194,7 +177,7 @@ async def test_more_queue_ids_than_max_queue_ids_is_400_max_items(
 ) -> None:
     queue_ids = [*seeded.queue_ids, "q-4"]  # 4 > 3
     data = {**QUERY, "report": "recipients", "queue_ids": queue_ids}
-    status, body = await post(client, seeded.account_id, data, "queue-ids")
+    status, body = await post(client, seeded.account_id, data, request_id="queue-ids")
     assert status == 400
     assert body == crossbar(
         {"queue_ids": {"maxItems": {"message": "The list has more than 3 items", "target": 3}}},
@@ -203,7 +186,7 @@ async def test_more_queue_ids_than_max_queue_ids_is_400_max_items(
     assert not loaded(proxy)
 
     data["queue_ids"] = queue_ids[:3]
-    status, body = await post(client, seeded.account_id, data, "queue-ids-3")
+    status, body = await post(client, seeded.account_id, data, request_id="queue-ids-3")
     assert status == 200, body
 
 
@@ -215,7 +198,7 @@ async def test_an_id_longer_than_max_id_length_is_400_max_length(
     report = "queues" if field == "identifiers" else "recipients"
     too_long = "q" * 41
     data = {**QUERY, "report": report, field: [seeded.queue_ids[0], too_long]}
-    status, body = await post(client, seeded.account_id, data, "long")
+    status, body = await post(client, seeded.account_id, data, request_id="long")
     assert status == 400
     assert body == crossbar(
         {
@@ -232,7 +215,7 @@ async def test_an_id_longer_than_max_id_length_is_400_max_length(
     assert not loaded(proxy)
 
     data[field] = [seeded.queue_ids[0], "q" * 40]  # exactly the limit
-    status, body = await post(client, seeded.account_id, data, "long-40")
+    status, body = await post(client, seeded.account_id, data, request_id="long-40")
     assert status == 200, body
 
 
@@ -241,7 +224,9 @@ async def test_an_id_longer_than_max_id_length_is_400_max_length(
 async def test_an_id_with_bad_characters_is_400_pattern(
     client: TestClient, proxy: FaultProxy, seeded: SeededAccount, bad: str
 ) -> None:
-    status, body = await post(client, seeded.account_id, {**QUERY, "identifiers": [bad]}, "pat")
+    status, body = await post(
+        client, seeded.account_id, {**QUERY, "identifiers": [bad]}, request_id="pat"
+    )
     assert status == 400
     assert body == crossbar(
         {
@@ -279,17 +264,21 @@ async def test_too_many_cells_with_identifiers_is_400_before_loading(
 ) -> None:
     hourly = {**QUERY, "period": "hourly", "start_date": "2024-01-31", "end_date": "2024-01-31"}
     data = {**hourly, "identifiers": seeded.queue_ids[:2]}  # 2 x 24 hours = 48 > 20
-    status, body = await post(client, seeded.account_id, data, "cells")
+    status, body = await post(client, seeded.account_id, data, request_id="cells")
     assert status == 400
     assert body == crossbar(_max_cells(48), "cells")
     assert not loaded(proxy)
 
     daily = {**QUERY, "start_date": "2024-01-10", "identifiers": seeded.queue_ids[:1]}
-    status, body = await post(client, seeded.account_id, {**daily, "end_date": "2024-01-30"}, "21")
+    status, body = await post(
+        client, seeded.account_id, {**daily, "end_date": "2024-01-30"}, request_id="21"
+    )
     assert status == 400
     assert body == crossbar(_max_cells(21), "21")  # 1 x 21 days
     assert not loaded(proxy)
-    status, body = await post(client, seeded.account_id, {**daily, "end_date": "2024-01-29"}, "20")
+    status, body = await post(
+        client, seeded.account_id, {**daily, "end_date": "2024-01-29"}, request_id="20"
+    )
     assert status == 200, body  # 1 x 20 days: exactly the limit
 
 
@@ -298,13 +287,15 @@ async def test_too_many_cells_without_identifiers_is_400_after_loading(
     client: TestClient, proxy: FaultProxy, seeded: SeededAccount
 ) -> None:
     day = {**QUERY, "start_date": "2024-01-31", "end_date": "2024-01-31"}
-    status, body = await post(client, seeded.account_id, day, "one-day")
+    status, body = await post(client, seeded.account_id, day, request_id="one-day")
     assert status == 200, body
     entities = len(body["data"][0]["report"])  # the queues with data that day
     assert entities >= 1
     await proxy.reset()
 
-    status, body = await post(client, seeded.account_id, {**day, "period": "hourly"}, "hourly")
+    status, body = await post(
+        client, seeded.account_id, {**day, "period": "hourly"}, request_id="hourly"
+    )
     assert status == 400
     assert body == crossbar(_max_cells(entities * 24), "hourly")
     assert loaded(proxy)  # only the rows tell how many entities there are
@@ -315,7 +306,9 @@ async def test_a_range_longer_than_max_range_days_is_400_date_range(
     client: TestClient, proxy: FaultProxy, seeded: SeededAccount
 ) -> None:
     monthly = {**QUERY, "period": "monthly", "start_date": "2024-01-01"}
-    status, body = await post(client, seeded.account_id, {**monthly, "end_date": "2024-02-01"}, "r")
+    status, body = await post(
+        client, seeded.account_id, {**monthly, "end_date": "2024-02-01"}, request_id="r"
+    )
     assert status == 400
     assert body == crossbar(
         {
@@ -331,7 +324,7 @@ async def test_a_range_longer_than_max_range_days_is_400_date_range(
     )
     assert not loaded(proxy)
     status, body = await post(
-        client, seeded.account_id, {**monthly, "end_date": "2024-01-31"}, "r31"
+        client, seeded.account_id, {**monthly, "end_date": "2024-01-31"}, request_id="r31"
     )
     assert status == 200, body  # 31 days: exactly the limit
 
@@ -344,12 +337,12 @@ async def test_a_report_beyond_max_reports_waits_queue_timeout_then_is_503_too_b
     client: TestClient, proxy: FaultProxy, seeded: SeededAccount, baseline: dict[str, Any]
 ) -> None:
     await proxy.set_mode("hold", match=lambda _method, target: bool(MODB.search(target)))
-    first = asyncio.create_task(post(client, seeded.account_id, QUERY, "first"))
+    first = asyncio.create_task(post(client, seeded.account_id, QUERY, request_id="first"))
     try:
         async with asyncio.timeout(10):
             await proxy.wait_faulted()  # the first report is at CouchDB, holding the one slot
         started = time.monotonic()
-        status, body = await post(client, seeded.account_id, QUERY, "second")
+        status, body = await post(client, seeded.account_id, QUERY, request_id="second")
         elapsed = time.monotonic() - started
         assert status == 503
         assert body == crossbar(
@@ -397,7 +390,9 @@ async def test_couch_concurrency_1_is_bounded_not_deadlocked_over_several_months
         async with make_client(settings) as c:
             await proxy.reset()
             async with asyncio.timeout(20):
-                status, body = await post(c, seeded.account_id, data, f"conc-{concurrency}")
+                status, body = await post(
+                    c, seeded.account_id, data, request_id=f"conc-{concurrency}"
+                )
             assert status == 200, body
             reports.append(body["data"][0]["report"])
             if concurrency == 1:
@@ -417,7 +412,9 @@ async def test_get_carries_as_many_identifiers_as_post_and_over_the_limit_is_cro
     headers = {"X-Auth-Token": TOKEN, "X-Request-ID": "many-ids"}
     async with make_client(settings) as c:
         resp = await c.get(
-            url(seeded.account_id), params={**QUERY, "identifiers": ",".join(ids)}, headers=headers
+            report_url(seeded.account_id),
+            params={**QUERY, "identifiers": ",".join(ids)},
+            headers=headers,
         )
         assert resp.content_type == "application/json"
         body = await resp.json()
@@ -428,7 +425,9 @@ async def test_get_carries_as_many_identifiers_as_post_and_over_the_limit_is_cro
 
         too_many = ",".join([*ids, "one-more"])
         resp = await c.get(
-            url(seeded.account_id), params={**QUERY, "identifiers": too_many}, headers=headers
+            report_url(seeded.account_id),
+            params={**QUERY, "identifiers": too_many},
+            headers=headers,
         )
         assert resp.content_type == "application/json"
         assert resp.status == 400
@@ -449,13 +448,16 @@ async def test_identical_reports_in_flight_share_one_couchdb_request_per_query(
     """Ten users open the same report at once: CouchDB sees each view query once."""
     settings = Settings(couchdb_url=proxy.url, tokens={TOKEN: seeded.account_id}, cache_mb=cache_mb)
     async with make_client(settings) as c:
-        status, body = await post(c, seeded.account_id, QUERY, "warm-up")  # installs the views
+        status, body = await post(
+            c, seeded.account_id, QUERY, request_id="warm-up"
+        )  # installs the views
         assert status == 200, body
         await proxy.reset()
         await proxy.set_mode("hold", match=lambda _m, target: "/_view/" in target)
         same = {**QUERY, "report": "recipients"}  # a view the warm-up did not read (nor cache)
         reports = [
-            asyncio.create_task(post(c, seeded.account_id, same, f"same-{i}")) for i in range(10)
+            asyncio.create_task(post(c, seeded.account_id, same, request_id=f"same-{i}"))
+            for i in range(10)
         ]
         async with asyncio.timeout(10):
             await proxy.wait_faulted(2)  # the queries of the Jan and Feb 2024 MoDBs: held
@@ -479,11 +481,11 @@ async def test_missing_months_are_not_asked_again_on_every_report(
     settings = Settings(couchdb_url=proxy.url, tokens={TOKEN: seeded.account_id})
     archived = {**QUERY, "start_date": "2023-01-01", "end_date": "2023-06-30"}
     async with make_client(settings) as c:
-        status, first = await post(c, seeded.account_id, archived, "archived-1")
+        status, first = await post(c, seeded.account_id, archived, request_id="archived-1")
         assert status == 200, first
         assert loaded(proxy)  # the first report looked for the 2023 MoDBs
         await proxy.reset()
-        status, again = await post(c, seeded.account_id, archived, "archived-2")
+        status, again = await post(c, seeded.account_id, archived, request_id="archived-2")
     assert status == 200, again
     assert again["data"][0]["report"] == first["data"][0]["report"]
     assert not loaded(proxy)  # the second did not ask again

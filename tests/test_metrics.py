@@ -13,12 +13,10 @@ import asyncio
 import re
 import socket
 from datetime import date
-from typing import Any
 
 import aiohttp
-import pytest
 from aiohttp.test_utils import TestClient
-from conftest import Accounts, make_client, seed_account
+from conftest import TOKEN, make_client, post
 from faultproxy import FaultProxy
 
 from app.config import Settings
@@ -26,8 +24,7 @@ from app.couch import design_docs, modb
 from app.couch.client import Couch
 from qubicle_dev.seed import SeededAccount
 
-TOKEN = "tok-metrics-3f9a0c"
-QUERY = {"report": "queues", "start_date": "2024-01-30", "end_date": "2024-02-01"}
+SEEDED = {"seed": 41, "start": date(2024, 1, 30)}
 P = "qubicle_reports_"
 ROUTE = "/v2/accounts/{account_id}/qubicle_reports"
 FAMILIES = [
@@ -53,11 +50,6 @@ FAMILIES = [
 ]
 
 
-@pytest.fixture(scope="module")
-async def seeded(couch: Couch, session_accounts: Accounts) -> SeededAccount:
-    return await seed_account(couch, session_accounts.new(), seed=41, start=date(2024, 1, 30))
-
-
 def sample(text: str, name: str, **labels: str) -> float:
     """One sample's value; 0 when that labelled series does not exist (yet)."""
     for line in text.splitlines():
@@ -74,15 +66,6 @@ async def scrape(client: TestClient) -> str:
     assert resp.status == 200
     assert resp.headers["Content-Type"].startswith("text/plain")
     return await resp.text()
-
-
-async def post(client: TestClient, account_id: str, **headers: str) -> tuple[int, Any]:
-    resp = await client.post(
-        f"/v2/accounts/{account_id}/qubicle_reports",
-        json={"data": QUERY},
-        headers={"X-Auth-Token": TOKEN, **headers},
-    )
-    return resp.status, await resp.json()
 
 
 async def test_every_family_appears_and_moves_and_names_no_account_or_token(

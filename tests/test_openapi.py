@@ -23,12 +23,14 @@ import pytest
 import reference
 import requests
 import schemathesis
+import urllib3
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from conftest import seed_account
+from conftest import TOKEN
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
+from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_headers_conformance,
@@ -36,16 +38,18 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from app import errors
 from app.config import Settings
 from app.couch.modb import ACCOUNT_ID_RE
 from app.report.buckets import PERIODS
 from app.report.metrics import REPORTS
 from app.report.request import FORMATS, ID_RE, time_zones
-from app.web.openapi import REPORT_FIELDS, spec
-from app.web.server import REQUEST_ID_RE, create_app
+from app.web.context import REQUEST_ID_RE
+from app.web.openapi import REPORT_FIELDS
+from app.web.routes import spec
+from app.web.server import create_app
 from qubicle_dev.seed import SeededAccount
 
-TOKEN = "openapi-test-token"
 START = date(2024, 3, 9)  # three seeded days across the US DST change of 2024-03-10
 DAYS = 3
 REPORT_OPS = [
@@ -54,6 +58,7 @@ REPORT_OPS = [
     for method in ("POST", "GET")
 ]
 SERVICE_OPS = ["GET /health", "GET /health/live", "GET /health/ready", "GET /openapi.json"]
+SEEDED = {"seed": 11, "queues": 2, "recipients": 3, "days": DAYS, "start": START}
 EXAMPLES = {GenerationMode.POSITIVE: 50, GenerationMode.NEGATIVE: 40}
 SERVICE_EXAMPLES = 5  # no parameters: only the steering varies
 PUBLISHED = {"queues": reference.QUEUE_METRICS, "recipients": reference.RECIPIENT_METRICS}
@@ -261,13 +266,6 @@ class ThreadedServer:
 
 
 @pytest.fixture(scope="module")
-async def seeded(couch: Any, session_accounts: Any) -> SeededAccount:
-    return await seed_account(
-        couch, session_accounts.new(), seed=11, queues=2, recipients=3, days=DAYS, start=START
-    )
-
-
-@pytest.fixture(scope="module")
 def base_url(couch_url: str, seeded: SeededAccount) -> Iterator[str]:
     settings = Settings(couchdb_url=couch_url, tokens={TOKEN: seeded.account_id})
     with ThreadedServer(create_app(settings)) as url:
@@ -298,13 +296,13 @@ def no_server_error_but_a_documented_503(ctx: Any, response: Any, case: Any) -> 
     return None
 
 
-CHECKS = [
-    no_server_error_but_a_documented_503,
+CONFORMANCE = [  # the answer is documented: its status, media type, body and headers
     status_code_conformance,
     content_type_conformance,
     response_schema_conformance,
     response_headers_conformance,
 ]
+CHECKS = [no_server_error_but_a_documented_503, *CONFORMANCE]
 
 # ranges at the ends of Python's calendar, where local windows and MoDB months overflow
 CALENDAR_ENDS = [
@@ -474,3 +472,51 @@ def test_dates_at_the_ends_of_the_calendar_are_a_400_not_a_500(
     )
     assert response.status_code == 400, response.text
     assert response.json()["message"] == "validation error"
+
+
+# -- every error the service answers is documented ---------------------------------------------
+
+ERRORS_ANSWERED = [
+    errors.invalid_json(),
+    errors.not_an_envelope(),
+    errors.malformed(400, "the request line is malformed"),
+    errors.validation({"start_date": {"required": {"message": "Field is required but missing"}}}),
+    errors.unauthorized(),
+    errors.forbidden(),
+    errors.bad_identifier("not-an-account"),
+    errors.not_found(),
+    errors.method_not_allowed(),
+    errors.too_large("Maximum request body size 65536 exceeded, actual body size 70000"),
+    errors.internal(),
+    errors.datastore("the datastore is unavailable: connection refused"),
+    errors.too_busy(),
+    errors.index_being_built("2024-01", 40, 12),
+    errors.index_being_built("unknown month", None, 300),
+]
+
+
+def _answer(err: errors.ApiError, method: str, url: str) -> requests.Response:
+    """The answer the service gives for ``err`` (Crossbar's envelope, its headers)."""
+    body = json.dumps(err.body("req-1", "")).encode()
+    headers = {"Content-Type": "application/json", "X-Request-ID": "req-1", **err.headers}
+    response = requests.Response()
+    response.status_code = err.status
+    response.url = url
+    response.request = requests.Request(method, url).prepare()
+    response.raw = urllib3.HTTPResponse(body=body, headers=headers, status=err.status)
+    response.headers.update(headers)
+    response._content = body
+    return response
+
+
+@pytest.mark.parametrize("err", ERRORS_ANSWERED, ids=lambda e: f"{e.status} {e.message}")
+def test_every_error_the_service_answers_is_documented(err: errors.ApiError) -> None:
+    """Each error, as the service renders it, conforms to the document of the report POST
+    (the route that can answer every one of them): status, schema and headers."""
+    operation = OPERATIONS["POST /v2/accounts/{account_id}/qubicle_reports"]
+    case = operation.Case(path_parameters={"account_id": "0" * 32}, body={"data": {}})
+    url = "http://127.0.0.1:9/v2/accounts/" + "0" * 32 + "/qubicle_reports"
+    case.validate_response(_answer(err, "POST", url), checks=CONFORMANCE)
+    undocumented = errors.ApiError(err.status, "not a catalogued message", err.data)
+    with pytest.raises(FailureGroup, match="not a catalogued message"):  # not vacuous
+        case.validate_response(_answer(undocumented, "POST", url), checks=CONFORMANCE)

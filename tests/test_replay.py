@@ -14,13 +14,12 @@ from dataclasses import replace
 from typing import Any
 
 import orjson
-from conftest import make_client, seed_account
+from conftest import TOKEN, make_client, seed_account
 from yarl import URL
 
 from app.config import Settings
 from qubicle_dev.replay import Loopback, Recorder, Replay, make_app, recorder_app
 
-TOKEN = "replay-token"
 VARIABLE = re.compile(rb'"execution_times":\{[^}]*\}|"request_id":"[^"]*"')
 
 

@@ -326,7 +326,8 @@ class Couch:
 
     async def db_info(self, db: str) -> dict[str, Any] | None:
         """The database's info document, or None when it does not exist."""
-        return (await self.answered(404, "GET", encode(db)))[1]
+        info: dict[str, Any] | None = (await self.answered(404, "GET", encode(db)))[1]
+        return info
 
     async def create_db(self, db: str) -> bool:
         """Create a database; False when it already existed."""
@@ -341,7 +342,8 @@ class Couch:
     async def get_doc(self, db: str, doc_id: str, **params: Any) -> dict[str, Any] | None:
         """A document, or None when it (or its database) does not exist."""
         path = f"{encode(db)}/{_doc_path(doc_id)}"
-        return (await self.answered(404, "GET", path, params=params))[1]
+        doc: dict[str, Any] | None = (await self.answered(404, "GET", path, params=params))[1]
+        return doc
 
     async def delete_doc(self, db: str, doc_id: str, rev: str) -> bool:
         """Delete one revision (a losing revision of a conflict, too); False if gone."""

@@ -93,7 +93,7 @@ def from_answers(
     if ours:
         done = sum(int(task.get("changes_done", 0)) for task in ours)
         total = sum(int(task.get("total_changes", 0)) for task in ours)
-        progress = (
+        progress: int | None = (
             min(99, done * 100 // total)
             if total
             else sum(int(task.get("progress", 0)) for task in ours) // len(ours)

@@ -1,12 +1,12 @@
-"""What an operator is told about index builds: the 503 a report gets while CouchDB builds an
-index it needs, and ``qubicle-reports status`` (per MoDB: design doc current? index built?).
+"""What an operator is told about index builds: when to come back (the ``Retry-After`` of the
+503 "index being built", :data:`app.errors.INDEX_BUILDING`), and ``qubicle-reports status``
+(per MoDB: design doc current? index built?).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from app import errors
 from app.couch import design_docs
 from app.couch.client import Couch, IndexState
 from app.couch.installer import month_dbs
@@ -36,23 +36,6 @@ def retry_after(state: IndexState) -> int:
     else:
         remaining = INDEX_RATE * 10
     return max(RETRY_MIN, min(RETRY_MAX, -(-remaining // INDEX_RATE)))
-
-
-class IndexBuildingError(errors.ApiError):
-    """503 in Crossbar's shape, with ``Retry-After``: CouchDB is building an index."""
-
-    def __init__(self, state: IndexState) -> None:
-        wait = retry_after(state)
-        month = month_of(state.db)
-        done = "progress unknown" if state.progress is None else f"{state.progress}% done"
-        data: dict[str, Any] = {
-            "message": f"CouchDB is building the report index for {month} ({done}); "
-            f"the build goes on, retry in about {wait} s",
-            "month": month,
-            "progress": state.progress,
-            "retry_after": wait,
-        }
-        super().__init__(503, "index being built", data, {"Retry-After": str(wait)})
 
 
 def bar(progress: int | None) -> str:

@@ -91,8 +91,8 @@ def timeline(plan: BucketPlan) -> Timeline:
     for tail, bucket in plan.slots.items():
         d = str(tail[0])
         days = date(int(d[:4]), int(d[4:6]), int(d[6:])).toordinal() - _EPOCH
-        at = days * 86_400 + (int(tail[1]) * 3_600 if len(tail) > 1 else 0)  # type: ignore[call-overload]
-        at += int(tail[2]) * 900 if len(tail) > 2 else 0  # type: ignore[call-overload]
+        at = days * 86_400 + (int(tail[1]) * 3_600 if len(tail) > 1 else 0)
+        at += int(tail[2]) * 900 if len(tail) > 2 else 0
         slots.append((at + GREGORIAN_OFFSET, number[bucket]))
     slots.sort()
     spans: list[list[int]] = []  # [start, end, bucket]
@@ -125,12 +125,12 @@ class AgentSums:
         self.high = min(line.end, now)  # never past now
         self.wanted = wanted
         self.max_cells = max_cells
-        self.sums: dict[str, array] = {}
+        self.sums: dict[str, array[float]] = {}
         self._zero = array("d", bytes(8 * len(FIELDS) * line.buckets))
         self._beyond: set[str] = set()
         self.fold_seconds = 0.0
 
-    def of(self, agent: str) -> array | None:
+    def of(self, agent: str) -> array[float] | None:
         sums = self.sums.get(agent)
         if sums is None:
             cells = (len(self.sums) + 1) * self.line.buckets

@@ -40,6 +40,12 @@ def bucket_key(period: str, local: datetime | date) -> str:
     raise ValueError(period)
 
 
+def offset_seconds(t: datetime) -> int:
+    """The seconds part of an aware time's UTC offset (0 for a naive one)."""
+    offset = t.utcoffset()
+    return offset.seconds if offset is not None else 0
+
+
 def day_key(d: date) -> str:
     return f"{d.year:04d}{d.month:02d}{d.day:02d}"
 
@@ -51,7 +57,7 @@ class BucketPlan:
     first_day: date  # UTC days spanned by the key ranges, inclusive
     last_day: date
     buckets: tuple[str, ...]  # every output bucket, in order
-    slots: dict[tuple[object, ...], str]  # row key tail (key[1:]) -> bucket
+    slots: dict[tuple[str | int, ...], str]  # row key tail (key[1:]) -> bucket
 
     @cached_property
     def index(self) -> dict[str, int | list[int]]:
@@ -60,14 +66,14 @@ class BucketPlan:
         which needs no tuple per row."""
         number = {b: i for i, b in enumerate(self.buckets)}
         if self.group_level == 2:
-            return {tail[0]: number[b] for tail, b in self.slots.items()}  # type: ignore[misc]
+            return {str(tail[0]): number[b] for tail, b in self.slots.items()}
         per_day = 24 if self.group_level == 3 else 96
         out: dict[str, list[int]] = {}
         for tail, b in self.slots.items():
-            day, hour = tail[0], tail[1]
-            at = hour if self.group_level == 3 else hour * 4 + tail[2]  # type: ignore[operator]
-            out.setdefault(day, [-1] * per_day)[at] = number[b]  # type: ignore[index]
-        return out  # type: ignore[return-value]
+            day, hour = str(tail[0]), int(tail[1])
+            at = hour if self.group_level == 3 else hour * 4 + int(tail[2])
+            out.setdefault(day, [-1] * per_day)[at] = number[b]
+        return {day: numbers for day, numbers in out.items()}
 
     @property
     def first_day_key(self) -> str:
@@ -101,17 +107,19 @@ def plan(start: date, end: date, period: str, tz_name: str = "UTC") -> BucketPla
         raise ValueError(period)
     if tz_name == "UTC" and period != "hourly":
         days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-        slots: dict[tuple[object, ...], str] = {(day_key(d),): bucket_key(period, d) for d in days}
+        slots: dict[tuple[str | int, ...], str] = {
+            (day_key(d),): bucket_key(period, d) for d in days
+        }
         return BucketPlan("day", 2, start, end, tuple(dict.fromkeys(slots.values())), slots)
 
     tz = ZoneInfo(tz_name)
     t0, t1 = local_window(start, end, tz)
     quarters = _steps(t0, t1, QUARTER)
     local = [q.astimezone(tz) for q in quarters]  # per quarter: offsets can change mid-hour
-    if t0.minute % 15 or t0.second or any(lt.utcoffset().seconds % 900 for lt in local):
+    if t0.minute % 15 or t0.second or any(offset_seconds(lt) % 900 for lt in local):
         raise UnsupportedTimezone(tz_name)
     keys: dict[tuple[date, int], str] = {}  # local (date, hour) -> bucket: strftime once each
-    quarter_slots: dict[tuple[object, ...], str] = {}
+    quarter_slots: dict[tuple[str | int, ...], str] = {}
     utc_days: dict[date, str] = {}
     for q, lt in zip(quarters, local, strict=True):
         lk = (lt.date(), lt.hour)
@@ -122,7 +130,7 @@ def plan(start: date, end: date, period: str, tz_name: str = "UTC") -> BucketPla
         utc_day = utc_days.get(qd) or utc_days.setdefault(qd, day_key(qd))
         quarter_slots[(utc_day, q.hour, q.minute // 15)] = bucket
     # the coarsest rows that still fall whole into one bucket: hours where the zone allows
-    hour_slots: dict[tuple[object, ...], str] = {}
+    hour_slots: dict[tuple[str | int, ...], str] = {}
     whole_hours = t0.minute == 0 and t1.minute == 0
     for (day, hour, _), bucket in quarter_slots.items():
         if not whole_hours:

@@ -222,15 +222,16 @@ class Loader:
             seq = await seqs[q.db]
             if seq is None:  # no such MoDB
                 return
-            raw = cache.get(key, seq)  # type: ignore[union-attr]
-            if raw is not None:
-                sink(q, raw)
+            assert cache is not None  # seqs are read only when there is a cache
+            hit = cache.get(key, seq)
+            if hit is not None:
+                sink(q, hit)
                 return
             # joining only a request started after a read of this same seq keeps the rule
             async with slots:
                 raw = await self._joined(key + repr(seq).encode(), q)
             sink(q, raw)  # first: an answer that does not parse is not cached
-            cache.put(key, seq, raw)  # type: ignore[union-attr]
+            cache.put(key, seq, raw)
 
         tasks = [asyncio.ensure_future(one(q)) for q in queries]
         try:

@@ -16,14 +16,14 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from operator import add
-from typing import Any
+from typing import Any, TypeAlias
 
 from app.report.buckets import BucketPlan
 from app.report.metrics import MAX_FIELDS, REPORTS, TOTAL, View
 from app.report.request import ReportRequest
 from app.report.rows import ViewRow, row_batches
 
-Sums = array  # one entity: len(buckets) * len(fields) doubles, bucket-major
+Sums: TypeAlias = "array[float]"  # one entity: len(buckets) * len(fields) doubles, bucket-major
 
 
 class TooManyCells(Exception):
@@ -73,7 +73,7 @@ class Merge:
         """Whether the report counts a row of this entity (and queue, for [queue, recipient])."""
         if not isinstance(entity, str) or (self._wanted is not None and entity not in self._wanted):
             return False
-        return queue is None or queue in self._queues  # type: ignore[operator]
+        return queue is None or self._queues is None or queue in self._queues
 
     def _sums(self, entity: str) -> Sums | None:
         """The entity's sums, made on its first row inside the range (an entity is listed
@@ -105,7 +105,9 @@ class Merge:
         summed, maxed = self._layouts[source]
         ew = source.view.entity_width  # key: [entity, day, ...] or [queue, recipient, day, ...]
         level = self.plan.group_level
-        index = self.plan.index
+        # int (group level 2) or a list of ints by hour / quarter: known from ``level``,
+        # which the loop tests instead of each value's type
+        index: dict[str, Any] = self.plan.index
         last_entity: Any = _NONE
         last_queue: Any = _NONE
         counted = False
@@ -127,22 +129,22 @@ class Merge:
             if level == 2:
                 b = slots
             elif level == 3:
-                b = slots[key[ew + 1]]  # type: ignore[index]
+                b = slots[key[ew + 1]]
             else:
-                b = slots[key[ew + 1] * 4 + key[ew + 2]]  # type: ignore[index]
-            if b < 0:  # type: ignore[operator]
+                b = slots[key[ew + 1] * 4 + key[ew + 2]]
+            if b < 0:
                 continue
             if sums is None:
                 sums = self._sums(last_entity)
                 if sums is None:
                     continue
-            base = b * width  # type: ignore[operator]
-            value = row.value
+            base = b * width
+            value: Any = row.value  # a tuple, or a _stats dict: the layout's positions say
             for src, dst in summed:
-                sums[base + dst] += value[src]  # type: ignore[index]
+                sums[base + dst] += value[src]
             for src, dst in maxed:
-                if value[src] > sums[base + dst]:  # type: ignore[index]
-                    sums[base + dst] = value[src]  # type: ignore[index]
+                if value[src] > sums[base + dst]:
+                    sums[base + dst] = value[src]
         self.fold_seconds += time.perf_counter() - started
 
     def result(self) -> Result:

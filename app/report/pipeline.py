@@ -19,17 +19,13 @@ def _ms(seconds: float) -> float:
 
 
 def too_large(cells: int, limit: int) -> errors.ApiError:
-    return errors.validation(
-        {
-            "identifiers": {
-                "maxCells": {
-                    "message": f"The report would hold {cells} entity x bucket cells, more "
-                    f"than {limit}: narrow the range, use a longer period or fewer identifiers",
-                    "value": cells,
-                    "target": limit,
-                }
-            }
-        }
+    return errors.invalid(
+        "identifiers",
+        "maxCells",
+        f"The report would hold {cells} entity x bucket cells, more than {limit}: narrow the "
+        "range, use a longer period or fewer identifiers",
+        value=cells,
+        target=limit,
     )
 
 

@@ -73,7 +73,7 @@ def event_batches(raw: bytes, batch_bytes: int = BATCH_BYTES) -> Iterator[list[E
 
 
 def _batches(
-    raw: bytes, batch_bytes: int, batch: msgspec.json.Decoder, whole: msgspec.json.Decoder
+    raw: bytes, batch_bytes: int, batch: msgspec.json.Decoder[Any], whole: msgspec.json.Decoder[Any]
 ) -> Iterator[Any]:
     end = raw.rfind(TAIL)
     head = raw.find(ROWS, 0, HEAD_MAX)
@@ -94,7 +94,7 @@ def _batches(
         raise CouchUnavailable("CouchDB answered a view query that does not parse") from None
 
 
-def _whole(raw: bytes, whole: msgspec.json.Decoder) -> Any:
+def _whole(raw: bytes, whole: msgspec.json.Decoder[Any]) -> Any:
     try:
         return whole.decode(raw).rows
     except msgspec.DecodeError:

@@ -70,7 +70,7 @@ class AccountTree:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._couch = couch
-        self._cache = TtlCache(ttl, max_entries, clock)
+        self._cache: TtlCache[frozenset[str] | None] = TtlCache(ttl, max_entries, clock)
 
     async def ancestors(self, account_id: str) -> frozenset[str] | None:
         """The ids in the account's ``pvt_tree``; None when the account does not exist.
@@ -84,7 +84,7 @@ class AccountTree:
         now = self._cache.clock()
         hit = self._cache.get(account_id, now)
         if hit is not MISS:
-            return hit  # type: ignore[no-any-return]
+            return hit
         doc = await self._couch.get_doc(account_db(account_id), account_id)
         found = _ancestors(doc)
         self._cache.put(account_id, found, now)

@@ -21,7 +21,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import hdrs, web
 
-ANY = "*"
+from app.config import ANY_ORIGIN as ANY
+
 EXPOSE_HEADERS = "X-Request-ID, Content-Disposition, Content-Type, Content-Length"
 ALLOW_HEADERS = (
     "Content-Type, X-Auth-Token, Authorization, X-Request-ID, X-Kazoo-Cluster-ID, "
@@ -30,21 +31,6 @@ ALLOW_HEADERS = (
 MAX_AGE = "86400"  # seconds a browser may reuse a preflight answer
 CORS_ORIGINS = web.AppKey("cors_origins", tuple)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def parse_origins(raw: str) -> tuple[str, ...]:
-    """``*`` or a comma-separated list of origins (``https://ui.example.com``), for config.
-
-    An origin is compared as the browser sends it: scheme, host and port, no path.
-    """
-    items = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
-    if not items or ANY in items:
-        return (ANY,)
-    for origin in items:
-        scheme, sep, rest = origin.partition("://")
-        if scheme not in ("http", "https") or not sep or not rest or "/" in rest:
-            raise ValueError(f"not an origin (scheme://host[:port]): {origin!r}")
-    return items
 
 
 def allowed_origin(origins: tuple[str, ...], origin: str | None) -> str | None:

@@ -14,18 +14,16 @@ account and id for :data:`TTL` seconds, bounded to :data:`MAX_ENTRIES`.
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import orjson
 from aiohttp import web
 
-from app import errors
 from app.couch.client import Couch
 from app.couch.modb import account_db, encode
-from app.report.request import ID_RE, split_list
+from app.report.request import validate_ids
+from app.web.context import LIMITS, LOADER, AccountRoute, Params, envelope, json_response
 from app.web.ttlcache import MISS, TtlCache
 
 TTL = 60.0  # seconds a name is reused: a renamed queue shows its new name within a minute
@@ -33,13 +31,15 @@ MAX_ENTRIES = 50_000
 MAX_NAME_CHARS = 200
 KINDS = {"queue": "queues", "user": "recipients"}
 Name = tuple[str, str] | None  # ("queues" | "recipients", name), or None: no name
+PATH = "/v2/accounts/{account_id}/qubicle_names"
+FIELD = "ids"  # the query string's comma-separated ids
 
 
 def name_of(doc: Any) -> Name:
     """The kind and display name of an account-database document, if it has one."""
     if not isinstance(doc, dict):
         return None
-    kind = KINDS.get(doc.get("pvt_type"))  # type: ignore[arg-type]
+    kind = KINDS.get(str(doc.get("pvt_type")))
     if kind == "queues":
         parts = [doc.get("name")]
     elif kind == "recipients":
@@ -62,7 +62,7 @@ class NameCache:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._couch = couch
-        self._cache = TtlCache(ttl, max_entries, clock)
+        self._cache: TtlCache[Name] = TtlCache(ttl, max_entries, clock)
 
     async def names(self, account_id: str, ids: list[str]) -> dict[str, dict[str, str]]:
         now = self._cache.clock()
@@ -101,72 +101,35 @@ class NameCache:
 NAMES = web.AppKey("names", NameCache)
 
 
-def parse_ids(raw: str, *, max_ids: int, max_length: int) -> list[str]:
-    """``ids`` of the query string, checked like report identifiers (Crossbar 400s)."""
-    ids = split_list(raw)
-    if not ids:
-        raise errors.validation({"ids": {"required": {"message": "Field is required but missing"}}})
-    if len(ids) > max_ids:
-        raise errors.validation(
-            {
-                "ids": {
-                    "maxItems": {
-                        "message": f"The list may hold at most {max_ids} items",
-                        "value": len(ids),
-                        "target": max_ids,
-                    }
-                }
-            }
-        )
-    for item in ids:
-        if len(item) > max_length or not ID_RE.fullmatch(item):
-            raise errors.validation(
-                {
-                    "ids": {
-                        "pattern": {
-                            "message": "An id may hold only letters, digits and _ . @ : + -",
-                            "value": item[:max_length],
-                        }
-                    }
-                }
-            )
-    return ids
-
-
-async def names_handler(request: web.Request) -> web.Response:
-    from app.web import server as http  # app.http registers this handler, so it is imported late
-
-    app = request.app
-    token = request[http.TOKEN] or None  # found by the envelope middleware
-    account_id = await http.authorized_account(request, token)
-    settings = app[http.SETTINGS]
-    limits = app[http.LIMITS]
-    ids = parse_ids(
-        request.query.get("ids", ""),
-        max_ids=limits.max_identifiers + limits.max_queue_ids,
+def validate_names(request: web.Request, params: Params) -> list[str]:
+    """``ids`` of the query string, checked as a report's identifiers are (Crossbar 400s)."""
+    limits = request.app[LIMITS]
+    return validate_ids(
+        params.get(FIELD, ""),
+        field=FIELD,
+        limit=limits.max_identifiers + limits.max_queue_ids,
         max_length=limits.max_id_length,
     )
-    with http.datastore_errors():
-        async with asyncio.timeout(settings.report_timeout):
-            data = await app[NAMES].names(account_id, ids)
-    body = {
-        "data": data,
-        "status": "success",
-        "request_id": request[http.REQUEST_ID],
-        "auth_token": token or "",
-    }
-    return web.Response(body=orjson.dumps(body), content_type="application/json")
 
 
-def setup(app: web.Application) -> None:
-    """The route, and a name cache over the service's CouchDB client once it exists."""
-    from app.web import server as http
+async def load_names(
+    request: web.Request, account_id: str, ids: list[str]
+) -> dict[str, dict[str, str]]:
+    return await request.app[NAMES].names(account_id, ids)
 
-    path = "/v2/accounts/{account_id}/qubicle_names"
-    app.router.add_get(path, names_handler)
 
-    async def cache_lifecycle(app: web.Application) -> Any:
-        app[NAMES] = NameCache(app[http.LOADER].couch)
-        yield
+async def respond_names(
+    request: web.Request, ids: list[str], names: dict[str, dict[str, str]]
+) -> web.StreamResponse:
+    return json_response(200, {"data": names, "status": "success", **envelope(request)})
 
-    app.cleanup_ctx.append(cache_lifecycle)
+
+NAMES_ROUTE: AccountRoute[list[str], dict[str, dict[str, str]]] = AccountRoute(
+    validate=validate_names, load=load_names, respond=respond_names
+)
+
+
+async def name_cache(app: web.Application) -> AsyncIterator[None]:
+    """A name cache over the service's CouchDB client once it exists (a cleanup context)."""
+    app[NAMES] = NameCache(app[LOADER].couch)
+    yield

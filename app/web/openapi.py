@@ -1,36 +1,44 @@
 """The service's own OpenAPI 3.0.3 description, served at ``GET /openapi.json``.
 
 The request's schemas are not written here: pydantic generates them from the request models
-that validate every request (:func:`app.request.request_models`), and this module only
+that validate every request (:func:`app.report.request.request_models`), and this module only
 adapts them to OpenAPI 3.0 (:func:`openapi30`), names the per-report variants and lays the
 GET query parameters out from them. So the document cannot drift from the validator.
 Request schemas say what a client should send (the service is more lenient: unknown fields
 are ignored and JSON ``null`` counts as omitted); response schemas are closed
 (``additionalProperties: false``) wherever the shape is fixed, so a response checker such
 as schemathesis can hold the service to them.
+
+Paths come from the route table (:class:`app.web.context.Route`: each route's operation and
+the errors it answers), errors from the one catalogue (:data:`app.errors.CATALOGUE`), output
+formats from the renderer registry (:data:`app.report.render.RENDERERS`): :func:`document`
+only lays them out.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from http import HTTPStatus
+from itertools import groupby
 from typing import Any
 
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
-from app import __version__
+from app import __version__, errors
 from app.couch.modb import ACCOUNT_ID_RE
 from app.report.metrics import REPORTS
+from app.report.render import DEFAULT_FORMAT, FORMATS, RENDERERS
 from app.report.request import KEYWORDS, Limits, request_models
-
-Schema = dict[str, Any]
+from app.web.context import REQUEST_ID_RE, Route, Schema
 
 # every key of a 400's data: the request's fields, and "json" for the body
 REPORT_FIELDS = (*request_models(Limits()).any_report.model_fields, "json")
-# app.request's keywords, app.report's (maxCells) and app.errors' (invalid)
+# app.report.request's keywords, app.report.pipeline's (maxCells) and app.errors' (invalid)
 VALIDATION_KEYWORDS = (*KEYWORDS, "maxCells", "invalid")
-CSV_NOTE = (
-    "CSV instead of JSON: `format=csv`, `accept=csv` (or `text/csv`), or the header "
-    "`Accept: text/csv` (OpenAPI 3.0 ignores `Accept` header parameters, so it is "
-    "documented here and by the `text/csv` response). An explicit `format` wins."
+FORMAT_NOTE = (
+    f"Another format than {DEFAULT_FORMAT}: `format`, `accept` (the format's name or media "
+    "type), or the `Accept` header (OpenAPI 3.0 ignores `Accept` header parameters, so it is "
+    "documented here and by the responses' media types). An explicit `format` wins."
 )
 
 
@@ -97,8 +105,11 @@ def openapi30(node: Any) -> Any:
     return out
 
 
-TRANSPORT: Schema = {  # read by app.http, not parameters of the report
-    "accept": enum(["csv", "text/csv"], description="another way to ask for CSV"),
+TRANSPORT: Schema = {  # read by app.web.reports, not parameters of the report
+    "accept": enum(
+        [v for r in RENDERERS.values() if r.name != DEFAULT_FORMAT for v in (r.name, r.media_type)],
+        description="another way to ask for a format",
+    ),
     "auth_token": {"type": "string", "description": "the token, if not in a header"},
 }
 
@@ -122,7 +133,8 @@ def request_schemas(limits: Limits) -> Schema:
             "title": f"{name}InPath",
             "required": [f for f in data["required"] if f != "report"],
         }
-    return openapi30(schemas)
+    adapted: Schema = openapi30(schemas)
+    return adapted
 
 
 def _request_body(*, in_path: bool) -> Schema:
@@ -190,113 +202,61 @@ def _query_parameters(*, in_path: bool, limits: Limits) -> list[Schema]:
     return out
 
 
-# -- responses ----------------------------------------------------------------------------
+# -- responses: the error catalogue ------------------------------------------------------
 
 
-def _error_envelope(status: int, messages: list[str], data: Schema) -> Schema:
-    return obj(
+def _status_name(status: int) -> str:
+    """A response's component name: its reason phrase, ``ServiceUnavailable``."""
+    return HTTPStatus(status).phrase.title().replace(" ", "").replace("-", "")
+
+
+def _error_response(status: int, kinds: list[errors.Kind]) -> Schema:
+    """Every catalogued error of one status: Crossbar's envelope, its messages and data."""
+    data = [kind.data for kind in kinds]
+    headers: Schema = {"X-Request-ID": ref("headers", "XRequestId")}
+    for kind in kinds:
+        headers |= kind.headers
+    envelope = obj(
         {
-            "data": data,
+            "data": data[0] if len(data) == 1 else {"anyOf": data},
             "error": enum([str(status)]),
-            "message": enum(messages),
+            "message": enum(list(dict.fromkeys(kind.message for kind in kinds))),
             "status": enum(["error"]),
             "request_id": schema_ref("RequestId"),
             "auth_token": {"type": "string", "description": "the token presented, or empty"},
         },
         required=["data", "error", "message", "status", "request_id", "auth_token"],
     )
-
-
-def _message_only(messages: list[str] | None = None) -> Schema:
-    message: Schema = enum(messages) if messages else {"type": "string"}
-    return obj({"message": message}, required=["message"])
-
-
-def _error(status: int, description: str, messages: list[str], data: Schema) -> Schema:
-    return response(description, json_content(_error_envelope(status, messages, data)))
-
-
-def _responses() -> Schema:
     return {
-        "ReportOk": response(
-            "The report. " + CSV_NOTE,
-            {
-                "application/json": {"schema": schema_ref("ReportEnvelope")},
-                "text/csv": {
-                    "schema": {
-                        "type": "string",
-                        "description": "header `id,period,<metrics...>`, then one row per "
-                        "entity per bucket (with `totals`: a row whose period is `total` "
-                        "after each entity's buckets, and last the rows whose id is `total`), "
-                        "CRLF line ends; cells a spreadsheet would run as a formula are "
-                        "prefixed with `'`",
-                    }
-                },
-            },
-        )
-        | {
-            "headers": {
-                "X-Request-ID": ref("headers", "XRequestId"),
-                "Content-Disposition": ref("headers", "ContentDisposition"),
-            }
-        },
-        "ValidationError": _error(
-            400,
-            "A bad body (`invalid request`: not JSON; `validation error`: not "
-            '`{"data": {...}}`), or bad fields, every one of them at once',
-            ["validation error", "invalid request"],
-            schema_ref("ValidationErrors"),
-        ),
-        "Unauthorized": _error(
-            401,
-            "No token, or not a valid one",
-            ["invalid_credentials"],
-            _message_only(["invalid credentials"]),
-        ),
-        "Forbidden": _error(
-            403,
-            "The token's account may not read this account (or it does not exist)",
-            ["forbidden"],
-            _message_only(["forbidden"]),
-        ),
-        "NotFound": _error(
-            404,
-            "`bad_identifier`: the account id is not 32 lowercase hex digits; "
-            "`not_found`: no such route",
-            ["bad_identifier", "not_found"],
-            {
-                "anyOf": [
-                    obj(
-                        {"message": enum(["bad identifier"]), "cause": {"type": "string"}},
-                        required=["message", "cause"],
-                    ),
-                    _message_only(["not found"]),
-                ]
-            },
-        ),
-        "MethodNotAllowed": _error(
-            405, "Another HTTP method on this path", ["method not allowed"], _message_only()
-        ),
-        "TooLarge": _error(
-            413,
-            "The body is larger than QUBICLE_REPORTS_MAX_BODY_BYTES (64 KiB by default)",
-            ["request too large"],
-            _message_only(),
-        ),
-        "InternalError": _error(
-            500,
-            "An unexpected failure (logged with the request id; no details are returned)",
-            ["internal error"],
-            _message_only(["internal error"]),
-        ),
-        "Unavailable": _error(
-            503,
-            "`datastore fatal error`: CouchDB unreachable, failing or too slow; `too busy`: "
-            "too many reports in progress, retry shortly",
-            ["datastore fatal error", "too busy"],
-            _message_only(),
-        ),
+        "description": "; ".join(kind.description for kind in kinds),
+        "headers": headers,
+        "content": json_content(envelope),
     }
+
+
+def error_responses() -> Schema:
+    """components/responses: one per status of the catalogue, named by its phrase."""
+    by_status = groupby(sorted(errors.CATALOGUE, key=lambda k: k.status), lambda k: k.status)
+    return {_status_name(s): _error_response(s, list(kinds)) for s, kinds in by_status}
+
+
+def _report_ok() -> Schema:
+    """200 of a report: one media type per registered renderer."""
+    content: Schema = {}
+    for renderer in (RENDERERS[name] for name in FORMATS):
+        schema: Schema = {"type": "string", "description": renderer.description}
+        if renderer.media_type == "application/json":
+            schema = schema_ref("ReportEnvelope")
+        content[renderer.media_type] = {"schema": schema}
+    return response("The report. " + FORMAT_NOTE, content) | {
+        "headers": {
+            "X-Request-ID": ref("headers", "XRequestId"),
+            "Content-Disposition": ref("headers", "ContentDisposition"),
+        }
+    }
+
+
+# -- schemas ------------------------------------------------------------------------------
 
 
 def _series(name: str) -> Schema:
@@ -316,24 +276,13 @@ def _series(name: str) -> Schema:
     }
 
 
-def _schemas(limits: Limits) -> Schema:
+def _schemas(limits: Limits, validated: Sequence[str]) -> Schema:
     series = {m: _series(m) for kind in REPORTS.values() for m in kind.metrics}
-    detail = obj(
-        {"message": {"type": "string"}, "value": {}, "target": {}},
-        required=["message"],
-    )
-    field_errors = {
-        "type": "object",
-        "properties": {k: schema_ref("ValidationDetail") for k in VALIDATION_KEYWORDS},
-        "additionalProperties": False,
-        "minProperties": 1,
-        "description": "keyword -> detail",
-    }
     return {
         **request_schemas(limits),
         "RequestId": {
             "type": "string",
-            "pattern": _request_id_pattern(),
+            "pattern": REQUEST_ID_RE.pattern,
             "description": "the client's X-Request-ID when well-formed, else a new one",
         },
         "ExecutionTimes": obj(
@@ -371,11 +320,19 @@ def _schemas(limits: Limits) -> Schema:
             },
             required=["data", "request_id", "status", "auth_token"],
         ),
-        "ValidationDetail": detail,
-        "FieldErrors": field_errors,
+        "ValidationDetail": obj(
+            {"message": {"type": "string"}, "value": {}, "target": {}}, required=["message"]
+        ),
+        "FieldErrors": {
+            "type": "object",
+            "properties": {k: schema_ref("ValidationDetail") for k in VALIDATION_KEYWORDS},
+            "additionalProperties": False,
+            "minProperties": 1,
+            "description": "keyword -> detail",
+        },
         "ValidationErrors": {
             "type": "object",
-            "properties": {f: schema_ref("FieldErrors") for f in REPORT_FIELDS},
+            "properties": {f: schema_ref("FieldErrors") for f in validated},
             "additionalProperties": False,
             "minProperties": 1,
             "description": "field -> keyword -> {message, value, target}",
@@ -383,72 +340,55 @@ def _schemas(limits: Limits) -> Schema:
     }
 
 
-def _request_id_pattern() -> str:
-    from app.web.server import REQUEST_ID_RE  # app.http imports this module: import late
+# -- operations: what the route table names -----------------------------------------------
 
-    return REQUEST_ID_RE.pattern
-
-
-# -- operations ---------------------------------------------------------------------------
-
-ERRORS = {
-    "400": "ValidationError",
-    "401": "Unauthorized",
-    "403": "Forbidden",
-    "404": "NotFound",
-    "405": "MethodNotAllowed",
-    "500": "InternalError",
-    "503": "Unavailable",
-}
-REPORT_SECURITY = [{"XAuthToken": []}, {"BearerAuth": []}, {"AuthTokenQuery": []}]
+Operation = Callable[[str, Limits], Schema]
+ACCOUNT_SECURITY: list[dict[str, list[str]]] = [
+    {"XAuthToken": []},
+    {"BearerAuth": []},
+    {"AuthTokenQuery": []},
+]
 
 
-def _report_operation(method: str, *, in_path: bool, limits: Limits) -> Schema:
-    which = "a report named in the path" if in_path else "a report"
-    op: Schema = {
-        "tags": ["reports"],
-        "operationId": f"{method}{'Named' if in_path else ''}Report",
-        "summary": f"Run {which} ({'query string' if method == 'get' else 'JSON body'})",
-        "description": "Per request: authenticate, check the account id, authorize, validate "
-        "every field (all errors at once), read the reduced views of the month databases, "
-        "render. A trailing slash on the path is accepted too. " + CSV_NOTE,
-        "parameters": [
-            ref("parameters", "AccountId"),
-            *([ref("parameters", "Report")] if in_path else []),
-            ref("parameters", "XRequestId"),
-            ref("parameters", "CacheControl"),
-            *(_query_parameters(in_path=in_path, limits=limits) if method == "get" else []),
-        ],
-        "security": REPORT_SECURITY,
-        "responses": {
-            "200": ref("responses", "ReportOk"),
-            **{code: ref("responses", name) for code, name in ERRORS.items()},
-        },
-    }
-    if method == "post":
-        op["requestBody"] = _request_body(in_path=in_path)
-        op["responses"]["413"] = ref("responses", "TooLarge")
-        op["responses"] = dict(sorted(op["responses"].items()))
-    return op
+def report_operation(*, in_path: bool) -> Operation:
+    """Either report (``in_path``: the one the path names), by query string or JSON body."""
+
+    def operation(method: str, limits: Limits) -> Schema:
+        which = "a report named in the path" if in_path else "a report"
+        get = method == "GET"
+        op: Schema = {
+            "tags": ["reports"],
+            "operationId": f"{method.lower()}{'Named' if in_path else ''}Report",
+            "summary": f"Run {which} ({'query string' if get else 'JSON body'})",
+            "description": "Per request: authenticate, check the account id, authorize, "
+            "validate every field (all errors at once), read the reduced views of the month "
+            "databases, render. A trailing slash on the path is accepted too. " + FORMAT_NOTE,
+            "parameters": [
+                ref("parameters", "AccountId"),
+                *([ref("parameters", "Report")] if in_path else []),
+                ref("parameters", "XRequestId"),
+                ref("parameters", "CacheControl"),
+                *(_query_parameters(in_path=in_path, limits=limits) if get else []),
+            ],
+            "security": ACCOUNT_SECURITY,
+            "responses": {"200": _report_ok()},
+        }
+        if not get:
+            op["requestBody"] = _request_body(in_path=in_path)
+        return op
+
+    return operation
 
 
-def _probe(description: str, status: str, couchdb: str | None = None) -> Schema:
-    """A health answer: its ``status``, and whether CouchDB is ``up``."""
-    properties = {"status": enum([status])}
-    if couchdb is not None:
-        properties["couchdb"] = enum([couchdb])
-    return response(description, json_content(obj(properties, required=list(properties))))
-
-
-def _names_operation(limits: Limits) -> Schema:
-    """app.names: display names of the ids a report shows (the dashboard's labels)."""
+def names_operation(method: str, limits: Limits) -> Schema:
+    """app.web.names: display names of the ids a report shows (the dashboard's labels)."""
     names = {"type": "object", "additionalProperties": {"type": "string"}}
-    field_errors = schema_ref("FieldErrors")
     return {
         "tags": ["reports"],
         "operationId": "getNames",
         "summary": "Names of queues (`name`) and agents (`first_name last_name`) by id",
-        "description": "Ids without a name are left out. Authorized like the reports.",
+        "description": "Ids without a name are left out. Authorized like the reports; `ids` "
+        "are checked as a report's `identifiers` are.",
         "parameters": [
             ref("parameters", "AccountId"),
             ref("parameters", "XRequestId"),
@@ -467,7 +407,7 @@ def _names_operation(limits: Limits) -> Schema:
                 "explode": False,
             },
         ],
-        "security": REPORT_SECURITY,
+        "security": ACCOUNT_SECURITY,
         "responses": {
             "200": response(
                 "Names found, by kind",
@@ -486,166 +426,132 @@ def _names_operation(limits: Limits) -> Schema:
                     )
                 ),
             ),
-            "400": _error(
-                400,
-                "`ids` missing, too many, or not ids",
-                ["validation error"],
-                obj({"ids": field_errors}, required=["ids"]),
-            ),
-            **{code: ref("responses", name) for code, name in ERRORS.items() if code != "400"},
         },
     }
 
 
-def _dashboard_paths() -> Schema:
-    """app.dashboard: the static page, and the redirects to it."""
-    redirect = response("To `/dashboard/`") | {
-        "headers": {
-            "X-Request-ID": ref("headers", "XRequestId"),
-            "Location": {"schema": {"type": "string", "enum": ["/dashboard/"]}},
-        }
-    }
+def _probe(description: str, status: str, couchdb: str | None = None) -> Schema:
+    """A health answer: its ``status``, and whether CouchDB is ``up``."""
+    properties = {"status": enum([status])}
+    if couchdb is not None:
+        properties["couchdb"] = enum([couchdb])
+    return response(description, json_content(obj(properties, required=list(properties))))
 
-    def page(operation_id: str, summary: str, responses: Schema, *parameters: Schema) -> Schema:
+
+def service_operation(operation_id: str, summary: str, responses: Schema) -> Operation:
+    """A route of the service itself: no token."""
+
+    def operation(method: str, limits: Limits) -> Schema:
         return {
-            "get": {
-                "tags": ["dashboard"],
-                "operationId": operation_id,
-                "summary": summary,
-                "security": [],
-                "parameters": list(parameters),
-                "responses": responses,
-            }
+            "tags": ["service"],
+            "operationId": operation_id,
+            "summary": summary,
+            "security": [],
+            "responses": responses,
         }
 
-    file_ok = response(
-        "The file (revalidated with ETag / Last-Modified)",
-        {m: {"schema": {"type": "string"}} for m in ("text/html", "text/css", "text/javascript")},
+    return operation
+
+
+def probe_operation(
+    operation_id: str, summary: str, up: tuple[str, str], down: tuple[str, str] | None = None
+) -> Operation:
+    """A health probe: 200 ``up``, and 503 ``down`` (description, ``status`` value)."""
+    couchdb = "up" if down else None
+    responses = {"200": _probe(*up, couchdb)}
+    if down:
+        responses["503"] = _probe(*down, "down")
+    return service_operation(operation_id, summary, responses)
+
+
+def text_operation(operation_id: str, summary: str, description: str) -> Operation:
+    return service_operation(
+        operation_id,
+        summary,
+        {"200": response(description, {"text/plain": {"schema": {"type": "string"}}})},
     )
-    return {
-        "/": page("getRoot", "Redirects to the dashboard", {"302": redirect}),
-        "/dashboard": page("getDashboardRedirect", "Redirects to `/dashboard/`", {"302": redirect}),
-        "/dashboard/{path}": page(
-            "getDashboardFile",
-            "A file of the dashboard: `/dashboard/{path}` (`/dashboard/` is index.html)",
-            {
-                "200": file_ok,
-                "304": response("Not modified"),
-                "404": ref("responses", "NotFound"),
-            },
-            ref("parameters", "DashboardFile"),
-        ),
-    }
 
 
-def _service_operation(operation_id: str, summary: str, responses: Schema) -> Schema:
-    return {
-        "tags": ["service"],
-        "operationId": operation_id,
-        "summary": summary,
-        "security": [],
-        "responses": {
-            **responses,
-            "405": ref("responses", "MethodNotAllowed"),
-            "500": ref("responses", "InternalError"),
-        },
-    }
+def openapi_operation(method: str, limits: Limits) -> Schema:
+    document = obj(
+        {"openapi": {"type": "string"}, "info": {"type": "object"}, "paths": {"type": "object"}},
+        required=["openapi", "info", "paths"],
+        closed=False,
+    )
+    ok = response("The OpenAPI 3.0 description of this service", json_content(document))
+    return service_operation("getOpenApi", "This document", {"200": ok})(method, limits)
 
 
-def spec(limits: Limits | None = None) -> dict[str, Any]:
-    """A fresh copy of the document (callers may mutate it)."""
+def page_operation(operation_id: str, summary: str, *, file: bool = False) -> Operation:
+    """app.web.dashboard: a redirect to ``/dashboard/``, or one of its files."""
+
+    def operation(method: str, limits: Limits) -> Schema:
+        if file:
+            ok = response(
+                "The file (revalidated with ETag / Last-Modified)",
+                {
+                    m: {"schema": {"type": "string"}}
+                    for m in ("text/html", "text/css", "text/javascript")
+                },
+            )
+            responses = {"200": ok, "304": response("Not modified")}
+        else:
+            redirect = response("To `/dashboard/`") | {
+                "headers": {
+                    "X-Request-ID": ref("headers", "XRequestId"),
+                    "Location": {"schema": {"type": "string", "enum": ["/dashboard/"]}},
+                }
+            }
+            responses = {"302": redirect}
+        return {
+            "tags": ["dashboard"],
+            "operationId": operation_id,
+            "summary": summary,
+            "security": [],
+            "parameters": [ref("parameters", "DashboardFile")] if file else [],
+            "responses": responses,
+        }
+
+    return operation
+
+
+# -- the document -------------------------------------------------------------------------
+
+
+def _operation(route: Route, method: str, limits: Limits) -> Schema:
+    """The route's own operation, and every error it answers, by status, from the catalogue."""
+    op = route.operation(method, limits)
+    statuses = sorted({kind.status for kind in route.errors_of(method)})
+    for status in statuses:
+        op["responses"].setdefault(str(status), ref("responses", _status_name(status)))
+    op["responses"] = dict(sorted(op["responses"].items()))
+    return op
+
+
+def document(routes: Sequence[Route], limits: Limits | None = None) -> dict[str, Any]:
+    """The OpenAPI document of ``routes`` (a fresh copy: callers may mutate it)."""
     limits = limits or Limits()
-    base = "/v2/accounts/{account_id}/qubicle_reports"
+    paths: Schema = {}
+    for route in routes:
+        for method in route.methods:
+            paths.setdefault(route.path, {})[method.lower()] = _operation(route, method, limits)
+    validated = list(dict.fromkeys(f for route in routes for f in route.fields))
     return {
         "openapi": "3.0.3",
         "info": {
             "title": "qubicle-reports",
             "version": __version__,
-            "description": "KAZOO's Qubicle Crossbar Reporting API (queue and recipient "
-            "reports), answered from CouchDB map/reduce views. Errors use Crossbar's "
+            "description": "KAZOO's Qubicle Crossbar Reporting API (reports: "
+            f"{', '.join(REPORTS)}), answered from CouchDB map/reduce views. Errors use Crossbar's "
             "envelope: `data`, `error` (the status as a string), `message`, `status`, "
             "`request_id`, `auth_token`.",
         },
         "tags": [
-            {"name": "reports", "description": "Queue and recipient reports"},
+            {"name": "reports", "description": "Reports, and the names of their ids"},
             {"name": "service", "description": "Health, metrics and this document"},
             {"name": "dashboard", "description": "The browser dashboard (static files)"},
         ],
-        "paths": {
-            base: {
-                "post": _report_operation("post", in_path=False, limits=limits),
-                "get": _report_operation("get", in_path=False, limits=limits),
-            },
-            base + "/{report}": {
-                "post": _report_operation("post", in_path=True, limits=limits),
-                "get": _report_operation("get", in_path=True, limits=limits),
-            },
-            "/health": {
-                "get": _service_operation(
-                    "getHealth",
-                    "Whether CouchDB answers (no token needed)",
-                    {
-                        "200": _probe("CouchDB answers", "ok", "up"),
-                        "503": _probe("CouchDB does not answer", "degraded", "down"),
-                    },
-                )
-            },
-            "/health/live": {
-                "get": _service_operation(
-                    "getLive",
-                    "Whether the process answers (orchestrators restart it when not)",
-                    {"200": _probe("The process answers", "ok")},
-                )
-            },
-            "/health/ready": {
-                "get": _service_operation(
-                    "getReady",
-                    "Whether a CouchDB node answers within QUBICLE_REPORTS_READY_TIMEOUT "
-                    "(send traffic here)",
-                    {
-                        "200": _probe("A CouchDB node answers", "ready", "up"),
-                        "503": _probe("No CouchDB node answers", "not ready", "down"),
-                    },
-                )
-            },
-            "/metrics": {
-                "get": _service_operation(
-                    "getMetrics",
-                    "Prometheus metrics (when QUBICLE_REPORTS_METRICS is on and "
-                    "QUBICLE_REPORTS_METRICS_ADDRESS gives them no listener of their own)",
-                    {
-                        "200": response(
-                            "The Prometheus text exposition format",
-                            {"text/plain": {"schema": {"type": "string"}}},
-                        )
-                    },
-                )
-            },
-            "/v2/accounts/{account_id}/qubicle_names": {"get": _names_operation(limits)},
-            **_dashboard_paths(),
-            "/openapi.json": {
-                "get": _service_operation(
-                    "getOpenApi",
-                    "This document",
-                    {
-                        "200": response(
-                            "The OpenAPI 3.0 description of this service",
-                            json_content(
-                                obj(
-                                    {
-                                        "openapi": {"type": "string"},
-                                        "info": {"type": "object"},
-                                        "paths": {"type": "object"},
-                                    },
-                                    required=["openapi", "info", "paths"],
-                                    closed=False,
-                                )
-                            ),
-                        )
-                    },
-                )
-            },
-        },
+        "paths": paths,
         "components": {
             "securitySchemes": {
                 "XAuthToken": {
@@ -686,7 +592,7 @@ def spec(limits: Limits | None = None) -> dict[str, Any]:
                     "name": "X-Request-ID",
                     "in": "header",
                     "description": "echoed in the response and the access log when it matches "
-                    f"`{_request_id_pattern()}`; otherwise a new id is made",
+                    f"`{REQUEST_ID_RE.pattern}`; otherwise a new id is made",
                     "schema": {"type": "string"},
                 },
                 "DashboardFile": {
@@ -716,7 +622,7 @@ def spec(limits: Limits | None = None) -> dict[str, Any]:
                     "schema": {"type": "string"},
                 },
             },
-            "schemas": _schemas(limits),
-            "responses": _responses(),
+            "schemas": _schemas(limits, validated),
+            "responses": error_responses(),
         },
     }

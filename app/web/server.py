@@ -1,73 +1,50 @@
-"""HTTP front: Crossbar routes, envelope, errors, request ids and the access log.
+"""The app's assembly: settings, shared state, middleware and the route table.
 
-Per request: authenticate -> check the account id -> authorize -> validate -> run the
-report pipeline (:mod:`app.report`) -> hand the result to a renderer (:mod:`app.render`).
+Per request: the envelope middleware (request id, Crossbar errors, the access log), CORS
+preflights, then the route (:mod:`app.web.routes`); account-scoped routes run the steps of
+:class:`app.web.context.AccountRoute`. Only :mod:`app.cli` imports this module.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 import traceback
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
-from functools import cache
-from typing import Any
+from collections.abc import AsyncIterator
 
 import orjson
 from aiohttp import web
 
 from app import errors
 from app.config import Settings
-from app.couch.client import Couch, CouchError, CouchUnavailable, IndexBuilding
-from app.couch.index_status import IndexBuildingError
-from app.couch.installer import Installer, ViewsNotInstallable
-from app.couch.modb import is_account_id
+from app.couch.client import Couch
+from app.couch.installer import Installer
 from app.couch.upkeep import index_upkeep
 from app.couch.view_cache import ViewCache
 from app.report.load import Loader
-from app.report.merge import Result
-from app.report.pipeline import run_report
-from app.report.render import csv_filename, iter_csv, iter_json
-from app.report.request import Limits, from_query, validate
-from app.telemetry import (
-    TELEMETRY,
-    Telemetry,
-    metrics_handler,
-    observe_report,
-    observe_request,
-    serve_metrics_apart,
-)
-from app.web import cors, dashboard, names
+from app.report.request import Limits
+from app.telemetry import TELEMETRY, Telemetry, observe_request, serve_metrics_apart
+from app.web import cors, dashboard, names, routes
 from app.web.auth import Authenticator, build_authenticator
-from app.web.openapi import spec
+from app.web.context import (
+    AUTH,
+    LIMITS,
+    LOADER,
+    LOG_EXTRA,
+    REPORT_SLOTS,
+    REQUEST_ID,
+    REQUEST_ID_RE,
+    SETTINGS,
+    TOKEN,
+    Handler,
+    error_response,
+    token_of,
+)
 from app.web.rejected import REJECTED_LOG
 
 log = logging.getLogger("qubicle_reports.access")
-
-SETTINGS = web.AppKey("settings", Settings)
-LOADER = web.AppKey("loader", Loader)
-LIMITS = web.AppKey("limits", Limits)
-REPORT_SLOTS = web.AppKey("report_slots", asyncio.Semaphore)
-AUTH = web.AppKey("auth", Authenticator)
-REQUEST_ID = web.RequestKey("request_id", str)
-TOKEN = web.RequestKey("auth_token", str)
-LOG_EXTRA = web.RequestKey("log_extra", dict)
-REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def _json(status: int, body: dict[str, Any]) -> web.Response:
-    return web.Response(status=status, body=orjson.dumps(body), content_type="application/json")
-
-
-def error_response(request: web.Request, err: errors.ApiError) -> web.Response:
-    response = _json(err.status, err.body(request.get(REQUEST_ID, ""), request.get(TOKEN) or ""))
-    response.headers.update(err.headers)
-    return response
 
 
 @web.middleware
@@ -76,7 +53,7 @@ async def envelope_middleware(request: web.Request, handler: Handler) -> web.Str
     started = time.perf_counter()
     sent = request.headers.get("X-Request-ID", "")
     request[REQUEST_ID] = sent if REQUEST_ID_RE.fullmatch(sent) else uuid.uuid4().hex
-    request[TOKEN] = _token(request, request.query.get("auth_token")) or ""
+    request[TOKEN] = token_of(request, request.query.get("auth_token")) or ""
     try:
         response = await handler(request)
     except errors.ApiError as e:
@@ -124,205 +101,6 @@ def where(e: BaseException) -> str:
     return f"{type(e).__name__} at {trail}"
 
 
-@contextmanager
-def datastore_errors() -> Iterator[None]:
-    """Any CouchDB trouble is a Crossbar 503 that names no URL and no credential."""
-    try:
-        yield
-    except ViewsNotInstallable as e:
-        raise errors.datastore(str(e)) from None
-    except IndexBuilding as e:
-        raise IndexBuildingError(e.state) from None
-    except CouchUnavailable as e:
-        raise errors.datastore(f"the datastore is unavailable: {e}") from None
-    except CouchError as e:
-        raise errors.datastore(f"the datastore failed: {e.status} {e.error}") from None
-    except TimeoutError:
-        raise errors.datastore("the datastore did not answer in time") from None
-
-
-async def _params(request: web.Request) -> tuple[dict[str, Any], str | None]:
-    """Report parameters and a token found in the body or query string."""
-    if request.method == "GET":
-        params = from_query(request.query)
-        return params, params.pop("auth_token", None)
-    raw = await request.read()
-    if not raw.strip():
-        return {}, request.query.get("auth_token")
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise errors.invalid_json() from None
-    if not isinstance(body, dict) or not isinstance(body.get("data", {}), dict):
-        raise errors.invalid_json("validation error")
-    data = dict(body.get("data", {}))
-    token = (
-        body.get("auth_token") or data.pop("auth_token", None) or request.query.get("auth_token")
-    )
-    return data, token if isinstance(token, str) else None
-
-
-def _token(request: web.Request, from_params: str | None) -> str | None:
-    header = request.headers.get("X-Auth-Token")
-    if header:
-        return _utf8(header)
-    authorization = request.headers.get("Authorization", "")
-    if authorization[:7].lower() == "bearer ":
-        return _utf8(authorization[7:].strip())
-    return from_params
-
-
-def _utf8(token: str) -> str:
-    """A header that is not UTF-8 (aiohttp keeps such bytes as surrogates) holds no token."""
-    try:
-        token.encode()
-    except UnicodeEncodeError:
-        return ""
-    return token
-
-
-def _wants_csv(request: web.Request, params: dict[str, Any]) -> bool:
-    accept = params.pop("accept", None) or request.query.get("accept")
-    if accept in ("csv", "text/csv"):
-        return True
-    return "text/csv" in request.headers.get("Accept", "")
-
-
-async def authorized_account(request: web.Request, token: str | None) -> str:
-    """The path's account id once the token may read it: 401, 404 ``bad_identifier``, 403,
-    or a 503 when CouchDB cannot say (every account-scoped route goes through here)."""
-    request[TOKEN] = token or ""
-    auth = request.app[AUTH]
-    principal = await auth.authenticate(token)
-    account_id = request.match_info["account_id"]
-    if not is_account_id(account_id):
-        raise errors.bad_identifier(account_id)
-    with datastore_errors():
-        async with asyncio.timeout(request.app[SETTINGS].report_timeout):
-            await auth.authorize(principal, account_id)
-    return account_id
-
-
-async def report_handler(request: web.Request) -> web.StreamResponse:
-    app = request.app
-    params, body_token = await _params(request)
-    token = _token(request, body_token)
-    account_id = await authorized_account(request, token)
-
-    settings = app[SETTINGS]
-    req = validate(
-        params,
-        path_report=request.match_info.get("report"),
-        limits=app[LIMITS],
-        csv_requested=_wants_csv(request, params),
-    )
-    request[LOG_EXTRA] = {"account_id": account_id, "report": req.report, "period": req.period}
-    no_cache = "no-cache" in request.headers.get("Cache-Control", "")
-    async with report_slot(app):
-        with datastore_errors():
-            async with asyncio.timeout(settings.report_timeout):
-                result = await run_report(
-                    app[LOADER],
-                    account_id,
-                    req,
-                    max_cells=settings.max_cells,
-                    use_cache=not no_cache,
-                )
-    request[LOG_EXTRA].update(result.timings)
-
-    started = time.perf_counter()
-    response = await RESPONDERS[req.format](request, result, token or "")
-    timings = {**result.timings, "render": (time.perf_counter() - started) * 1000}
-    observe_report(app[TELEMETRY], req.report, req.period, timings)
-    return response
-
-
-async def respond_json(request: web.Request, result: Result, token: str) -> web.StreamResponse:
-    envelope = {"request_id": request[REQUEST_ID], "auth_token": token}
-    return await respond_chunks(
-        request, iter_json(result, envelope), {"Content-Type": "application/json"}
-    )
-
-
-async def respond_csv(request: web.Request, result: Result, token: str) -> web.StreamResponse:
-    headers = {
-        "Content-Type": "text/csv; charset=utf-8",
-        "Content-Disposition": f'attachment; filename="{csv_filename(result)}"',
-    }
-    return await respond_chunks(request, iter_csv(result), headers)
-
-
-async def respond_chunks(
-    request: web.Request, chunks: Iterator[bytes], headers: dict[str, str]
-) -> web.StreamResponse:
-    """A body that fits one chunk is sent whole; a larger one is streamed chunk by chunk, so
-    a large report is never held whole as text."""
-    first = next(chunks, b"")
-    second = next(chunks, None)
-    if second is None:
-        return web.Response(body=first, headers=headers)
-    response = web.StreamResponse(headers={**headers, "X-Request-ID": request[REQUEST_ID]})
-    await response.prepare(request)
-    await response.write(first)
-    await response.write(second)
-    for chunk in chunks:
-        await response.write(chunk)
-    await response.write_eof()
-    return response
-
-
-Responder = Callable[[web.Request, Result, str], Awaitable[web.StreamResponse]]
-RESPONDERS: dict[str, Responder] = {"json": respond_json, "csv": respond_csv}
-
-
-@asynccontextmanager
-async def report_slot(app: web.Application) -> AsyncIterator[None]:
-    """At most ``max_reports`` reports at once; a request waits ``queue_timeout`` for a slot."""
-    slots, telemetry = app[REPORT_SLOTS], app[TELEMETRY]
-    telemetry.reports_waiting.inc()
-    try:
-        await asyncio.wait_for(slots.acquire(), app[SETTINGS].queue_timeout)
-    except TimeoutError:
-        telemetry.reports_rejected.inc()
-        raise errors.too_busy() from None
-    finally:
-        telemetry.reports_waiting.dec()
-    telemetry.reports_running.inc()
-    try:
-        yield
-    finally:
-        telemetry.reports_running.dec()
-        slots.release()
-
-
-async def health_handler(request: web.Request) -> web.Response:
-    up = await request.app[LOADER].couch.ping()
-    body = {"status": "ok" if up else "degraded", "couchdb": "up" if up else "down"}
-    return _json(200 if up else 503, body)
-
-
-async def live_handler(request: web.Request) -> web.Response:
-    """The process answers (orchestrators restart it when not)."""
-    return _json(200, {"status": "ok"})
-
-
-async def ready_handler(request: web.Request) -> web.Response:
-    """A CouchDB node answers within ``QUBICLE_REPORTS_READY_TIMEOUT`` (send traffic here)."""
-    up = await request.app[LOADER].couch.ready(request.app[SETTINGS].ready_timeout)
-    body = {"status": "ready" if up else "not ready", "couchdb": "up" if up else "down"}
-    return _json(200 if up else 503, body)
-
-
-@cache
-def spec_bytes(limits: Limits) -> bytes:
-    """The OpenAPI document, built once per process (pydantic's schema generation is slow)."""
-    return orjson.dumps(spec(limits))
-
-
-async def openapi_handler(request: web.Request) -> web.Response:
-    return web.Response(body=spec_bytes(request.app[LIMITS]), content_type="application/json")
-
-
 def create_app(settings: Settings, auth: Authenticator | None = None) -> web.Application:
     app = web.Application(
         middlewares=[envelope_middleware, cors.preflight_middleware],
@@ -344,7 +122,7 @@ def create_app(settings: Settings, auth: Authenticator | None = None) -> web.App
     )
     app[REPORT_SLOTS] = asyncio.Semaphore(settings.max_reports)
 
-    async def couch_lifecycle(app: web.Application) -> Any:
+    async def couch_lifecycle(app: web.Application) -> AsyncIterator[None]:
         couch = Couch(
             settings.couchdb_url,
             timeout=settings.couch_timeout,
@@ -371,17 +149,8 @@ def create_app(settings: Settings, auth: Authenticator | None = None) -> web.App
             await couch.close()
 
     app.cleanup_ctx.append(couch_lifecycle)
-    base = "/v2/accounts/{account_id}/qubicle_reports"
-    for path in (base, base + "/", base + "/{report}", base + "/{report}/"):
-        app.router.add_route("POST", path, report_handler)
-        app.router.add_route("GET", path, report_handler)
-    app.router.add_get("/health", health_handler)
-    app.router.add_get("/health/live", live_handler)
-    app.router.add_get("/health/ready", ready_handler)
-    if settings.metrics and not settings.metrics_address:
-        app.router.add_get("/metrics", metrics_handler)
-    app.router.add_get("/openapi.json", openapi_handler)
-    names.setup(app)
+    app.cleanup_ctx.append(names.name_cache)
+    routes.add_routes(app, settings)
     dashboard.setup(app)
     cors.setup(app, settings.cors_origins)
     return app

@@ -6,12 +6,19 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Any
+from enum import Enum
+from typing import Final, Generic, Literal, TypeVar
 
-MISS: Any = object()  # what :meth:`TtlCache.get` answers for no live entry (None is a value)
+
+class _Miss(Enum):
+    MISS = "miss"
 
 
-class TtlCache:
+MISS: Final = _Miss.MISS  # what :meth:`TtlCache.get` answers for no live entry (None is a value)
+V = TypeVar("V")
+
+
+class TtlCache(Generic[V]):
     """Values kept ``ttl`` seconds, at most ``max_entries`` (the oldest written go first:
     they are the first to expire anyway). ``ttl <= 0`` keeps nothing."""
 
@@ -21,13 +28,13 @@ class TtlCache:
         self.ttl = ttl
         self.max_entries = max_entries
         self.clock = clock
-        self._entries: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[float, V]] = OrderedDict()
 
-    def get(self, key: Hashable, now: float) -> Any:
+    def get(self, key: Hashable, now: float) -> V | Literal[_Miss.MISS]:
         hit = self._entries.get(key)
         return hit[1] if hit is not None and hit[0] > now else MISS
 
-    def put(self, key: Hashable, value: Any, now: float) -> None:
+    def put(self, key: Hashable, value: V, now: float) -> None:
         """Remember ``value`` until ``now + ttl`` (``now``: when it was asked for)."""
         if self.ttl <= 0:
             return

@@ -15,10 +15,10 @@ from datetime import UTC, datetime, timedelta
 import orjson
 from tqdm import tqdm
 
+from app.cli import serve
 from app.config import Settings
 from app.couch.client import Couch
 from app.couch.installer import Installer, month_dbs, warm
-from app.web.server import serve
 from qubicle_dev.couch_server import couchdb
 
 DEMO_DAYS = 45

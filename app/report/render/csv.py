@@ -11,10 +11,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import orjson
 
-from app.report.merge import Result
+from app.report.render.registry import Renderer, register
+
+if TYPE_CHECKING:
+    from app.report.merge import Result
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CHUNK_ROWS = 2000
@@ -61,3 +65,20 @@ def iter_csv(result: Result) -> Iterator[bytes]:
             parts, lines = [], 0
     if parts:
         yield b"".join(parts)
+
+
+register(
+    Renderer(
+        name="csv",
+        media_type="text/csv",
+        charset="utf-8",
+        chunks=lambda result, envelope: iter_csv(result),
+        headers=lambda result: {
+            "Content-Disposition": f'attachment; filename="{csv_filename(result)}"'
+        },
+        description="header `id,period,<metrics...>`, then one row per entity per bucket "
+        "(with `totals`: a row whose period is `total` after each entity's buckets, and last "
+        "the rows whose id is `total`), CRLF line ends; cells a spreadsheet would run as a "
+        "formula are prefixed with `'`",
+    )
+)

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from app.report.merge import Result
+from app.report.render.registry import Renderer, register
+
+if TYPE_CHECKING:
+    from app.report.merge import Result
 
 CHUNK_BYTES = 64 * 1024
 
@@ -48,3 +51,16 @@ def iter_json(result: Result, envelope: dict[str, Any]) -> Iterator[bytes]:
 def render_json(result: Result, envelope: dict[str, Any]) -> bytes:
     """The whole body at once (tests and small callers)."""
     return b"".join(iter_json(result, envelope))
+
+
+register(
+    Renderer(
+        name="json",
+        media_type="application/json",
+        charset=None,
+        chunks=iter_json,
+        headers=lambda result: {},
+        description="Crossbar's envelope: `data` holds one item with the report and its "
+        "execution times",
+    )
+)

@@ -2,10 +2,17 @@
 models per report (:mod:`.models`) and the check that turns parameters into a
 :class:`ReportRequest` (:mod:`.validate`). Pure: no I/O."""
 
+from app.report.render import FORMATS
 from app.report.request.dates import MAX_DATE, MIN_DATE, time_zones
-from app.report.request.models import FORMATS, Limits, RequestModels, request_models
+from app.report.request.models import Limits, RequestModels, request_models
 from app.report.request.types import ID_RE, split_list
-from app.report.request.validate import KEYWORDS, ReportRequest, from_query, validate
+from app.report.request.validate import (
+    KEYWORDS,
+    ReportRequest,
+    from_query,
+    validate,
+    validate_ids,
+)
 
 __all__ = [
     "FORMATS",
@@ -21,4 +28,5 @@ __all__ = [
     "split_list",
     "time_zones",
     "validate",
+    "validate_ids",
 ]

@@ -56,7 +56,7 @@ def last_day(max_days: int) -> WrapValidator:
             today = (info.context or {}).get("today")
             today = today or datetime.now(zoneinfo.ZoneInfo(zone) if zone else UTC).date()
             value = today.isoformat()
-        end = handler(value)
+        end: date = handler(value)
         start = info.data.get("start_date")
         if start is not None and start > end:
             raise fail(

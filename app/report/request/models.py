@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainValidator, create_model,
 
 from app.report.buckets import PERIODS, UnsupportedTimezone, plan
 from app.report.metrics import DEFAULT_THRESHOLD, REPORTS, THRESHOLDS, ReportKind
+from app.report.render import DEFAULT_FORMAT, FORMATS
 from app.report.request.dates import MAX_DATE, MIN_DATE, last_day, parse_day, time_zones
 from app.report.request.types import (
     Component,
@@ -32,8 +33,6 @@ from app.report.request.types import (
     metric_list,
     one_of,
 )
-
-FORMATS = ("json", "csv")
 
 
 @dataclass(frozen=True)
@@ -155,9 +154,13 @@ def _fields(kind: ReportKind | None, limits: Limits) -> dict[str, Any]:
     fields["format"] = (
         Annotated[
             one_of(FORMATS),
-            Component("Format", "json (default) or csv; `accept` may ask for csv too"),
+            Component(
+                "Format",
+                f"{' or '.join(FORMATS)}; default {DEFAULT_FORMAT}; `accept` (or the "
+                "`Accept` header) may ask for another by its name or media type",
+            ),
         ],
-        "json",
+        DEFAULT_FORMAT,
     )
     if kind is None or kind.takes_threshold:
         fields["service_level_threshold"] = (

@@ -80,7 +80,7 @@ def one_of(
     """One of ``values``; anything else is ``keyword``, listing them as target if ``listed``."""
     target = {"target": list(values)} if listed else {}
     return Annotated[
-        Literal[values],  # type: ignore[valid-type]
+        Literal[values],
         crossbar(lambda value, _: fail(keyword, message, value=value, **target)),
     ]
 
@@ -131,7 +131,7 @@ def id_list(limit: int, max_length: int, description: str) -> Any:
         str, Field(max_length=max_length, pattern=ID_RE.pattern), Component("EntityId")
     ]
     return Annotated[
-        list[entity_id],  # type: ignore[valid-type]
+        list[entity_id],
         Field(min_length=1, max_length=limit, description=description),
         crossbar(lambda value, failures: _list_error(value, failures, _first_bad_id)),
         FromQuery(split_list),
@@ -155,7 +155,7 @@ def metric_list(kind: ReportKind | None) -> Any:
         names = tuple(dict.fromkeys(m for k in REPORTS.values() for m in k.metrics))
         item: Any = Annotated[
             Any,
-            PlainValidator(lambda v: v, json_schema_input_type=Literal[names]),  # type: ignore[valid-type]
+            PlainValidator(lambda v: v, json_schema_input_type=Literal[names]),
             Component(
                 "Metric", "a metric of any report: " + _metric_definitions([*REPORTS.values()])
             ),
@@ -164,7 +164,7 @@ def metric_list(kind: ReportKind | None) -> Any:
         names = tuple(kind.metrics)
         singular = kind.name[:-1] if kind.name.endswith("s") else kind.name
         item = Annotated[
-            Literal[names],  # type: ignore[valid-type]
+            Literal[names],
             Component(
                 f"{camel(singular)}Metric",  # queues -> QueueMetric
                 f"a metric of the {kind.name} report: {_metric_definitions([kind])}",
@@ -176,7 +176,7 @@ def metric_list(kind: ReportKind | None) -> Any:
         return fail("enum", ENUM_MSG, value=bad[0] if len(bad) == 1 else bad, target=list(names))
 
     return Annotated[
-        list[item],  # type: ignore[valid-type]
+        list[item],
         Field(
             min_length=1,
             description="metrics to return, in this order (duplicates dropped); default: the "

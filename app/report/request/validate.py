@@ -7,15 +7,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 from app import errors
 from app.report.metrics import DEFAULT_THRESHOLD, TOTAL
 from app.report.request.models import Limits, request_models
-from app.report.request.types import FromQuery
+from app.report.request.types import FromQuery, id_list, split_list
 
 DEFAULT_LIMITS = Limits()
 REQUIRED_MSG = "Field is required but missing"
@@ -49,17 +49,35 @@ class ReportRequest:
     totals: bool = False
 
 
-def _crossbar_errors(e: ValidationError) -> dict[str, dict[str, Any]]:
+def _crossbar_errors(e: ValidationError, top: str = "") -> dict[str, dict[str, Any]]:
     """pydantic's failures in Crossbar's shape: field -> keyword -> detail, one per field."""
     out: dict[str, dict[str, Any]] = {}
     for failure in e.errors(include_url=False):
         detail = dict(failure.get("ctx") or {})
-        field = str(detail.pop("field", None) or failure["loc"][0])
+        field = str(detail.pop("field", None) or (failure["loc"] or (top,))[0])
         if failure["type"] == "missing":
             out.setdefault(field, {"required": {"message": REQUIRED_MSG}})
         else:
             out.setdefault(field, {failure["type"]: {"message": failure["msg"], **detail}})
     return out
+
+
+@lru_cache(maxsize=32)
+def _id_list_adapter(limit: int, max_length: int) -> TypeAdapter[list[str]]:
+    return TypeAdapter(id_list(limit, max_length, "ids"), config=ConfigDict(strict=True))
+
+
+def validate_ids(value: Any, *, field: str, limit: int, max_length: int) -> list[str]:
+    """Ids checked exactly as a report's ``identifiers`` are (a query string's text split on
+    commas; none at all is a missing field), or an :class:`errors.ApiError` naming ``field``."""
+    items = split_list(value)
+    if not items:
+        raise errors.invalid(field, "required", REQUIRED_MSG)
+    try:
+        ids: list[str] = _id_list_adapter(limit, max_length).validate_python(items)
+    except ValidationError as e:
+        raise errors.validation(_crossbar_errors(e, field)) from None
+    return list(dict.fromkeys(ids))
 
 
 def validate(

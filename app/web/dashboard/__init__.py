@@ -80,7 +80,7 @@ async def static_handler(request: web.Request) -> web.StreamResponse:
     asset = request.app[ASSETS].get(name)
     if asset is None:
         raise web.HTTPNotFound()
-    headers = {
+    headers: dict[str, str] = {
         hdrs.ETAG: asset.etag,
         hdrs.LAST_MODIFIED: asset.last_modified,
         # revalidate every time: one 304 per file, and a new version is never missed
@@ -104,9 +104,6 @@ async def redirect_handler(request: web.Request) -> web.StreamResponse:
 
 
 def setup(app: web.Application) -> None:
-    """``/`` and ``/dashboard`` redirect to ``/dashboard/``; files below it."""
+    """The files, read once (the route table, :mod:`app.web.routes`, routes ``/`` and
+    ``/dashboard`` to :func:`redirect_handler` and the files to :func:`static_handler`)."""
     app[ASSETS] = load_assets()
-    app.router.add_get("/", redirect_handler)
-    app.router.add_get("/dashboard", redirect_handler)
-    app.router.add_get(PREFIX, static_handler)
-    app.router.add_get(PREFIX + "{path:[A-Za-z0-9_./-]+}", static_handler)
