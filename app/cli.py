@@ -37,9 +37,15 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
 
 
-def _serve(settings: Settings, args: argparse.Namespace) -> int:
-    from app.web.server import serve
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Run the HTTP API: the one way to the app's assembly (app.web.server), for the
+    ``serve`` command and the development tooling's ``demo``."""
+    from app.web.server import serve as run
 
+    run(settings, host=host, port=port)
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
     serve(settings, host=args.host, port=args.port)
     return 0
 
