@@ -1,9 +1,4 @@
 function (doc) {
-  // !code lib/common.js
-  // !code lib/session.js
-  // !code lib/call_stat.js
-  // !const THRESHOLDS
-  // !code lib/visit.js
   // Key [queue_id, recipient_id, "YYYYMMDD"]: queue first, so a recipient report filtered
   // by queue_ids reads one key range per asked queue and nothing of the others.
   var v = visitOf(doc);

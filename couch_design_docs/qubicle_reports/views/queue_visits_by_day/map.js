@@ -1,9 +1,4 @@
 function (doc) {
-  // !code lib/common.js
-  // !code lib/session.js
-  // !code lib/call_stat.js
-  // !const THRESHOLDS
-  // !code lib/visit.js
   // Key [queue_id, "YYYYMMDD"] (UTC day the visit entered): the cheap view for UTC
   // daily, weekly and monthly reports of the published metrics.
   var v = visitOf(doc);

@@ -1,9 +1,4 @@
 function (doc) {
-  // !code lib/common.js
-  // !code lib/session.js
-  // !code lib/call_stat.js
-  // !const THRESHOLDS
-  // !code lib/visit.js
   // Key [queue_id, "YYYYMMDD", hour, quarter] (UTC): hourly reports (group_level 3) and
   // re-bucketing into local days of any zone whose offset is a multiple of 15 minutes.
   var v = visitOf(doc);

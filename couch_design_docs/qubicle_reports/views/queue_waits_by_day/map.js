@@ -1,9 +1,4 @@
 function (doc) {
-  // !code lib/common.js
-  // !code lib/session.js
-  // !code lib/call_stat.js
-  // !const THRESHOLDS
-  // !code lib/visit.js
   // Key [queue_id, "YYYYMMDD"]; value the wait, for _stats: its max is max_wait (and its
   // count and sum are call_count and the wait sum).
   var v = visitOf(doc);
