@@ -1086,7 +1086,7 @@ async def run(args: argparse.Namespace, url: str, origin: str) -> dict[str, Any]
             info = await ensure_dataset(url, g, timeout=args.index_timeout)
             await put_minimal(url, g.account_id, args.index_timeout)
             await build_indexes(
-                url, g.account_id, timeout=args.index_timeout, views=["queue_visits_by_day"]
+                url, g.account_id, timeout=args.index_timeout, views=["queue_visits_by_quarter"]
             )
             await warm_minimal(url, g.account_id, {"queue_day"}, args.index_timeout)
             growth_sets.append((g, f"{TOKEN}-q{n}", info["docs"]))

@@ -27,15 +27,9 @@ def ddoc(tmp_path: Path) -> Path:
 
 def test_the_source_folder_has_the_report_views() -> None:
     assert VIEW_NAMES == [
-        "offers_by_queue_recipient_by_day",
         "offers_by_queue_recipient_by_quarter",
-        "offers_by_recipient_by_day",
         "offers_by_recipient_by_quarter",
-        "queue_kpis_by_day",
-        "queue_kpis_by_quarter",
-        "queue_visits_by_day",
         "queue_visits_by_quarter",
-        "queue_waits_by_day",
         "queue_waits_by_quarter",
     ]
     # the shared includes are said once, in shared.js, and no map.js repeats them
