@@ -151,6 +151,17 @@ def minimal_views(names: list[str]) -> dict[str, dict[str, Any]]:
     }
 
 
+def with_engines(ddocs: dict[str, dict[str, Any]], engines: list[str]) -> dict[str, dict[str, Any]]:
+    """Each design doc once per JavaScript engine: CouchDB 3.4 runs a design doc whose
+    language is ``javascript_quickjs`` or ``javascript_spidermonkey`` with that engine,
+    whatever ``[couchdb] js_engine`` says."""
+    return {
+        f"{label} [{engine}]": {**ddoc, "language": f"javascript_{engine}"}
+        for label, ddoc in ddocs.items()
+        for engine in engines
+    }
+
+
 def mb(n: int) -> str:
     return f"{n / 1e6:.1f}"
 
@@ -225,6 +236,13 @@ def main(argv: list[str] | None = None) -> int:
         help="build only these design docs: comma-separated of now, before, minimal",
     )
     parser.add_argument(
+        "--engines",
+        default="",
+        help="build each design doc once per CouchDB 3.4 JavaScript engine, comma-separated of "
+        "spidermonkey, quickjs (its language set to javascript_<engine>: the server's "
+        "[couchdb] js_engine left alone); default: the server's engine",
+    )
+    parser.add_argument(
         "--minimal-views",
         default="queue_day,recipient_day,queue_recipient_day",
         help="minimal views (bench/cheapest.py) built alone too, for their size ('' for none)",
@@ -264,6 +282,8 @@ def main(argv: list[str] | None = None) -> int:
             print_map_costs(summary, detail)
         if not args.skip_build:
             ddocs.update(minimal_views(args.minimal_views.split(",")))
+            if args.engines:
+                ddocs = with_engines(ddocs, args.engines.split(","))
             with couch_server() as (url, origin):
                 stand_in, build_rows = asyncio.run(
                     builds(url, ddocs, args.docs, args.timeout, shapes)
