@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cheapest import design_doc as minimal_design_doc
 from common import BEFORE, REPO, couch_server, is_stand_in, log, table
 
-from app.couch.client import Couch
+from app.couch.client import Couch, CouchUnavailable
 from app.couch.design_docs import assemble
 from qubicle_dev.seed import plan_account
 
@@ -130,7 +130,12 @@ async def build_time(couch: Couch, db: str, ddoc: dict[str, Any], name: str) -> 
     started = time.perf_counter()
     await couch.put_doc(db, doc)
     for view in doc["views"]:
-        await couch.view(db, name, view, limit=1, reduce=False)
+        while True:
+            try:
+                await couch.view(db, name, view, limit=1, reduce=False)
+                break
+            except CouchUnavailable:  # CouchDB gives up waiting after 60 s; the build goes on
+                log(f"  still building after {time.perf_counter() - started:.0f} s")
     return time.perf_counter() - started
 
 
