@@ -156,7 +156,8 @@ class ReportKind:
 
 def _views(stem: str) -> dict[str, str]:
     """Every resolution reads the quarter-hour view: at group_level 2 it costs what a
-    [entity, day] view costs (README, "Views"), so no day view is kept beside it."""
+    [entity, day] view costs (README, "Index size and build time"), so no day view is kept
+    beside it."""
     return {"day": f"{stem}_by_quarter", "quarter": f"{stem}_by_quarter"}
 
 
