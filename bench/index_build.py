@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cheapest import design_doc as minimal_design_doc
 from common import BEFORE, REPO, couch_server, is_stand_in, log, table
 
-from app.couch.client import Couch
+from app.couch.client import Couch, CouchUnavailable
 from app.couch.design_docs import assemble
 from qubicle_dev.seed import plan_account
 
@@ -130,18 +130,57 @@ async def build_time(couch: Couch, db: str, ddoc: dict[str, Any], name: str) -> 
     started = time.perf_counter()
     await couch.put_doc(db, doc)
     for view in doc["views"]:
-        await couch.view(db, name, view, limit=1, reduce=False)
+        while True:
+            try:
+                await couch.view(db, name, view, limit=1, reduce=False)
+                break
+            except CouchUnavailable:  # CouchDB gives up waiting after 60 s; the build goes on
+                log(f"  still building after {time.perf_counter() - started:.0f} s")
     return time.perf_counter() - started
 
 
+async def active_sizes(couch: Couch, db: str, name: str) -> tuple[int, int]:
+    """(the index of ``_design/<name>``, the database's data): active bytes, what compaction
+    keeps (the file sizes also hold what a compaction would give back)."""
+    info = await couch.ok("GET", f"/{db}/_design/{name}/_info")
+    data = await couch.db_info(db)
+    assert data is not None, db
+    return int(info["view_index"]["sizes"]["active"]), int(data["sizes"]["active"])
+
+
+def minimal_views(names: list[str]) -> dict[str, dict[str, Any]]:
+    """One design doc per named minimal view (bench/cheapest.py), for its size alone."""
+    full = minimal_design_doc()
+    return {
+        f"minimal {name}": {**full, "views": {name: full["views"][name]}} for name in names if name
+    }
+
+
+def with_engines(ddocs: dict[str, dict[str, Any]], engines: list[str]) -> dict[str, dict[str, Any]]:
+    """Each design doc once per JavaScript engine: CouchDB 3.4 runs a design doc whose
+    language is ``javascript_quickjs`` or ``javascript_spidermonkey`` with that engine,
+    whatever ``[couchdb] js_engine`` says."""
+    return {
+        f"{label} [{engine}]": {**ddoc, "language": f"javascript_{engine}"}
+        for label, ddoc in ddocs.items()
+        for engine in engines
+    }
+
+
+def mb(n: int) -> str:
+    return f"{n / 1e6:.1f}"
+
+
 async def builds(
-    url: str, ddocs: dict[str, dict[str, Any]], n: int, timeout: float
+    url: str, ddocs: dict[str, dict[str, Any]], n: int, timeout: float, shapes: list[str]
 ) -> tuple[bool, list[list[str]]]:
+    """Per shape, one fresh database of ``n`` documents; in it each design doc built in turn:
+    its build time, documents per second, and its index's size against the data's."""
     couch = Couch(url, timeout=timeout, max_concurrency=4)
     rows = []
     try:
         stand_in = await is_stand_in(couch)
-        for shape in SHAPES:
+        for shape in shapes:
             db = f"bench_index_build_{shape}"
             await couch.delete_db(db)
             await couch.create_db(db)
@@ -152,6 +191,7 @@ async def builds(
                 for k, (label, ddoc) in enumerate(ddocs.items()):
                     log(f"build: {label} over {n} {shape} docs")
                     seconds = await build_time(couch, db, ddoc, f"build{k}")
+                    index, data = await active_sizes(couch, db, f"build{k}")
                     rows.append(
                         [
                             label,
@@ -159,7 +199,10 @@ async def builds(
                             str(n),
                             str(len(ddoc["views"])),
                             f"{seconds:.1f}",
-                            f"{10_000 * seconds / n:.1f}",
+                            f"{n / seconds:,.0f}",
+                            mb(index),
+                            mb(data),
+                            f"{index / data:.2f}",
                         ]
                     )
             finally:
@@ -186,13 +229,40 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--before", default=BEFORE, help=f"earlier commit (default {BEFORE})")
     parser.add_argument("--skip-build", action="store_true", help="only the node map timing")
+    parser.add_argument(
+        "--skip-map", action="store_true", help="only the builds and sizes on the CouchDB"
+    )
+    parser.add_argument(
+        "--shapes", default=",".join(SHAPES), help="document shapes, comma-separated (default both)"
+    )
+    parser.add_argument(
+        "--only",
+        default="",
+        help="build only these design docs: comma-separated of now, before, minimal",
+    )
+    parser.add_argument(
+        "--engines",
+        default="",
+        help="build each design doc once per CouchDB 3.4 JavaScript engine, comma-separated of "
+        "spidermonkey, quickjs (its language set to javascript_<engine>: the server's "
+        "[couchdb] js_engine left alone); default: the server's engine",
+    )
+    parser.add_argument(
+        "--minimal-views",
+        default="queue_day,recipient_day,queue_recipient_day",
+        help="minimal views (bench/cheapest.py) built alone too, for their size ('' for none)",
+    )
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per view query")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="qubicle-index-") as t:
         tmp = Path(t)
         ddocs = design_docs(args.before, tmp)
+        if args.only:
+            wanted = args.only.split(",")
+            ddocs = {k: v for k, v in ddocs.items() if k.split(" ")[0] in wanted}
+        shapes = [s for s in args.shapes.split(",") if s]
         summary, detail = [], {}
-        for shape in SHAPES:
+        for shape in shapes if not args.skip_map else ():
             log(f"map: {args.map_docs} {shape} docs in node")
             docs = documents(shape, args.map_docs)
             costs = map_costs(ddocs, docs, tmp)
@@ -213,49 +283,72 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 for view, (v_ms, v_rows) in views.items():
                     detail.setdefault((label, view), {})[shape] = (v_ms * per, v_rows * per)
-        print("map functions in node (V8) over documents as the demo seeds them, per 100k docs")
-        print(
-            table(
-                [
-                    "design doc",
-                    "shape",
-                    "views",
-                    "JSON parse ms",
-                    "all maps ms",
-                    "us/doc",
-                    "rows emitted",
-                ],
-                summary,
-            )
-        )
-        print()
-        print(
-            table(
-                ["design doc: view", *(f"{s} ms / rows" for s in SHAPES)],
-                [
-                    [
-                        f"{label}: {view}",
-                        *(f"{by[s][0]:,.0f} / {by[s][1]:,.0f}" if s in by else "-" for s in SHAPES),
-                    ]
-                    for (label, view), by in detail.items()
-                ],
-            )
-        )
+        if not args.skip_map:
+            print_map_costs(summary, detail)
         if not args.skip_build:
+            ddocs.update(minimal_views(args.minimal_views.split(",")))
+            if args.engines:
+                ddocs = with_engines(ddocs, args.engines.split(","))
             with couch_server() as (url, origin):
-                stand_in, build_rows = asyncio.run(builds(url, ddocs, args.docs, args.timeout))
+                stand_in, build_rows = asyncio.run(
+                    builds(url, ddocs, args.docs, args.timeout, shapes)
+                )
             print(
                 f"\nindex builds on {origin}"
                 + (" (STAND-IN: each view built on its own query)" if stand_in else "")
-                + ": install + first query of every view"
+                + ": install + first query of every view; sizes active (MB), index / data"
             )
             print(
                 table(
-                    ["design doc", "shape", "docs", "views", "seconds", "s per 10k docs"],
+                    [
+                        "design doc",
+                        "shape",
+                        "docs",
+                        "views",
+                        "seconds",
+                        "docs/s",
+                        "index MB",
+                        "data MB",
+                        "index/data",
+                    ],
                     build_rows,
                 )
             )
     return 0
+
+
+def print_map_costs(
+    summary: list[list[str]], detail: dict[tuple[str, str], dict[str, tuple[float, float]]]
+) -> None:
+    """The node map timings: per design doc and shape, then per view."""
+    print("map functions in node (V8) over documents as the demo seeds them, per 100k docs")
+    print(
+        table(
+            [
+                "design doc",
+                "shape",
+                "views",
+                "JSON parse ms",
+                "all maps ms",
+                "us/doc",
+                "rows emitted",
+            ],
+            summary,
+        )
+    )
+    print()
+    print(
+        table(
+            ["design doc: view", *(f"{s} ms / rows" for s in SHAPES)],
+            [
+                [
+                    f"{label}: {view}",
+                    *(f"{by[s][0]:,.0f} / {by[s][1]:,.0f}" if s in by else "-" for s in SHAPES),
+                ]
+                for (label, view), by in detail.items()
+            ],
+        )
+    )
 
 
 if __name__ == "__main__":

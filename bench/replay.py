@@ -304,7 +304,7 @@ def prewarm(synth: Synth) -> None:
     log("generating the replayed answers ...")
     for year, month in sorted(synth.months()):
         db = modb(synth.account_id, year, month)
-        for view in ("queue_visits", "queue_kpis", "queue_waits", "offers_by_recipient"):
+        for view in ("queue_visits", "queue_waits", "offers_by_recipient"):
             key = (f"prewarm/{db}/{view}", "")
             synth.answer(key, db, f"{view}_by_quarter", {"group_level": 4})
             synth._answers.pop(key, None)

@@ -321,17 +321,39 @@ def record_visit_values(v: Record) -> Values:
     return [1, v["wait"], int(r == "timeout"), int(r == "abandoned")]
 
 
-def record_kpi_values(v: Record, thresholds: Iterable[int] = THRESHOLDS) -> Values:
-    """A visit in the ``queue_kpis_*`` layout: the visit values, answered, wait if answered,
-    wait if abandoned, then answered within each threshold (CONTRACT.md 3b)."""
+def record_queue_view_values(v: Record, thresholds: Iterable[int] = THRESHOLDS) -> Values:
+    """A visit in the ``queue_visits_by_quarter`` layout, before trailing zeros are dropped:
+    the visit values, wait if answered, wait if abandoned, then one wait band per threshold,
+    1 at the lowest threshold an answered visit waited at most (CONTRACT.md 3b: "answered
+    within T" is the sum of the bands up to T)."""
     answered = v["result"] == "answered"
+    limits = list(thresholds)
+    bands = [0] * len(limits)
+    if answered:
+        first = next((i for i, t in enumerate(limits) if v["wait"] <= t), None)
+        if first is not None:
+            bands[first] = 1
     return [
         *record_visit_values(v),
-        int(answered),
         v["wait"] if answered else 0,
         v["wait"] if v["result"] == "abandoned" else 0,
-        *(int(answered and v["wait"] <= t) for t in thresholds),
+        *bands,
     ]
+
+
+def record_offer_view_values(o: Record) -> Values:
+    """An offer in the ``offers_by_*`` views' layout, before trailing zeros are dropped:
+    answered, talk, ring, rung, missed, rejected."""
+    answered, missed, rejected, talk, ring, rung = record_offer_values(o, with_rung=True)
+    return [answered, talk, ring, rung, missed, rejected]
+
+
+def trimmed(values: Values) -> Values:
+    """``values`` without its trailing zeros, as the views emit and _sum adds them."""
+    out = list(values)
+    while out and out[-1] == 0:
+        out.pop()
+    return out
 
 
 def record_offer_values(o: Record, with_rung: bool = False) -> Values:

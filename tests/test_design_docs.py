@@ -30,20 +30,29 @@ def ddoc(tmp_path: Path) -> Path:
 def test_the_source_folder_has_the_report_views() -> None:
     assert ["agent_events", *VIEW_NAMES] == ALL_VIEWS
     assert VIEW_NAMES == [
-        "offers_by_queue_recipient_by_day",
         "offers_by_queue_recipient_by_quarter",
-        "offers_by_recipient_by_day",
         "offers_by_recipient_by_quarter",
-        "queue_kpis_by_day",
-        "queue_kpis_by_quarter",
-        "queue_visits_by_day",
         "queue_visits_by_quarter",
-        "queue_waits_by_day",
         "queue_waits_by_quarter",
     ]
-    # every map.js starts out with the macro, so expansion is really exercised
+    # the shared includes are said once, in shared.js, and no map.js repeats them
+    assert MACRO_LINE.search((SOURCE / "shared.js").read_text())
     for name in VIEW_NAMES:
-        assert MACRO_LINE.search((SOURCE / "views" / name / "map.js").read_text()), name
+        assert MACRO_LINE.search((SOURCE / "views" / name / "map.js").read_text()) is None, name
+
+
+def test_the_shared_includes_open_every_map_body(ddoc: Path) -> None:
+    doc = assemble(ddoc)
+    common = (ddoc / "lib" / "common.js").read_text().strip()
+    for name, view in doc["views"].items():
+        own = (ddoc / "views" / name / "map.js").read_text().split("{", 1)[1].strip()
+        assert view["map"].index(common) < view["map"].index(own), name
+
+
+def test_a_map_that_is_not_a_function_of_doc_raises(ddoc: Path) -> None:
+    (ddoc / "views" / VIEW_NAMES[0] / "map.js").write_text("emit(doc._id, 1);\n")
+    with pytest.raises(ValueError, match="function"):
+        assemble(ddoc)
 
 
 def test_design_docs_dir_points_at_the_repository_folder_by_default(
@@ -140,8 +149,8 @@ def test_version_changes_when_a_reduce_changes(ddoc: Path) -> None:
 @pytest.mark.parametrize("path", ["../outside.js", "lib/../../outside.js", "/etc/hostname"])
 def test_a_code_macro_escaping_the_design_doc_folder_raises(ddoc: Path, path: str) -> None:
     (ddoc.parent / "outside.js").write_text("var LEAKED = 1;\n")
-    map_js = ddoc / "views" / VIEW_NAMES[0] / "map.js"
-    map_js.write_text(map_js.read_text().replace("// !code lib/session.js", f"// !code {path}"))
+    shared = ddoc / "shared.js"
+    shared.write_text(shared.read_text().replace("// !code lib/session.js", f"// !code {path}"))
     with pytest.raises(ValueError, match="outside"):
         assemble(ddoc)
 
@@ -149,8 +158,8 @@ def test_a_code_macro_escaping_the_design_doc_folder_raises(ddoc: Path, path: st
 def test_a_code_macro_through_a_symlink_leaving_the_folder_raises(ddoc: Path) -> None:
     (ddoc.parent / "outside.js").write_text("var LEAKED = 1;\n")
     (ddoc / "lib" / "link.js").symlink_to(ddoc.parent / "outside.js")
-    map_js = ddoc / "views" / VIEW_NAMES[0] / "map.js"
-    map_js.write_text(map_js.read_text().replace("lib/session.js", "lib/link.js"))
+    shared = ddoc / "shared.js"
+    shared.write_text(shared.read_text().replace("lib/session.js", "lib/link.js"))
     with pytest.raises(ValueError, match="outside"):
         assemble(ddoc)
 
@@ -158,11 +167,7 @@ def test_a_code_macro_through_a_symlink_leaving_the_folder_raises(ddoc: Path) ->
 def test_a_code_macro_to_another_file_inside_the_folder_is_inlined(ddoc: Path) -> None:
     (ddoc / "lib" / "extra.js").write_text("var EXTRA_INLINED = 2;\n")
     map_js = ddoc / "views" / VIEW_NAMES[0] / "map.js"
-    map_js.write_text(
-        map_js.read_text().replace(
-            "// !code lib/session.js", "// !code lib/session.js\n  // !code lib/extra.js"
-        )
-    )
+    map_js.write_text(map_js.read_text().replace("{\n", "{\n  // !code lib/extra.js\n", 1))
     view = assemble(ddoc)["views"][VIEW_NAMES[0]]
     assert "var EXTRA_INLINED = 2;" in view["map"]
     assert MACRO_LINE.search(view["map"]) is None

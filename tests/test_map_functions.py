@@ -50,18 +50,18 @@ R1 = "b" * 32
 R2 = "c" * 32
 R3 = "d" * 32
 VIEWS = (
-    "queue_visits_by_day",
     "queue_visits_by_quarter",
-    "queue_kpis_by_day",
-    "queue_kpis_by_quarter",
-    "queue_waits_by_day",
     "queue_waits_by_quarter",
-    "offers_by_recipient_by_day",
     "offers_by_recipient_by_quarter",
-    "offers_by_queue_recipient_by_day",
     "offers_by_queue_recipient_by_quarter",
 )
-OFFER_VIEWS = VIEWS[6:]
+OFFER_VIEWS = VIEWS[2:]
+
+
+def band(wait: float) -> list[int]:
+    """The wait bands of an answered visit: 1 at the lowest threshold it waited at most."""
+    first = next(i for i, t in enumerate(ref.THRESHOLDS) if wait <= t)
+    return [0] * first + [1]
 
 
 def greg(*args: int) -> int:
@@ -200,60 +200,64 @@ def emits(results: dict[str, list[dict[str, Any]]], view: str, doc: Any) -> list
     return r["emits"]
 
 
+def daily(rows: list[list[Any]]) -> list[list[Any]]:
+    """Emitted rows with their keys cut after the day (the hour and quarter dropped)."""
+    return [[key[:-2], value] for key, value in rows]
+
+
+# values, trailing zeros dropped: queue [visits, wait, timeouts, abandons, answered wait,
+# abandoned wait, wait bands...]; offers [answered, talk, ring, rung, missed, rejected]
+MISSED = [0, 0, 0, 0, 1]
+REJECTED = [0, 0, 0, 0, 0, 1]
+
+
 def test_plain_doc(results: dict) -> None:
-    assert emits(results, "queue_visits_by_day", PLAIN) == [[[QUEUE, "20240315"], [1, 100, 0, 0]]]
+    # answered after 100 s: the 120 s band (within 120 s and longer, not within 90 s)
     assert emits(results, "queue_visits_by_quarter", PLAIN) == [
-        [[QUEUE, "20240315", 10, 0], [1, 100, 0, 0]]
+        [[QUEUE, "20240315", 10, 0], [1, 100, 0, 0, 100, 0, *band(100)]]
     ]
-    # answered after 100 s: within 120 s and longer, not within 90 s
-    within = [int(t >= 100) for t in ref.THRESHOLDS]
-    assert emits(results, "queue_kpis_by_day", PLAIN) == [
-        [[QUEUE, "20240315"], [1, 100, 0, 0, 1, 100, 0, *within]]
-    ]
+    assert band(100)[-1] == 1 and len(band(100)) == ref.THRESHOLDS.index(120) + 1
     assert emits(results, "queue_waits_by_quarter", PLAIN) == [[[QUEUE, "20240315", 10, 0], 100]]
-    assert emits(results, "offers_by_recipient_by_day", PLAIN) == [
-        [[R1, "20240315"], [0, 1, 0, 0, 0, 0]],
-        [[R1, "20240315"], [1, 0, 0, 240, 10, 1]],
+    assert daily(emits(results, "offers_by_recipient_by_quarter", PLAIN)) == [
+        [[R1, "20240315"], MISSED],
+        [[R1, "20240315"], [1, 240, 10, 1]],
     ]
     assert emits(results, "offers_by_queue_recipient_by_quarter", PLAIN) == [
-        [[QUEUE, R1, "20240315", 10, 0], [0, 1, 0, 0, 0, 0]],
-        [[QUEUE, R1, "20240315", 10, 0], [1, 0, 0, 240, 10, 1]],
+        [[QUEUE, R1, "20240315", 10, 0], MISSED],
+        [[QUEUE, R1, "20240315", 10, 0], [1, 240, 10, 1]],
     ]
 
 
 def test_midnight_straddler_counts_where_it_entered_and_rang(results: dict) -> None:
-    assert emits(results, "queue_visits_by_day", STRADDLER) == [
-        [[QUEUE, "20240331"], [1, 146, 0, 0]]
-    ]
     assert emits(results, "queue_visits_by_quarter", STRADDLER) == [
-        [[QUEUE, "20240331", 23, 3], [1, 146, 0, 0]]
+        [[QUEUE, "20240331", 23, 3], [1, 146, 0, 0, 146, 0, *band(146)]]
     ]
     assert emits(results, "offers_by_recipient_by_quarter", STRADDLER) == [
-        [[R1, "20240331", 23, 3], [0, 1, 0, 0, 0, 0]],
-        [[R2, "20240401", 0, 0], [1, 0, 0, 900, 6, 1]],
+        [[R1, "20240331", 23, 3], MISSED],
+        [[R2, "20240401", 0, 0], [1, 900, 6, 1]],
     ]
-    assert emits(results, "offers_by_queue_recipient_by_day", STRADDLER) == [
-        [[QUEUE, R1, "20240331"], [0, 1, 0, 0, 0, 0]],
-        [[QUEUE, R2, "20240401"], [1, 0, 0, 900, 6, 1]],
+    assert daily(emits(results, "offers_by_queue_recipient_by_quarter", STRADDLER)) == [
+        [[QUEUE, R1, "20240331"], MISSED],
+        [[QUEUE, R2, "20240401"], [1, 900, 6, 1]],
     ]
 
 
 def test_offers_from_two_recipients(results: dict) -> None:
+    # a timeout: nothing after the timeouts count
     assert emits(results, "queue_visits_by_quarter", TWO_RECIPIENTS) == [
-        [[QUEUE, "20240315", 14, 2], [1, 300, 1, 0]]
+        [[QUEUE, "20240315", 14, 2], [1, 300, 1]]
     ]
     assert emits(results, "offers_by_recipient_by_quarter", TWO_RECIPIENTS) == [
-        [[R1, "20240315", 14, 2], [0, 0, 1, 0, 0, 0]],
-        [[R2, "20240315", 14, 3], [0, 1, 0, 0, 0, 0]],
-        [[R1, "20240315", 14, 3], [0, 1, 0, 0, 0, 0]],
+        [[R1, "20240315", 14, 2], REJECTED],
+        [[R2, "20240315", 14, 3], MISSED],
+        [[R1, "20240315", 14, 3], MISSED],
     ]
 
 
 def test_visit_without_offers_field(results: dict) -> None:
-    assert emits(results, "queue_visits_by_day", NO_OFFERS) == [[[QUEUE, "20240315"], [1, 7, 0, 1]]]
     # abandoned: its wait counts as abandon time, never as a service-level answer
-    assert emits(results, "queue_kpis_by_day", NO_OFFERS) == [
-        [[QUEUE, "20240315"], [1, 7, 0, 1, 0, 0, 7, *[0] * len(ref.THRESHOLDS)]]
+    assert daily(emits(results, "queue_visits_by_quarter", NO_OFFERS)) == [
+        [[QUEUE, "20240315"], [1, 7, 0, 1, 0, 7]]
     ]
     for view in OFFER_VIEWS:
         assert emits(results, view, NO_OFFERS) == []
@@ -261,42 +265,44 @@ def test_visit_without_offers_field(results: dict) -> None:
 
 def test_fractional_wait_is_kept(results: dict) -> None:
     assert emits(results, "queue_visits_by_quarter", FLOAT_WAIT) == [
-        [[QUEUE, "20240315", 9, 2], [1, 12.5, 0, 1]]
+        [[QUEUE, "20240315", 9, 2], [1, 12.5, 0, 1, 0, 12.5]]
     ]
-    assert emits(results, "queue_waits_by_day", FLOAT_WAIT) == [[[QUEUE, "20240315"], 12.5]]
+    assert daily(emits(results, "queue_waits_by_quarter", FLOAT_WAIT)) == [
+        [[QUEUE, "20240315"], 12.5]
+    ]
 
 
 def test_acdc_processed_call_is_an_answered_visit_with_misses_and_no_ring_time(
     results: dict,
 ) -> None:
-    within = [int(t >= 90) for t in ref.THRESHOLDS]
-    assert emits(results, "queue_kpis_by_quarter", ACDC_PROCESSED) == [
-        [[QUEUE, "20240315", 23, 3], [1, 90, 0, 0, 1, 90, 0, *within]]
+    assert emits(results, "queue_visits_by_quarter", ACDC_PROCESSED) == [
+        [[QUEUE, "20240315", 23, 3], [1, 90, 0, 0, 90, 0, *band(90)]]
     ]
     # the timeout miss is missed, `rejected` rejected, LOSE_RACE nothing; the answered offer
     # is at handled_timestamp (next UTC day) with talk_time and no ring time (rung 0)
-    assert sorted(emits(results, "offers_by_queue_recipient_by_day", ACDC_PROCESSED)) == sorted(
+    offers = daily(emits(results, "offers_by_queue_recipient_by_quarter", ACDC_PROCESSED))
+    assert sorted(offers) == sorted(
         [
-            [[QUEUE, R1, "20240315"], [0, 1, 0, 0, 0, 0]],
-            [[QUEUE, R1, "20240315"], [0, 0, 1, 0, 0, 0]],
-            [[QUEUE, R2, "20240316"], [1, 0, 0, 300, 0, 0]],
+            [[QUEUE, R1, "20240315"], MISSED],
+            [[QUEUE, R1, "20240315"], REJECTED],
+            [[QUEUE, R2, "20240316"], [1, 300]],
         ]
     )
 
 
 def test_acdc_abandons_map_to_timeout_or_abandoned_by_reason(results: dict) -> None:
-    assert emits(results, "queue_visits_by_day", ACDC_TIMEOUT) == [
-        [[QUEUE, "20240315"], [1, 600, 1, 0]]
+    assert daily(emits(results, "queue_visits_by_quarter", ACDC_TIMEOUT)) == [
+        [[QUEUE, "20240315"], [1, 600, 1]]
     ]
-    assert emits(results, "queue_visits_by_day", ACDC_HANGUP) == [
-        [[QUEUE, "20240315"], [1, 15, 0, 1]]
+    assert daily(emits(results, "queue_visits_by_quarter", ACDC_HANGUP)) == [
+        [[QUEUE, "20240315"], [1, 15, 0, 1, 0, 15]]
     ]
-    assert emits(results, "offers_by_recipient_by_day", ACDC_HANGUP) == [
-        [[R1, "20240315"], [0, 1, 0, 0, 0, 0]]
+    assert daily(emits(results, "offers_by_recipient_by_quarter", ACDC_HANGUP)) == [
+        [[R1, "20240315"], MISSED]
     ]
     # only a LOSE_RACE miss: the visit counts, nobody was offered anything
-    assert emits(results, "queue_visits_by_day", ACDC_ONLY_LOSE_RACE) == [
-        [[QUEUE, "20240315"], [1, 20, 0, 1]]
+    assert daily(emits(results, "queue_visits_by_quarter", ACDC_ONLY_LOSE_RACE)) == [
+        [[QUEUE, "20240315"], [1, 20, 0, 1, 0, 20]]
     ]
     for view in OFFER_VIEWS:
         assert emits(results, view, ACDC_ONLY_LOSE_RACE) == []
@@ -320,15 +326,14 @@ def _expected_emits(view: str, doc: dict) -> list[list[Any]]:
     if view.startswith("queue_"):
         [v] = ref.visits([doc])
         value: Any = {
-            "queue_visits": ref.record_visit_values(v),
-            "queue_kpis": ref.record_kpi_values(v),
+            "queue_visits": ref.trimmed(ref.record_queue_view_values(v)),
             "queue_waits": v["wait"],
         }[view.rsplit("_by_", 1)[0]]
         return [[[v["queue_id"], *_tail(view, v["entered"])], value]]
     out = []
     for o in ref.offers([doc]):
         entity = [o["queue_id"], o["recipient_id"]] if "queue" in view else [o["recipient_id"]]
-        out.append([[*entity, *_tail(view, o["at"])], ref.record_offer_values(o, with_rung=True)])
+        out.append([[*entity, *_tail(view, o["at"])], ref.trimmed(ref.record_offer_view_values(o))])
     return out
 
 

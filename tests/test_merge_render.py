@@ -66,7 +66,8 @@ def row(key: list[Any], value: list[float]) -> dict[str, Any]:
 
 
 def visits(n: int, wait: float, timeouts: int = 0, abandons: int = 0) -> list[float]:
-    """Queue view value: [visits, wait seconds, timeouts, abandons]."""
+    """Queue view value: [visits, wait seconds, timeouts, abandons] (the KPIs' fields after
+    them left out, as the view drops trailing zeros)."""
     return [n, wait, timeouts, abandons]
 
 
@@ -78,9 +79,9 @@ def offers(
     ring: float = 0,
     rung: int | None = None,
 ) -> list[float]:
-    """Recipient view value: [answered, missed, rejected, talk s, ring s, answered with a ring
-    time] (every answered offer has one unless ``rung`` says otherwise)."""
-    return [answered, missed, rejected, talk, ring, answered if rung is None else rung]
+    """Recipient view value: [answered, talk s, ring s, answered with a ring time, missed,
+    rejected] (every answered offer has a ring time unless ``rung`` says otherwise)."""
+    return [answered, talk, ring, answered if rung is None else rung, missed, rejected]
 
 
 def series(result: Result) -> dict[str, dict[str, dict[str, float | int]]]:

@@ -38,14 +38,8 @@ SIZES: dict[str, Any] = {
     "calls_per_day": CALLS_PER_DAY,
     "start": START,
 }
-QUEUE_VIEWS = tuple(
-    f"queue_{what}_by_{res}" for what in ("visits", "kpis", "waits") for res in ("day", "quarter")
-)
-OFFER_VIEWS = tuple(
-    f"offers_by_{who}_by_{res}"
-    for who in ("recipient", "queue_recipient")
-    for res in ("day", "quarter")
-)
+QUEUE_VIEWS = ("queue_visits_by_quarter", "queue_waits_by_quarter")
+OFFER_VIEWS = ("offers_by_recipient_by_quarter", "offers_by_queue_recipient_by_quarter")
 ALL_VIEWS = (*QUEUE_VIEWS, *OFFER_VIEWS)
 
 
@@ -64,7 +58,7 @@ def entity_width(view: str) -> int:
 
 def group_levels(view: str) -> tuple[int, ...]:
     """The levels reports ask (and the whole-entity level below them)."""
-    levels = (0, 1) if view.endswith("_by_day") else (1, 2, 3)
+    levels = (0, 1, 2, 3)
     return tuple(entity_width(view) + n for n in levels)
 
 
@@ -73,8 +67,7 @@ def emitted(view: str, docs: list[Any]) -> list[tuple[tuple, int, Any]]:
     reference's records of both document shapes."""
     if view.startswith("queue_"):
         value = {
-            "queue_visits": ref.record_visit_values,
-            "queue_kpis": ref.record_kpi_values,
+            "queue_visits": ref.record_queue_view_values,
             "queue_waits": lambda v: v["wait"],
         }[view.rsplit("_by_", 1)[0]]
         return [((v["queue_id"],), v["entered"], value(v)) for v in ref.visits(docs)]
@@ -82,7 +75,7 @@ def emitted(view: str, docs: list[Any]) -> list[tuple[tuple, int, Any]]:
         (
             (o["queue_id"], o["recipient_id"]) if entity_width(view) == 2 else (o["recipient_id"],),
             o["at"],
-            ref.record_offer_values(o, with_rung=True),
+            ref.record_offer_view_values(o),
         )
         for o in ref.offers(docs)
     ]
@@ -107,7 +100,10 @@ def expected_rows(view: str, docs: list[Any], group_level: int) -> dict[tuple, A
         grouped.setdefault((*entity, *tail)[:group_level], []).append(value)
     if "_waits_" in view:
         return {key: _stats(values) for key, values in grouped.items()}
-    return {key: [sum(col) for col in zip(*values, strict=True)] for key, values in grouped.items()}
+    return {
+        key: ref.trimmed([sum(col) for col in zip(*values, strict=True)])
+        for key, values in grouped.items()
+    }
 
 
 async def reduced(couch: Couch, db: str, view: str, group_level: int) -> dict[tuple, list]:
@@ -160,7 +156,7 @@ async def test_installs_into_existing_modbs_only(couch: Couch, accounts: Account
     for db in (jan, mar):
         assert (await couch.get_doc(db, DDOC_ID))["_rev"] == revs[db]  # type: ignore[index]
         assert await again.ensure(db) is True
-        assert await couch.view(db, DDOC, "queue_visits_by_day") == []  # usable, and empty
+        assert await couch.view(db, DDOC, "queue_visits_by_quarter") == []  # usable, and empty
 
 
 async def test_changed_view_upgrades_every_modb(
@@ -176,12 +172,13 @@ async def test_changed_view_upgrades_every_modb(
 
     copy = tmp_path / DDOC
     shutil.copytree(design_docs.design_docs_dir() / DDOC, copy)
-    map_js = copy / "views" / "queue_visits_by_day" / "map.js"
+    map_js = copy / "views" / "queue_visits_by_quarter" / "map.js"
     map_js.write_text(
         map_js.read_text().replace("function (doc) {", "function (doc) {\n  // v2", 1)
     )
     changed = design_docs.assemble(copy)
-    assert changed["views"]["queue_visits_by_day"] != current.ddoc["views"]["queue_visits_by_day"]
+    view = "queue_visits_by_quarter"
+    assert changed["views"][view] != current.ddoc["views"][view]
     assert design_docs.version_of(changed) != current.version
 
     upgrader = Installer(couch, ddoc=changed)
@@ -192,7 +189,7 @@ async def test_changed_view_upgrades_every_modb(
         assert design_docs.version_of(doc) == upgrader.version
         assert doc["_rev"] != before[db]
         assert int(doc["_rev"].split("-")[0]) == int(before[db].split("-")[0]) + 1
-        assert "// v2" in doc["views"]["queue_visits_by_day"]["map"]
+        assert "// v2" in doc["views"]["queue_visits_by_quarter"]["map"]
         assert await design_doc_ids(couch, db) == [DDOC_ID]
     assert [await upgrader.install(db) for db in dbs] == ["current"] * 3
 
@@ -288,9 +285,11 @@ async def test_malformed_docs_are_counted_nowhere(couch: Couch, accounts: Accoun
             assert await reduced(couch, db, view, level) == expected_rows(view, good, level)
         emitted = await couch.view(db, DDOC, view, reduce=False)
         assert {r["id"] for r in emitted} <= {d["_id"] for d in good}, view
-    assert expected_rows("queue_visits_by_day", good, 2) == {
-        (queue, "20240315"): [4, 785, 2, 0],
-        ("2" * 32, "20240315"): [1, 9, 0, 1],
+    # visits, wait, timeouts, abandons, answered wait, abandoned wait, then the wait bands:
+    # answered after 25 s (5th threshold) and 40 s (7th); trailing zeros dropped
+    assert expected_rows("queue_visits_by_quarter", good, 2) == {
+        (queue, "20240315"): [4, 785, 2, 0, 65, 0, 0, 0, 0, 0, 1, 0, 1],
+        ("2" * 32, "20240315"): [1, 9, 0, 1, 0, 9],
     }
 
 
@@ -401,7 +400,7 @@ async def test_month_end_straddlers_count_for_the_day_they_entered(
     """A call entering on 31 December and leaving in January is in the January MoDB and its
     day-view row is keyed 20231231: reports must read the next month's MoDB too."""
     jan = modb.modb(seeded.account.account_id, 2024, 1)
-    rows = await couch.view(jan, DDOC, "queue_visits_by_day", group_level=2)
+    rows = await couch.view(jan, DDOC, "queue_visits_by_quarter", group_level=2)
     days = {r["key"][1] for r in rows}
     assert "20231231" in days
     straddlers = [

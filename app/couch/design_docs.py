@@ -1,10 +1,12 @@
 """Assemble ``couch_design_docs/<ddoc>/`` (couchapp layout) into CouchDB design documents.
 
-The JavaScript stays in plain files so it is readable and diffable. ``// !code <path>`` in a
-map function is replaced by that file (relative to the design doc folder), as couchapp did;
-``// !const NAME`` by ``var NAME = <JSON>;`` of a constant the service also uses (so the
-service-level thresholds are said once, here as :data:`THRESHOLDS`). The version marker is a hash
-of the assembled views, so any changed file or constant is a new version.
+The JavaScript stays in plain files so it is readable and diffable. What every map function
+needs (the shared libraries) is said once, in ``<ddoc>/shared.js``: the assembler puts it at
+the top of each map function's body, so a ``map.js`` carries only its own logic. Then
+``// !code <path>`` is replaced by that file (relative to the design doc folder), as couchapp
+did, and ``// !const NAME`` by ``var NAME = <JSON>;`` of a constant the service also uses (so
+the service-level thresholds are said once, here as :data:`THRESHOLDS`). The version marker
+is a hash of the assembled views, so any changed file or constant is a new version.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ DDOC = "qubicle_reports"
 VERSION_FIELD = "qubicle_reports_version"
 CODE_MACRO = re.compile(r"^[ \t]*// !code (\S+)[ \t]*$", re.MULTILINE)
 CONST_MACRO = re.compile(r"^[ \t]*// !const (\w+)[ \t]*$", re.MULTILINE)
+SHARED = "shared.js"  # in the design doc folder: the top of every map function's body
+BODY = re.compile(r"\A\s*function\s*\(\s*\w+\s*\)\s*\{[ \t]*\n")
 
 
 # the service_level thresholds (seconds) the views count visits answered within: a fact of
@@ -52,11 +56,24 @@ def _expand(source: str, ddoc_dir: Path) -> str:
     return CONST_MACRO.sub(const, CODE_MACRO.sub(include, source))
 
 
+def _with_shared(source: str, shared: str) -> str:
+    """``source`` (a ``function (doc) {`` ... ``}``) with ``shared`` opening its body."""
+    if not shared:
+        return source
+    head = BODY.match(source)
+    if head is None:
+        raise ValueError("a map.js must start with `function (doc) {` and a line break")
+    return source[: head.end()] + shared + source[head.end() :]
+
+
 def assemble(ddoc_dir: Path) -> dict[str, Any]:
     """The design document for one folder, with its content-derived version."""
+    shared_file = ddoc_dir / SHARED
+    shared = shared_file.read_text() if shared_file.exists() else ""
     views: dict[str, dict[str, str]] = {}
     for view_dir in sorted(p for p in (ddoc_dir / "views").iterdir() if p.is_dir()):
-        view = {"map": _expand((view_dir / "map.js").read_text(), ddoc_dir).strip()}
+        source = _with_shared((view_dir / "map.js").read_text(), shared)
+        view = {"map": _expand(source, ddoc_dir).strip()}
         reduce_file = view_dir / "reduce"
         if reduce_file.exists():
             view["reduce"] = reduce_file.read_text().strip()

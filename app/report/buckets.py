@@ -1,10 +1,11 @@
 """Turn a local-calendar date range into the view rows to read and the buckets they fill.
 
-The views key rows by UTC day (``*_by_day``) or UTC quarter hour (``*_by_quarter``). A
+The views key rows by UTC quarter hour (``[entity, day, hour, quarter]``). A
 :class:`BucketPlan` says which group_level to ask for, which UTC days the key ranges span,
 and maps each row's key tail to its output bucket (or to nothing when outside the range).
-UTC daily/weekly/monthly reports read the cheap day view; any other zone or the hourly
-period reads the quarter view at the coarsest level that the zone's offsets allow.
+UTC daily/weekly/monthly reports read whole UTC days (group_level 2, the "day"
+resolution); any other zone or the hourly period reads the coarsest level that the zone's
+offsets allow.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def day_key(d: date) -> str:
 
 @dataclass(frozen=True, eq=False)
 class BucketPlan:
-    resolution: str  # "day": *_by_day views; "quarter": *_by_quarter views
+    resolution: str  # "day": whole UTC days (group_level 2); "quarter": finer
     group_level: int  # 2 (day), 3 (hour) or 4 (quarter hour)
     first_day: date  # UTC days spanned by the key ranges, inclusive
     last_day: date

@@ -58,14 +58,20 @@ class Merge:
         self._queues = set(req.queue_ids) if req.queue_ids is not None else None
         self._beyond: set[str] = set()  # entities past the cell limit
         at = {f: i for i, f in enumerate(fields)}
-        # per source: (value position, sums slot) of its summed fields, and of its maxima
-        self._layouts: dict[Source, tuple[list[tuple[Any, int]], list[tuple[Any, int]]]] = {}
+        # per source: (value position, sums slot, sign) of every part of its summed fields
+        # (a derived field has several), and (value position, sums slot) of its maxima
+        self._layouts: dict[Source, tuple[list[tuple[Any, int, float]], list[tuple[Any, int]]]]
+        self._layouts = {}
         for source in sources:
             view = source.view
-            pos = {f: view.stats[f] if view.stats else view.fields.index(f) for f in source.fields}
             self._layouts[source] = (
-                [(pos[f], at[f]) for f in source.fields if f not in MAX_FIELDS],
-                [(pos[f], at[f]) for f in source.fields if f in MAX_FIELDS],
+                [
+                    (pos, at[f], sign)
+                    for f in source.fields
+                    if f not in MAX_FIELDS
+                    for pos, sign in view.terms(f)
+                ],
+                [(view.terms(f)[0][0], at[f]) for f in source.fields if f in MAX_FIELDS],
             )
         self.fold_seconds = 0.0  # spent folding rows into sums (execution_times' "filter")
 
@@ -104,6 +110,7 @@ class Merge:
         width = len(self.fields)
         summed, maxed = self._layouts[source]
         ew = source.view.entity_width  # key: [entity, day, ...] or [queue, recipient, day, ...]
+        short = source.view.stats is None
         level = self.plan.group_level
         # int (group level 2) or a list of ints by hour / quarter: known from ``level``,
         # which the loop tests instead of each value's type
@@ -140,8 +147,14 @@ class Merge:
                     continue
             base = b * width
             value: Any = row.value  # a tuple, or a _stats dict: the layout's positions say
-            for src, dst in summed:
-                sums[base + dst] += value[src]
+            if short:  # a _sum array, its trailing zeros dropped
+                n = len(value)
+                for src, dst, sign in summed:
+                    if src < n:
+                        sums[base + dst] += sign * value[src]
+            else:
+                for src, dst, _ in summed:
+                    sums[base + dst] += value[src]
             for src, dst in maxed:
                 if value[src] > sums[base + dst]:
                     sums[base + dst] = value[src]

@@ -2,16 +2,17 @@
 
 One table says it all: a metric names the raw *fields* it is computed from (exact sums, or a
 maximum) and how; a view names the fields its reduced value carries. A report reads the
-cheapest set of views that carries the fields its metrics need, so the published metrics
-never pay for the KPIs (the per-threshold counts and the maximum live in views only KPI
-reports read). Averages and rates are always sum over sum across the whole bucket, never an
+cheapest set of views that carries the fields its metrics need. The KPIs' sums ride at the
+end of the published metrics' value (one wait band per threshold, trailing zeros dropped),
+so one read answers both; only the maximum lives in a view of its own, read only by reports
+that ask for it. Averages and rates are always sum over sum across the whole bucket, never an
 average of averages.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import combinations
 
 from app.couch.design_docs import THRESHOLDS as THRESHOLDS  # re-exported: the reports offer them
@@ -84,15 +85,34 @@ def count_of_sum(fields: Sequence[str], description: str) -> Metric:
     return Metric(tuple(fields), compute, description)
 
 
+Term = tuple[int | str, float]  # (where in the view's value, sign): one part of a field
+
+
 @dataclass(frozen=True)
 class View:
-    """A reduced view: its name per resolution, and the fields its value carries."""
+    """A reduced view: its name per resolution, and the fields its value carries.
+
+    A ``_sum`` view's value stores ``fields`` (positions, trailing zeros dropped); a field
+    ``derived`` from them is a signed sum of stored fields, worked out per row by the
+    service (sums of sums: exact, and the same whether derived before or after summing)."""
 
     names: dict[str, str]  # "day" | "quarter" -> view name
     fields: tuple[str, ...]  # _sum: the value array's layout; _stats: see ``stats``
     cost: float  # relative cost of one read, to pick the cheapest cover
     stats: dict[str, str] | None = None  # _stats views: field -> key of the stats object
     entity_width: int = 1  # key elements before the day: 1, or 2 for [queue, recipient]
+    derived: dict[str, tuple[tuple[str, float], ...]] = field(default_factory=dict)
+
+    def carries(self, name: str) -> bool:
+        return name in self.fields or name in self.derived
+
+    def terms(self, name: str) -> tuple[Term, ...]:
+        """Where a carried field is in the reduced value, each part with its sign."""
+        if self.stats is not None:
+            return ((self.stats[name], 1.0),)
+        if name in self.derived:
+            return tuple((self.fields.index(f), sign) for f, sign in self.derived[name])
+        return ((self.fields.index(name), 1.0),)
 
 
 @dataclass(frozen=True)
@@ -123,11 +143,11 @@ class ReportKind:
         best: tuple[float, list[tuple[View, list[str]]]] | None = None
         for n in range(1, len(views) + 1):
             for chosen in combinations(views, n):
-                if not all(any(f in v.fields for v in chosen) for f in fields):
+                if not all(any(v.carries(f) for v in chosen) for f in fields):
                     continue
                 cost = sum(v.cost for v in chosen)
                 if best is None or cost < best[0]:
-                    taken = [(v, [f for f in fields if f in v.fields]) for v in chosen]
+                    taken = [(v, [f for f in fields if v.carries(f)]) for v in chosen]
                     # a field carried by two chosen views is taken from the first only
                     seen: set[str] = set()
                     plan = []
@@ -143,18 +163,36 @@ class ReportKind:
 
 
 def _views(stem: str) -> dict[str, str]:
-    return {"day": f"{stem}_by_day", "quarter": f"{stem}_by_quarter"}
+    """Every resolution reads the quarter-hour view: at group_level 2 it costs what a
+    [entity, day] view costs (README, "Index size and build time"), so no day view is kept
+    beside it."""
+    return {"day": f"{stem}_by_quarter", "quarter": f"{stem}_by_quarter"}
 
 
-VISIT_FIELDS = ("visits", "wait", "timeouts", "abandons")
-KPI_FIELDS = (
+def band(threshold: int) -> str:
+    """The stored field of one wait band: answered visits that waited at most ``threshold``
+    seconds and more than the threshold before it (``within(T)`` adds the bands up to T)."""
+    return f"band_{threshold}"
+
+
+VISIT_FIELDS = ("visits", "wait", "timeouts", "abandons")  # the published metrics' fields
+KPI_FIELDS = (  # every summed field a queue report may need
     *VISIT_FIELDS,
     "answered",
     "answered_wait",
     "abandoned_wait",
     *(within(t) for t in THRESHOLDS),
 )
-OFFER_FIELDS = ("answered", "missed", "rejected", "talk", "ring", "rung")
+OFFER_FIELDS = ("answered", "talk", "ring", "rung", "missed", "rejected")
+QUEUE_VALUE = (*VISIT_FIELDS, "answered_wait", "abandoned_wait", *map(band, THRESHOLDS))
+QUEUE_DERIVED: dict[str, tuple[tuple[str, float], ...]] = {
+    # results are answered, abandoned or timeout (CONTRACT.md 2, 2b)
+    "answered": (("visits", 1.0), ("timeouts", -1.0), ("abandons", -1.0)),
+    **{
+        within(t): tuple((band(b), 1.0) for b in THRESHOLDS if b <= t)
+        for t in THRESHOLDS
+    },
+}
 
 QUEUES = ReportKind(
     name="queues",
@@ -179,8 +217,7 @@ QUEUES = ReportKind(
     },
     published=("avg_wait", "call_count", "timeout_count", "abandon_count"),
     views=(
-        View(_views("queue_visits"), VISIT_FIELDS, cost=1.0),
-        View(_views("queue_kpis"), KPI_FIELDS, cost=1.5),
+        View(_views("queue_visits"), QUEUE_VALUE, cost=1.0, derived=QUEUE_DERIVED),
         View(
             _views("queue_waits"),
             ("visits", "wait", "max_wait"),

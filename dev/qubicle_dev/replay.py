@@ -75,12 +75,11 @@ class Shape:
     """What a view of our design doc emits: key width before the day, value kind."""
 
     entity_width: int  # 1: [entity, day, ...]; 2: [queue, recipient, day, ...]
-    value: str  # "visits" | "kpis" | "waits" | "offers"
+    value: str  # "visits" | "waits" | "offers"
 
 
 SHAPES = {
     "queue_visits": Shape(1, "visits"),
-    "queue_kpis": Shape(1, "kpis"),
     "queue_waits": Shape(1, "waits"),
     "offers_by_recipient": Shape(1, "offers"),
     "offers_by_queue_recipient": Shape(2, "offers"),
@@ -99,9 +98,11 @@ def _shape(view: str) -> tuple[Shape, bool] | None:
 
 
 def _visit_values(rng: random.Random, kind: str) -> list[Any]:
-    """One quarter hour's reduced value of a queue: 1-4 visits, waits as KAZOO's look."""
+    """One quarter hour's reduced value of a queue: 1-4 visits, waits as KAZOO's look; in the
+    queue_visits layout (visits, wait, timeouts, abandons, answered wait, abandoned wait, wait
+    bands) or as _stats of the waits."""
     visits = rng.choice((1, 1, 2, 2, 3, 4))
-    out = [0] * (7 + len(THRESHOLDS))
+    out = [0] * (6 + len(THRESHOLDS))
     waits = []
     for _ in range(visits):
         wait = int(rng.expovariate(1 / 35)) + 1
@@ -113,32 +114,31 @@ def _visit_values(rng: random.Random, kind: str) -> list[Any]:
             out[2] += 1  # timeout
         elif result < 0.15:
             out[3] += 1  # abandoned
-            out[6] += wait
-        else:
-            out[4] += 1
             out[5] += wait
-            for i, t in enumerate(THRESHOLDS):
-                out[7 + i] += wait <= t
+        else:
+            out[4] += wait
+            band = next((i for i, t in enumerate(THRESHOLDS) if wait <= t), None)
+            if band is not None:
+                out[6 + band] += 1
     if kind == "visits":
-        return out[:4]
-    if kind == "kpis":
         return out
     return [len(waits), sum(waits), min(waits), max(waits), sum(w * w for w in waits)]
 
 
 def _offer_values(rng: random.Random) -> list[int]:
+    """[answered, talk, ring, rung, missed, rejected] of 1-3 offers."""
     out = [0] * 6
     for _ in range(rng.choice((1, 1, 2, 3))):
         r = rng.random()
         if r < 0.72:
             out[0] += 1
-            out[3] += rng.randint(20, 600)
-            out[4] += rng.randint(2, 25)
-            out[5] += 1
+            out[1] += rng.randint(20, 600)
+            out[2] += rng.randint(2, 25)
+            out[3] += 1
         elif r < 0.92:
-            out[1] += 1
+            out[4] += 1
         else:
-            out[2] += 1
+            out[5] += 1
     return out
 
 
@@ -149,8 +149,11 @@ def _combine(kind: str, a: list[Any], b: list[Any]) -> list[Any]:
 
 
 def _value_json(kind: str, v: list[Any]) -> Any:
-    if kind != "waits":
-        return v
+    if kind != "waits":  # trailing zeros dropped, as the views emit them
+        n = len(v)
+        while n and v[n - 1] == 0:
+            n -= 1
+        return v[:n]
     return {"sum": v[1], "count": v[0], "min": v[2], "max": v[3], "sumsqr": v[4]}
 
 

@@ -1,9 +1,4 @@
 function (doc) {
-  // !code lib/common.js
-  // !code lib/session.js
-  // !code lib/call_stat.js
-  // !const THRESHOLDS
-  // !code lib/visit.js
   // Key [queue_id, recipient_id, "YYYYMMDD", hour, quarter] (UTC).
   var v = visitOf(doc);
   if (!v) return;

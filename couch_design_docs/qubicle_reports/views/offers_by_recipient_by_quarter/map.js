@@ -1,9 +1,4 @@
 function (doc) {
-  // !code lib/common.js
-  // !code lib/session.js
-  // !code lib/call_stat.js
-  // !const THRESHOLDS
-  // !code lib/visit.js
   // Key [recipient_id, "YYYYMMDD", hour, quarter] (UTC) of the offer.
   var v = visitOf(doc);
   if (v) emitOffers(v, function (o, t) { return [o.recipient, t.day, t.hour, t.quarter]; });

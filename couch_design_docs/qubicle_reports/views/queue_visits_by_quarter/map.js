@@ -1,11 +1,8 @@
 function (doc) {
-  // !code lib/common.js
-  // !code lib/session.js
-  // !code lib/call_stat.js
-  // !const THRESHOLDS
-  // !code lib/visit.js
-  // Key [queue_id, "YYYYMMDD", hour, quarter] (UTC): hourly reports (group_level 3) and
-  // re-bucketing into local days of any zone whose offset is a multiple of 15 minutes.
+  // Key [queue_id, "YYYYMMDD", hour, quarter] (UTC the visit entered), value visitValue:
+  // UTC daily, weekly and monthly reports read it at group_level 2 (as cheap as a
+  // [queue, day] view: README), hourly at 3, local days of any zone whose offset is a
+  // multiple of 15 minutes at 4; published metrics and KPIs alike.
   var v = visitOf(doc);
   if (!v) return;
   var t = slot(v.entered);

@@ -1,10 +1,6 @@
 function (doc) {
-  // !code lib/common.js
-  // !code lib/session.js
-  // !code lib/call_stat.js
-  // !const THRESHOLDS
-  // !code lib/visit.js
-  // Key [queue_id, "YYYYMMDD", hour, quarter] (UTC); value the wait, for _stats.
+  // Key [queue_id, "YYYYMMDD", hour, quarter] (UTC); value the wait, for _stats: its max
+  // is max_wait, read only by reports that ask for it.
   var v = visitOf(doc);
   if (!v) return;
   var t = slot(v.entered);
