@@ -30,7 +30,11 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
         {"report": "agents", "start_date": "2017-01-01", "end_date": "2017-01-31"},
         {
             "report": {
-                "enum": {"message": ENUM_MSG, "value": "agents", "target": ["queues", "recipients"]}
+                "enum": {
+                    "message": ENUM_MSG,
+                    "value": "agents",
+                    "target": ["queues", "recipients", "agent_states"],
+                }
             }
         },
     ),

@@ -206,8 +206,9 @@ def test_document_uses_the_validators_own_values() -> None:
     series = schemas["ReportEntry"]["properties"]["data"]["properties"]
     assert set(series) == EVERY_METRIC
     for metric, values in series.items():
-        # CONTRACT.md 3, 3b, 7c
-        kind = "integer" if metric.endswith(("_count", "_time")) else "number"
+        # CONTRACT.md 3, 3b, 7c: counts and agent seconds are integers (not avg_*_time)
+        seconds = metric.endswith("_time") and metric in reference.AGENT_METRICS
+        kind = "integer" if metric.endswith("_count") or seconds else "number"
         assert values["additionalProperties"]["type"] == kind, metric
         assert values["properties"]["total"]["type"] == kind, metric
 

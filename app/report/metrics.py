@@ -38,6 +38,7 @@ class Metric:
     fields: tuple[str, ...]  # raw fields read, WITHIN standing for the request's threshold
     compute: Callable[..., list[Number]]  # those fields' columns -> the metric's column
     description: str
+    integer: bool = False  # always an integer (the OpenAPI document says so)
 
     def fields_for(self, threshold: int) -> tuple[str, ...]:
         return tuple(within(threshold) if f == WITHIN else f for f in self.fields)
@@ -48,7 +49,12 @@ def _integer(x: float) -> Number:
 
 
 def count(field: str, description: str) -> Metric:
-    return Metric((field,), lambda c: list(map(int, c)), description)
+    return Metric((field,), lambda c: list(map(int, c)), description, integer=True)
+
+
+def seconds(field: str, description: str) -> Metric:
+    """Whole seconds of an agent's time (its events and bucket edges are whole seconds)."""
+    return Metric((field,), lambda c: list(map(int, c)), description, integer=True)
 
 
 def amount(field: str, description: str) -> Metric:
@@ -82,7 +88,7 @@ def count_of_sum(fields: Sequence[str], description: str) -> Metric:
     def compute(*columns: Column) -> list[Number]:
         return [int(sum(v)) for v in zip(*columns, strict=True)]
 
-    return Metric(tuple(fields), compute, description)
+    return Metric(tuple(fields), compute, description, integer=True)
 
 
 Term = tuple[int | str, float]  # (where in the view's value, sign): one part of a field
@@ -276,13 +282,13 @@ AGENT_COUNTS = ("logins", "pauses")
 AGENT_STATES = ReportKind(
     name="agent_states",
     metrics={
-        "logged_in_time": amount("logged_in", "seconds in any state but logged out"),
-        "ready_time": amount("ready", "seconds ready"),
-        "ringing_time": amount("ringing", "seconds ringing"),
-        "talk_time": amount("talk", "seconds talking"),
-        "wrapup_time": amount("wrapup", "seconds in wrap-up"),
-        "paused_time": amount("paused", "seconds paused"),
-        "outbound_time": amount("outbound", "seconds on outbound calls"),
+        "logged_in_time": seconds("logged_in", "seconds in any state but logged out"),
+        "ready_time": seconds("ready", "seconds ready"),
+        "ringing_time": seconds("ringing", "seconds ringing"),
+        "talk_time": seconds("talk", "seconds talking"),
+        "wrapup_time": seconds("wrapup", "seconds in wrap-up"),
+        "paused_time": seconds("paused", "seconds paused"),
+        "outbound_time": seconds("outbound", "seconds on outbound calls"),
         "occupancy": occupancy(
             "100 × (talk_time + wrapup_time) / (ready_time + ringing_time + talk_time + "
             "wrapup_time)"

@@ -26,7 +26,7 @@ from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
 from app import __version__, errors
 from app.couch.modb import ACCOUNT_ID_RE
-from app.report.metrics import REPORTS
+from app.report.metrics import REPORTS, Metric
 from app.report.render import DEFAULT_FORMAT, FORMATS, RENDERERS
 from app.report.request import KEYWORDS, Limits, request_models
 from app.web.context import REQUEST_ID_RE, Route, Schema
@@ -259,11 +259,10 @@ def _report_ok() -> Schema:
 # -- schemas ------------------------------------------------------------------------------
 
 
-def _series(name: str) -> Schema:
+def _series(metric: Metric) -> Schema:
     """A metric's values: counts and agent seconds are integers, rates, averages and maxima
     numbers."""
-    integer = name.endswith(("_count", "_time"))
-    value = {"type": "integer" if integer else "number", "minimum": 0}
+    value = {"type": "integer" if metric.integer else "number", "minimum": 0}
     return {
         "type": "object",
         "properties": {
@@ -277,7 +276,7 @@ def _series(name: str) -> Schema:
 
 
 def _schemas(limits: Limits, validated: Sequence[str]) -> Schema:
-    series = {m: _series(m) for kind in REPORTS.values() for m in kind.metrics}
+    series = {m: _series(metric) for kind in REPORTS.values() for m, metric in kind.metrics.items()}
     return {
         **request_schemas(limits),
         "RequestId": {
