@@ -1,6 +1,9 @@
 """``serve`` installs the design doc into each new MoDB of a reporting account as KAZOO creates
 it (CONTRACT.md section 1), following CouchDB's ``_db_updates``, and goes on after losing
-CouchDB: a MoDB created meanwhile is caught on resuming from the last seq."""
+CouchDB: a MoDB created meanwhile is caught on resuming from the last seq.
+
+CouchDB 3.4 serves ``_db_updates`` only with a ``_global_changes`` database, which it does not
+create; the tests create it, as an operator does once (README)."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import asyncio
 import re
 from typing import Any
 
+import pytest
 from conftest import Accounts, make_client
 from faultproxy import FaultProxy
 
@@ -16,6 +20,11 @@ from app.couch import design_docs, modb
 from app.couch.client import Couch
 
 DDOC_ID = f"_design/{design_docs.DDOC}"
+
+
+@pytest.fixture(autouse=True)
+async def global_changes(couch: Couch) -> None:
+    await couch.create_db("_global_changes")
 
 
 def metric(text: str, name: str) -> float:
