@@ -29,7 +29,7 @@ class IndexState:
     db_seq: int | None  # the database's update_seq (number part)
     source: str  # "_active_tasks" or "_info"
     running: bool = False  # CouchDB says an indexer is at work on it right now
-    changes_done: int | None = None  # documents indexed so far by the running build(s)
+    changes_done: int | None = None  # indexed so far: the update_seq, else the tasks' sum
 
 
 class IndexBuilding(Exception):
@@ -90,6 +90,12 @@ def from_answers(
         and task.get("design_document") == f"_design/{ddoc}"
         and task_db(str(task.get("database", ""))) == db
     ]
+    if ours and indexed is not None and current:
+        # the tasks say a build runs, but not how far the whole index is: a shard's task
+        # leaves the list when that shard is done, and one shard may show two tasks while
+        # CouchDB compacts the view mid-build; the index's update_seq only grows
+        progress = min(99, indexed * 100 // current)
+        return IndexState(db, True, progress, indexed, current, "_active_tasks", True, indexed)
     if ours:
         done = sum(int(task.get("changes_done", 0)) for task in ours)
         total = sum(int(task.get("total_changes", 0)) for task in ours)
