@@ -24,7 +24,13 @@ from urllib.parse import quote
 import aiohttp
 import orjson
 
-from app.couch.index_state import IndexBuilding, IndexProbes, IndexState, seconds_left
+from app.couch.index_state import (
+    PROBE_TIMEOUT,
+    IndexBuilding,
+    IndexProbes,
+    IndexState,
+    seconds_left,
+)
 from app.couch.modb import encode
 from app.couch.nodes import Node, Nodes
 from app.couch.wire import (
@@ -45,6 +51,7 @@ IDEMPOTENT = frozenset({"GET", "HEAD"})
 CONNECT_TIMEOUT = 3.0  # seconds to open a connection: longer means that node is unreachable
 RATE_SAMPLE = 0.2  # seconds between two looks at an index build, to see its pace
 NEARLY_BUILT = 3.0  # a build done within this many seconds is waited for, not reported
+SLOW_LOOKS_MAX = 4.0  # seconds between two looks at a query with no answer, at most
 
 
 class _NotSent(Exception):
@@ -57,7 +64,8 @@ class _Broken(Exception):
 
 @dataclass(frozen=True)
 class Slow:
-    """What to do when a request has had no answer head after ``after`` seconds."""
+    """What to do when a request has had no answer head after ``after`` seconds, and again
+    while none comes (twice as long after each look, up to :data:`SLOW_LOOKS_MAX`)."""
 
     after: float
     check: Callable[[], Awaitable[None]]  # may raise to give up waiting
@@ -76,9 +84,11 @@ class Couch:
         node_retry: float = 5.0,
         build_wait: float | None = None,
         telemetry: Telemetry | None = None,
+        probe_timeout: float = PROBE_TIMEOUT,
     ) -> None:
         """``build_wait``: seconds a report's view query waits for CouchDB to begin answering
-        before looking whether an index is being built (see :meth:`view_raw`)."""
+        before looking whether an index is being built (see :meth:`view_raw`).
+        ``probe_timeout``: seconds for each request of such a look."""
         self.telemetry = telemetry or Telemetry()
         self.nodes = Nodes(url, node_retry, self.telemetry)
         self.base = self.nodes.all[0].base
@@ -87,7 +97,7 @@ class Couch:
         self._max_concurrency = max_concurrency
         self._session: aiohttp.ClientSession | None = None  # made on first use, in the loop
         self._slots = asyncio.Semaphore(max_concurrency)
-        self.probes = IndexProbes(self)
+        self.probes = IndexProbes(self, timeout=probe_timeout)
 
     def __repr__(self) -> str:  # never shows credentials
         return f"Couch({', '.join(n.base for n in self.nodes.all)!r})"
@@ -211,9 +221,13 @@ class Couch:
                 )
                 try:
                     if slow is not None:
-                        done, _ = await asyncio.wait({sent}, timeout=slow.after)
-                        if not done:
+                        # looked at again while no answer comes: a look that learnt nothing
+                        # (a probe timed out on a busy CouchDB) must not leave the query to
+                        # wait out its whole timeout behind a build
+                        wait = slow.after
+                        while not (await asyncio.wait({sent}, timeout=wait))[0]:
                             await slow.check()
+                            wait = min(wait * 2, SLOW_LOOKS_MAX)
                     resp = await sent
                 except BaseException:
                     _abandon(sent)
@@ -364,8 +378,8 @@ class Couch:
         ``build_wait``: when CouchDB has not begun to answer after that many seconds, look
         whether it is building the index (twice, :data:`RATE_SAMPLE` apart, for its pace); if
         it is and will not be done within another :data:`NEARLY_BUILT` seconds, stop waiting
-        (CouchDB builds on) and raise :class:`IndexBuilding`, else keep waiting. Costs nothing
-        when the answer comes first.
+        (CouchDB builds on) and raise :class:`IndexBuilding`, else keep waiting and look again
+        later (see :class:`Slow`). Costs nothing when the answer comes first.
         """
         path = f"{encode(db)}/_design/{ddoc}/_view/{view}"
         slow = None
@@ -378,8 +392,10 @@ class Couch:
                     return  # no build: CouchDB is just slow, keep waiting
                 await asyncio.sleep(max(0.0, since + RATE_SAMPLE - time.monotonic()))
                 then = time.monotonic()
-                second = await self.index_state(db, ddoc)
-                if second is None or not second.building:
+                # a second look that learnt nothing (its probe timed out on a busy CouchDB)
+                # leaves the build as the first saw it, pace unknown
+                second = await self.index_state(db, ddoc) or first
+                if not second.building:
                     return  # done meanwhile: the answer is on its way
                 left = seconds_left(first, second, then - since)
                 if left <= NEARLY_BUILT:

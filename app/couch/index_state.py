@@ -15,7 +15,9 @@ from typing import Any, Protocol
 from app.couch.modb import encode
 from app.couch.wire import CouchError, CouchUnavailable
 
-PROBE_TIMEOUT = 1.0  # seconds for each request that looks at an index build
+# seconds for each request that looks at an index build, for a report (which must answer
+# soon); the commands (status, install-views --warm) wait as long as for any request
+PROBE_TIMEOUT = 1.0
 
 
 @dataclass(frozen=True)
@@ -124,9 +126,15 @@ class IndexProbes:
     """Looks at index builds; callers asking at the same time about the same index share one
     probe (a report's slow queries over one MoDB do not each send their own)."""
 
-    def __init__(self, couch: _Asks, seen: Callable[[IndexState], None] | None = None) -> None:
+    def __init__(
+        self,
+        couch: _Asks,
+        seen: Callable[[IndexState], None] | None = None,
+        timeout: float = PROBE_TIMEOUT,
+    ) -> None:
         self.couch = couch
         self.seen = seen  # told every state found (e.g. for /metrics)
+        self.timeout = timeout  # seconds for each request of a probe
         self._probes: dict[tuple[str, str], asyncio.Future[IndexState | None]] = {}
 
     async def state(self, db: str, ddoc: str) -> IndexState | None:
@@ -149,7 +157,7 @@ class IndexProbes:
         return state
 
     async def _look(self, db: str, ddoc: str) -> IndexState | None:
-        probe: dict[str, Any] = {"timeout": PROBE_TIMEOUT, "bounded": False, "retry": False}
+        probe: dict[str, Any] = {"timeout": self.timeout, "bounded": False, "retry": False}
 
         async def active_tasks() -> Any:  # optional: the other answers still tell
             try:
