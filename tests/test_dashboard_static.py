@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from app.config import Settings
 from app.web.server import create_app
 
-ROOT = Path(__file__).resolve().parent.parent / "app" / "dashboard"
+ROOT = Path(__file__).resolve().parent.parent / "app" / "web" / "dashboard"
 STATIC = ROOT / "static"
 BUDGET = 400 * 1024  # bytes of JS + CSS the page may transfer, compressed
 

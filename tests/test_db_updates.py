@@ -84,6 +84,32 @@ async def test_a_new_modb_of_a_reporting_account_gets_the_design_doc_others_do_n
         assert metric(text, 'qubicle_reports_index_states{state="building"}') >= 1
 
 
+async def test_the_longpoll_never_takes_a_connection_the_bounded_requests_count_on(
+    proxy: FaultProxy,
+) -> None:
+    """With COUCH_CONCURRENCY=1 the follower's longpoll held the pool's only connection and
+    every report waited out its timeout. Here the longpoll is held at the proxy."""
+    one = Couch(proxy.url, max_concurrency=1, timeout=60)
+    await proxy.set_mode("hold", match=lambda _m, target: "_db_updates" in target)
+    try:
+        longpoll = asyncio.ensure_future(
+            one.request("GET", "_db_updates", params={"feed": "longpoll", "since": "now"},
+                        bounded=False, retry=False)
+        )
+        assert await until(lambda: _seen(proxy, "_db_updates"), 10), "longpoll never sent"
+        async with asyncio.timeout(10):
+            assert await one.db_info("_global_changes") is not None
+        assert not longpoll.done()  # still held: the answer came over another connection
+        longpoll.cancel()
+    finally:
+        proxy.release()
+        await one.close()
+
+
+async def _seen(proxy: FaultProxy, part: str) -> bool:
+    return any(part in r.target for r in proxy.requests)
+
+
 async def test_the_follower_resumes_after_losing_couchdb_and_catches_up(
     couch: Couch, proxy: FaultProxy, accounts: Accounts
 ) -> None:

@@ -94,7 +94,6 @@ class Couch:
         self.base = self.nodes.all[0].base
         self.timeout = timeout
         self.build_wait = build_wait
-        self._max_concurrency = max_concurrency
         self._session: aiohttp.ClientSession | None = None  # made on first use, in the loop
         self._slots = asyncio.Semaphore(max_concurrency)
         self.probes = IndexProbes(self, timeout=probe_timeout)
@@ -103,10 +102,14 @@ class Couch:
         return f"Couch({', '.join(n.base for n in self.nodes.all)!r})"
 
     def session(self) -> aiohttp.ClientSession:
-        """The pooled session (keep-alive, at most ``max_concurrency`` connections)."""
+        """The pooled session (keep-alive). Its pool has no limit of its own: the bounded
+        requests are held to ``max_concurrency`` before they ask it for a connection, and the
+        few others (the ``_db_updates`` longpoll, index probes) must never wait behind them,
+        nor take a connection the bounded ones counted on (with ``COUCH_CONCURRENCY=1`` the
+        longpoll held the only one and every report timed out)."""
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._max_concurrency, keepalive_timeout=30)
+                connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=30)
             )
         return self._session
 
