@@ -51,6 +51,7 @@ IDEMPOTENT = frozenset({"GET", "HEAD"})
 CONNECT_TIMEOUT = 3.0  # seconds to open a connection: longer means that node is unreachable
 RATE_SAMPLE = 0.2  # seconds between two looks at an index build, to see its pace
 NEARLY_BUILT = 3.0  # a build done within this many seconds is waited for, not reported
+NEARLY_BUILT_CHANGES = 500  # or when no more changes than this are left to index
 SLOW_LOOKS_MAX = 4.0  # seconds between two looks at a query with no answer, at most
 
 
@@ -380,7 +381,8 @@ class Couch:
 
         ``build_wait``: when CouchDB has not begun to answer after that many seconds, look
         whether it is building the index (twice, :data:`RATE_SAMPLE` apart, for its pace); if
-        it is and will not be done within another :data:`NEARLY_BUILT` seconds, stop waiting
+        it is and will not be done within another :data:`NEARLY_BUILT` seconds (nor has at most
+        :data:`NEARLY_BUILT_CHANGES` changes left), stop waiting
         (CouchDB builds on) and raise :class:`IndexBuilding`, else keep waiting and look again
         later (see :class:`Slow`). Costs nothing when the answer comes first.
         """
@@ -401,7 +403,7 @@ class Couch:
                 if not second.building:
                     return  # done meanwhile: the answer is on its way
                 left = seconds_left(first, second, then - since)
-                if left <= NEARLY_BUILT:
+                if left <= NEARLY_BUILT or few_changes_left(second):
                     return  # nearly built: waiting costs less than coming back
                 self.telemetry.index_build_waits.inc()
                 raise IndexBuilding(second)
@@ -421,6 +423,14 @@ class Couch:
     async def view(self, db: str, ddoc: str, view: str, **params: Any) -> list[dict[str, Any]]:
         """Rows of a view query (reduced or not). JSON parameters are serialised here."""
         return view_rows(await self.view_raw(db, ddoc, view, **params))
+
+
+def few_changes_left(state: IndexState) -> bool:
+    """An index only catching up with a few late writes (its pace is not visible in a fraction
+    of a second: a cluster's copies took over a second for one document)."""
+    if state.indexed_seq is None or state.db_seq is None:
+        return False
+    return state.db_seq - state.indexed_seq <= NEARLY_BUILT_CHANGES
 
 
 class _NoLimit:
