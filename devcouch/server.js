@@ -51,8 +51,11 @@ const PouchDB = require('pouchdb-core')
   .plugin(require('pouchdb-mapreduce'));
 
 const VERSION = '3.4.3-devcouch';
-// CouchDB's rule for database names (chttpd_db / couch_db:validate_dbname).
+// CouchDB's rule for database names (chttpd_db / couch_db:validate_dbname),
+// which lets through its system databases too.
 const DB_NAME_RE = /^[a-z][a-z0-9_$()+/-]*$/;
+const SYSTEM_DBS = new Set(['_users', '_replicator', '_global_changes']);
+const validDbName = (name) => DB_NAME_RE.test(name) || SYSTEM_DBS.has(name);
 
 function sendJSON(res, status, body) {
   utils.sendJSON(res, status, body);
@@ -354,17 +357,24 @@ function activeTasks(req, res) {
 // has none. Every database created, deleted or written through this server
 // is an event with a growing seq ("<n>-devcouch": opaque, like a cluster's);
 // since=<seq>|now, feed=normal|longpoll|continuous, timeout and heartbeat
-// (ms) as on CouchDB. The latest MAX_DB_UPDATES events are kept (a since
-// older than those gets all that are kept, as CouchDB gives all for an
-// unknown seq).
+// (ms) as on CouchDB. As on CouchDB 3.4.3 (measured), the feed is the
+// changes of the _global_changes database, which holds one document per
+// (type, database): a database's later event of a type replaces its earlier
+// one, and without a _global_changes database the feed answers 404. The
+// latest MAX_DB_UPDATES events are kept (a since older than those gets all
+// that are kept, as CouchDB gives all for an unknown seq). Events are
+// visible at once here; CouchDB writes them up to ~0.5 s late.
 // ---------------------------------------------------------------------------
 const MAX_DB_UPDATES = 10000;
+const GLOBAL_CHANGES = '_global_changes';
 const dbUpdates = []; // {db_name, type, seq: number}
 let dbUpdateSeq = 0;
 const dbUpdateWaiters = new Set();
 
 function dbUpdated(dbName, type) {
   dbUpdateSeq += 1;
+  const earlier = dbUpdates.findIndex((e) => e.db_name === dbName && e.type === type);
+  if (earlier >= 0) dbUpdates.splice(earlier, 1);
   dbUpdates.push({ db_name: dbName, type, seq: dbUpdateSeq });
   if (dbUpdates.length > MAX_DB_UPDATES) dbUpdates.shift();
   for (const wake of [...dbUpdateWaiters]) wake();
@@ -395,6 +405,13 @@ function dbUpdatesFeed(req, res) {
   if (!req.userCtx.roles.includes('_admin')) {
     return sendJSON(res, 401, { error: 'unauthorized', reason: 'You are not a server admin.' });
   }
+  return MemPouchDB.allDbs().then((dbs) => {
+    if (!dbs.includes(GLOBAL_CHANGES)) return sendJSON(res, 404, NO_DB);
+    return dbUpdatesAnswer(req, res);
+  }, (err) => sendJSON(res, 500, { error: 'unknown_error', reason: String(err) }));
+}
+
+function dbUpdatesAnswer(req, res) {
   const feed = req.query.feed || 'normal';
   if (!['normal', 'longpoll', 'continuous', 'eventsource'].includes(feed)) {
     return sendJSON(res, 400, { error: 'bad_request', reason: `Invalid feed: ${feed}` });
@@ -402,7 +419,9 @@ function dbUpdatesFeed(req, res) {
   const rawSince = String(req.query.since || '0');
   let since = rawSince === 'now' ? dbUpdateSeq : parseInt(rawSince.split('-')[0], 10);
   if (!Number.isFinite(since)) {
-    return sendJSON(res, 400, { error: 'bad_request', reason: 'Invalid since' });
+    return sendJSON(res, 400, {
+      error: 'bad_request', reason: "Malformed sequence supplied in 'since' parameter.",
+    });
   }
   const timeout = Math.max(0, parseInt(req.query.timeout || '60000', 10) || 60000);
   const hb = req.query.heartbeat === 'true' ? 60000 : parseInt(req.query.heartbeat || '0', 10);
@@ -487,7 +506,7 @@ async function main() {
   // and CouchDB's 412 reply for an existing database.
   app.put('/:db', (req, res, next) => {
     const name = req.params.db;
-    if (!DB_NAME_RE.test(name)) {
+    if (!validDbName(name)) {
       return sendJSON(res, 400, {
         error: 'illegal_database_name',
         reason: `Name: '${name}'. Only lowercase characters (a-z), digits (0-9), ` +

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from app.couch.index_state import IndexState, seconds_left, seq_number, task_db
+from app.couch.index_state import IndexState, from_answers, seconds_left, seq_number, task_db
 from app.couch.index_status import bar, month_of, retry_after
 from app.couch.nodes import node_urls
 from app.couch.view_cache import ViewCache
@@ -98,6 +98,28 @@ def test_an_active_task_names_its_database_as_a_shard_file_on_a_cluster() -> Non
     db = "account/ab/cd/efefefefefefefefefefefefefef-202401"
     assert task_db(f"shards/00000000-1fffffff/{db}.1700000000") == db
     assert task_db(db) == db
+
+
+def test_a_build_over_shards_is_as_far_as_its_index_not_as_its_tasks() -> None:
+    """As CouchDB 3.4.3 showed a 22,578-document MoDB (q=2) mid-build: one shard with two
+    indexer tasks (the view was being compacted), the other shard's task already gone."""
+    db = "account/ab/cd/efefefefefefefefefefefefefef-202404"
+    shard = f"shards/00000000-7fffffff/{db}.1796173833"
+    task = {"type": "indexer", "design_document": "_design/qubicle_reports", "database": shard}
+    tasks = [
+        {**task, "changes_done": 2222, "total_changes": 8701},
+        {**task, "changes_done": 5959, "total_changes": 11226},
+        {"type": "view_compaction", "design_document": "_design/qubicle_reports",
+         "database": shard, "changes_done": 35461, "total_changes": 45824},
+    ]
+    info = {"view_index": {"update_seq": 9191, "updater_running": True}}
+    found = from_answers(db, "qubicle_reports", tasks, info, {"update_seq": "22578-g1AAAA"})
+    assert (found.building, found.running, found.progress, found.changes_done) == (
+        True, True, 40, 9191
+    )
+    # where the index does not say how far it is, the tasks still do
+    found = from_answers(db, "qubicle_reports", tasks, {}, {"update_seq": "22578-g1AAAA"})
+    assert (found.building, found.running, found.progress) == (True, True, 41)  # 8181/19927
 
 
 def state(progress: int | None, indexed: int | None = None, total: int | None = None) -> IndexState:

@@ -1,6 +1,9 @@
 """``serve`` installs the design doc into each new MoDB of a reporting account as KAZOO creates
 it (CONTRACT.md section 1), following CouchDB's ``_db_updates``, and goes on after losing
-CouchDB: a MoDB created meanwhile is caught on resuming from the last seq."""
+CouchDB: a MoDB created meanwhile is caught on resuming from the last seq.
+
+CouchDB 3.4 serves ``_db_updates`` only with a ``_global_changes`` database, which it does not
+create; the tests create it, as an operator does once (README)."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import asyncio
 import re
 from typing import Any
 
+import pytest
 from conftest import Accounts, make_client
 from faultproxy import FaultProxy
 
@@ -16,6 +20,11 @@ from app.couch import design_docs, modb
 from app.couch.client import Couch
 
 DDOC_ID = f"_design/{design_docs.DDOC}"
+
+
+@pytest.fixture(autouse=True)
+async def global_changes(couch: Couch) -> None:
+    await couch.create_db("_global_changes")
 
 
 def metric(text: str, name: str) -> float:
@@ -73,6 +82,32 @@ async def test_a_new_modb_of_a_reporting_account_gets_the_design_doc_others_do_n
         assert metric(text, "qubicle_reports_design_docs_installed_ahead_total") == 1
         assert metric(text, "qubicle_reports_db_updates_enabled") == 1
         assert metric(text, 'qubicle_reports_index_states{state="building"}') >= 1
+
+
+async def test_the_longpoll_never_takes_a_connection_the_bounded_requests_count_on(
+    proxy: FaultProxy,
+) -> None:
+    """With COUCH_CONCURRENCY=1 the follower's longpoll held the pool's only connection and
+    every report waited out its timeout. Here the longpoll is held at the proxy."""
+    one = Couch(proxy.url, max_concurrency=1, timeout=60)
+    await proxy.set_mode("hold", match=lambda _m, target: "_db_updates" in target)
+    try:
+        longpoll = asyncio.ensure_future(
+            one.request("GET", "_db_updates", params={"feed": "longpoll", "since": "now"},
+                        bounded=False, retry=False)
+        )
+        assert await until(lambda: _seen(proxy, "_db_updates"), 10), "longpoll never sent"
+        async with asyncio.timeout(10):
+            assert await one.db_info("_global_changes") is not None
+        assert not longpoll.done()  # still held: the answer came over another connection
+        longpoll.cancel()
+    finally:
+        proxy.release()
+        await one.close()
+
+
+async def _seen(proxy: FaultProxy, part: str) -> bool:
+    return any(part in r.target for r in proxy.requests)
 
 
 async def test_the_follower_resumes_after_losing_couchdb_and_catches_up(

@@ -423,6 +423,22 @@ def seq_of(seq: str) -> int:
     return int(seq.split("-", 1)[0])
 
 
+def test_db_updates_needs_the_global_changes_db(admin: Client) -> None:
+    """CouchDB 3.4 keeps the feed in ``_global_changes``, which it does not create."""
+    admin("DELETE", "/_global_changes")
+    assert admin("GET", "/_db_updates").json == {
+        "error": "not_found", "reason": "Database does not exist."
+    }
+    assert admin("PUT", "/_global_changes").status == 201
+    assert admin("GET", "/_db_updates").status == 200
+
+
+@pytest.fixture
+def global_changes(admin: Client) -> None:
+    assert admin("PUT", "/_global_changes").status in (201, 412)
+
+
+@pytest.mark.usefixtures("global_changes")
 def test_db_updates_lists_created_updated_deleted_since_a_seq(admin: Client) -> None:
     start = admin("GET", "/_db_updates", query=[("since", "now")])
     assert start.status == 200 and start.json["results"] == []
@@ -440,8 +456,17 @@ def test_db_updates_lists_created_updated_deleted_since_a_seq(admin: Client) -> 
     # since the last seq: nothing new
     later = admin("GET", "/_db_updates", query=[("since", feed.json["last_seq"])])
     assert later.json["results"] == []
+    # a later event of a type replaces the database's earlier one of that type
+    assert admin("PUT", path).status == 201
+    assert admin("PUT", path + "/d2", {"x": 2}).status == 201
+    again = admin("GET", "/_db_updates", query=[("since", since)])
+    assert [(e["db_name"], e["type"]) for e in again.json["results"]] == [
+        (DBU_MODB, "deleted"), (DBU_MODB, "created"), (DBU_MODB, "updated")
+    ]
+    admin("DELETE", path)
 
 
+@pytest.mark.usefixtures("global_changes")
 def test_db_updates_longpoll_waits_for_an_event_or_the_timeout(admin: Client) -> None:
     since = admin("GET", "/_db_updates", query=[("since", "now")]).json["last_seq"]
     idle = admin("GET", "/_db_updates", query=[("feed", "longpoll"), ("since", since),
@@ -459,6 +484,7 @@ def test_db_updates_longpoll_waits_for_an_event_or_the_timeout(admin: Client) ->
         admin("DELETE", path)
 
 
+@pytest.mark.usefixtures("global_changes")
 def test_db_updates_continuous_streams_events_then_last_seq(admin: Client) -> None:
     since = admin("GET", "/_db_updates", query=[("since", "now")]).json["last_seq"]
     path = "/" + quote(DBU_MODB, safe="")

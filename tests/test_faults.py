@@ -32,7 +32,7 @@ from faultproxy import FaultProxy
 from yarl import URL
 
 from app.config import Settings
-from app.couch.client import Couch
+from app.couch.client import Couch, Slow
 from app.couch.installer import install_views_command, month_dbs
 from qubicle_dev.devcouch import DevCouch
 from qubicle_dev.seed import GREGORIAN_OFFSET
@@ -270,6 +270,33 @@ async def test_report_timeout_bounds_a_datastore_that_answers_too_slowly(
         status, body, _ = await post_report(client, url, request_id="fast")
         assert status == 200, body
         assert call_counts(body) == seeded.calls
+
+
+async def test_a_query_not_answering_is_looked_at_again_until_it_answers(
+    proxy: FaultProxy,
+) -> None:
+    """One look at a query with no answer that learnt nothing (its probes timed out on a busy
+    CouchDB) is not the last: the query would otherwise wait out its whole timeout behind an
+    index build (a "datastore fatal error" instead of "index being built")."""
+    looks = 0
+
+    async def look() -> None:
+        nonlocal looks
+        looks += 1
+
+    couch = Couch(proxy.url, timeout=60)
+    try:
+        await proxy.set_mode("hold")
+        sent = asyncio.ensure_future(couch.request_raw("GET", "", slow=Slow(0.05, look)))
+        async with asyncio.timeout(30):
+            while looks < 3:
+                await asyncio.sleep(0.05)
+        proxy.release()
+        status, _ = await sent
+        assert status == 200
+    finally:
+        await proxy.set_mode("pass")
+        await couch.close()
 
 
 ACCOUNT_DB_ONLY = re.compile(r"^/account%2F[0-9a-f]{2}%2F[0-9a-f]{2}%2F[0-9a-f]{28}(/|\?|$)")

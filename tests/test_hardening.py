@@ -276,7 +276,9 @@ async def test_other_parameters_cannot_name_files_or_databases(
 ) -> None:
     data = {**QUERY, field: value}
     resp = await client.post(url(seeded.account_id), json={"data": data}, headers=auth())
-    body = check_error(resp.status, await resp.json(), 400, secrets)
+    # the body echoes the value sent: a secret within it ("pass" in "passwd") is not leaked
+    unsent = [secret for secret in secrets if secret not in str(value)]
+    body = check_error(resp.status, await resp.json(), 400, unsent)
     assert body["message"] == "validation error"
     assert list(body["data"]) == [field]
     assert list(body["data"][field]) == [keyword]

@@ -138,7 +138,7 @@ async def test_a_report_waiting_for_an_index_build_is_a_503_with_progress_then_2
         # 1. 503, which month, how far (from _active_tasks where allowed); the build goes on
         status, body, _, headers = await post(client, account_id, "building-1")
         assert status == 503, body
-        assert body["message"] == "index being built"
+        assert body["message"] == "index being built", body
         assert body["error"] == "503" and body["status"] == "error"
         assert body["request_id"] == "building-1" and body["auth_token"] == TOKEN
         data = body["data"]
@@ -158,7 +158,7 @@ async def test_a_report_waiting_for_an_index_build_is_a_503_with_progress_then_2
         await proxy.set_mode("http500", match=lambda _m, target: "_active_tasks" in target)
         status, body, _, headers = await post(client, account_id, "building-2")
         assert status == 503, body
-        assert body["data"]["month"] == "2024-03"
+        assert body["data"].get("month") == "2024-03", body
         assert isinstance(body["data"]["progress"], int)
         assert int(headers["Retry-After"]) >= 1
         await proxy.set_mode("pass")
@@ -182,7 +182,14 @@ async def test_a_report_waiting_for_an_index_build_is_a_503_with_progress_then_2
         report = body["data"][0]["report"]
         assert sum(sum(item["data"]["call_count"].values()) for item in report) == calls
 
-    code = await status_command(Settings(couchdb_url=couch_url), account_id)
-    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith(db))
+    # on a cluster the query answered from one copy of each shard; the others may still be
+    # building a little longer, and `status` shows the index built once all are
+    async with asyncio.timeout(120):
+        while True:
+            code = await status_command(Settings(couchdb_url=couch_url), account_id)
+            line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith(db))
+            if code == 0:
+                break
+            assert re.search(r"index building \[[#.]{20}\] +\d+%$", line), line
+            await asyncio.sleep(1)
     assert line.endswith("index built"), line
-    assert code == 0

@@ -24,7 +24,13 @@ from urllib.parse import quote
 import aiohttp
 import orjson
 
-from app.couch.index_state import IndexBuilding, IndexProbes, IndexState, seconds_left
+from app.couch.index_state import (
+    PROBE_TIMEOUT,
+    IndexBuilding,
+    IndexProbes,
+    IndexState,
+    seconds_left,
+)
 from app.couch.modb import encode
 from app.couch.nodes import Node, Nodes
 from app.couch.wire import (
@@ -45,6 +51,8 @@ IDEMPOTENT = frozenset({"GET", "HEAD"})
 CONNECT_TIMEOUT = 3.0  # seconds to open a connection: longer means that node is unreachable
 RATE_SAMPLE = 0.2  # seconds between two looks at an index build, to see its pace
 NEARLY_BUILT = 3.0  # a build done within this many seconds is waited for, not reported
+NEARLY_BUILT_CHANGES = 500  # or when no more changes than this are left to index
+SLOW_LOOKS_MAX = 4.0  # seconds between two looks at a query with no answer, at most
 
 
 class _NotSent(Exception):
@@ -57,13 +65,11 @@ class _Broken(Exception):
 
 @dataclass(frozen=True)
 class Slow:
-    """What to do when a request has had no answer head after ``after`` seconds."""
+    """What to do when a request has had no answer head after ``after`` seconds, and again
+    while none comes (twice as long after each look, up to :data:`SLOW_LOOKS_MAX`)."""
 
     after: float
     check: Callable[[], Awaitable[None]]  # may raise to give up waiting
-
-
-UNBOUNDED_ROOM = 4  # connections beyond max_concurrency for requests that take no slot
 
 
 class Couch:
@@ -79,31 +85,32 @@ class Couch:
         node_retry: float = 5.0,
         build_wait: float | None = None,
         telemetry: Telemetry | None = None,
+        probe_timeout: float = PROBE_TIMEOUT,
     ) -> None:
         """``build_wait``: seconds a report's view query waits for CouchDB to begin answering
-        before looking whether an index is being built (see :meth:`view_raw`)."""
+        before looking whether an index is being built (see :meth:`view_raw`).
+        ``probe_timeout``: seconds for each request of such a look."""
         self.telemetry = telemetry or Telemetry()
         self.nodes = Nodes(url, node_retry, self.telemetry)
         self.base = self.nodes.all[0].base
         self.timeout = timeout
         self.build_wait = build_wait
-        self._max_concurrency = max_concurrency
         self._session: aiohttp.ClientSession | None = None  # made on first use, in the loop
         self._slots = asyncio.Semaphore(max_concurrency)
-        self.probes = IndexProbes(self)
+        self.probes = IndexProbes(self, timeout=probe_timeout)
 
     def __repr__(self) -> str:  # never shows credentials
         return f"Couch({', '.join(n.base for n in self.nodes.all)!r})"
 
     def session(self) -> aiohttp.ClientSession:
-        """The pooled session (keep-alive). ``max_concurrency`` bounds the requests that take a
-        slot; the connector has room beyond it for the few that take none (the held-open
-        ``_db_updates`` longpoll, index-state looks), which must never wait behind reports."""
+        """The pooled session (keep-alive). Its pool has no limit of its own: the bounded
+        requests are held to ``max_concurrency`` before they ask it for a connection, and the
+        few others (the ``_db_updates`` longpoll, index probes) must never wait behind them,
+        nor take a connection the bounded ones counted on (with ``COUCH_CONCURRENCY=1`` the
+        longpoll held the only one and every report timed out)."""
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(
-                    limit=self._max_concurrency + UNBOUNDED_ROOM, keepalive_timeout=30
-                )
+                connector=aiohttp.TCPConnector(limit=0, keepalive_timeout=30)
             )
         return self._session
 
@@ -218,9 +225,13 @@ class Couch:
                 )
                 try:
                     if slow is not None:
-                        done, _ = await asyncio.wait({sent}, timeout=slow.after)
-                        if not done:
+                        # looked at again while no answer comes: a look that learnt nothing
+                        # (a probe timed out on a busy CouchDB) must not leave the query to
+                        # wait out its whole timeout behind a build
+                        wait = slow.after
+                        while not (await asyncio.wait({sent}, timeout=wait))[0]:
                             await slow.check()
+                            wait = min(wait * 2, SLOW_LOOKS_MAX)
                     resp = await sent
                 except BaseException:
                     _abandon(sent)
@@ -372,9 +383,10 @@ class Couch:
 
         ``build_wait``: when CouchDB has not begun to answer after that many seconds, look
         whether it is building the index (twice, :data:`RATE_SAMPLE` apart, for its pace); if
-        it is and will not be done within another :data:`NEARLY_BUILT` seconds, stop waiting
-        (CouchDB builds on) and raise :class:`IndexBuilding`, else keep waiting. Costs nothing
-        when the answer comes first.
+        it is and will not be done within another :data:`NEARLY_BUILT` seconds (nor has at most
+        :data:`NEARLY_BUILT_CHANGES` changes left), stop waiting
+        (CouchDB builds on) and raise :class:`IndexBuilding`, else keep waiting and look again
+        later (see :class:`Slow`). Costs nothing when the answer comes first.
         """
         path = f"{encode(db)}/_design/{ddoc}/_view/{view}"
         slow = None
@@ -387,11 +399,13 @@ class Couch:
                     return  # no build: CouchDB is just slow, keep waiting
                 await asyncio.sleep(max(0.0, since + RATE_SAMPLE - time.monotonic()))
                 then = time.monotonic()
-                second = await self.index_state(db, ddoc)
-                if second is None or not second.building:
+                # a second look that learnt nothing (its probe timed out on a busy CouchDB)
+                # leaves the build as the first saw it, pace unknown
+                second = await self.index_state(db, ddoc) or first
+                if not second.building:
                     return  # done meanwhile: the answer is on its way
                 left = seconds_left(first, second, then - since)
-                if left <= NEARLY_BUILT:
+                if left <= NEARLY_BUILT or few_changes_left(second):
                     return  # nearly built: waiting costs less than coming back
                 self.telemetry.index_build_waits.inc()
                 raise IndexBuilding(second)
@@ -411,6 +425,14 @@ class Couch:
     async def view(self, db: str, ddoc: str, view: str, **params: Any) -> list[dict[str, Any]]:
         """Rows of a view query (reduced or not). JSON parameters are serialised here."""
         return view_rows(await self.view_raw(db, ddoc, view, **params))
+
+
+def few_changes_left(state: IndexState) -> bool:
+    """An index only catching up with a few late writes (its pace is not visible in a fraction
+    of a second: a cluster's copies took over a second for one document)."""
+    if state.indexed_seq is None or state.db_seq is None:
+        return False
+    return state.db_seq - state.indexed_seq <= NEARLY_BUILT_CHANGES
 
 
 class _NoLimit:

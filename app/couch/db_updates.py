@@ -5,7 +5,14 @@ Follows CouchDB's ``GET /_db_updates`` feed (longpoll, resuming from the last se
 failure, through the client's failover between nodes). A ``created`` MoDB gets the design doc
 only when its account already holds it in an earlier MoDB (CONTRACT.md section 1); CouchDB
 then builds its index in the background as documents arrive. A 4xx answer (not a server
-admin, no feed) is logged once and stops the follower; ``/metrics`` shows it.
+admin; 404: no ``_global_changes`` database, which CouchDB 3 serves the feed from but does not
+create) is logged once and stops the follower; ``/metrics`` shows it.
+
+CouchDB writes the events into ``_global_changes`` up to ~0.5 s late, one document per (type,
+database): a database's later event of a type replaces its earlier one, and within one answer
+the order is not the order things happened in (measured on CouchDB 3.4.3). So nothing here
+depends on the order of a batch: a MoDB deleted and created again is forgotten, then installed
+into (a MoDB already gone is a failed install, logged).
 """
 
 from __future__ import annotations
@@ -24,6 +31,10 @@ LOG = logging.getLogger("qubicle_reports.db_updates")
 FEED_TIMEOUT = 30.0  # seconds CouchDB holds a longpoll open with nothing to say
 BACKOFF_MAX = 30.0  # seconds between reconnection attempts, at most
 INSTALLS_IN_FLIGHT = 8
+NO_GLOBAL_CHANGES = (
+    "; CouchDB keeps that feed in _global_changes: a server admin creates it once with "
+    "PUT /_global_changes"
+)
 
 
 class DbUpdatesFollower:
@@ -69,8 +80,9 @@ class DbUpdatesFollower:
                     status, body = 0, str(e)
                 if 400 <= status < 500:
                     LOG.warning(
-                        "db_updates: CouchDB refused _db_updates (%s %s): new MoDBs get the "
+                        "db_updates: CouchDB refused _db_updates (%s %s%s): new MoDBs get the "
                         "design doc on their first report only", status, body,
+                        NO_GLOBAL_CHANGES if status == 404 else "",
                     )
                     t.db_updates_enabled.set(0)
                     t.db_updates_connected.set(0)

@@ -15,7 +15,9 @@ from typing import Any, Protocol
 from app.couch.modb import encode
 from app.couch.wire import CouchError, CouchUnavailable
 
-PROBE_TIMEOUT = 1.0  # seconds for each request that looks at an index build
+# seconds for each request that looks at an index build, for a report (which must answer
+# soon); the commands (status, install-views --warm) wait as long as for any request
+PROBE_TIMEOUT = 1.0
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,7 @@ class IndexState:
     db_seq: int | None  # the database's update_seq (number part)
     source: str  # "_active_tasks" or "_info"
     running: bool = False  # CouchDB says an indexer is at work on it right now
-    changes_done: int | None = None  # documents indexed so far by the running build(s)
+    changes_done: int | None = None  # indexed so far: the update_seq, else the tasks' sum
 
 
 class IndexBuilding(Exception):
@@ -90,10 +92,16 @@ def from_answers(
         and task.get("design_document") == f"_design/{ddoc}"
         and task_db(str(task.get("database", ""))) == db
     ]
+    if ours and indexed is not None and current:
+        # the tasks say a build runs, but not how far the whole index is: a shard's task
+        # leaves the list when that shard is done, and one shard may show two tasks while
+        # CouchDB compacts the view mid-build; the index's update_seq only grows
+        progress: int | None = min(99, indexed * 100 // current)
+        return IndexState(db, True, progress, indexed, current, "_active_tasks", True, indexed)
     if ours:
         done = sum(int(task.get("changes_done", 0)) for task in ours)
         total = sum(int(task.get("total_changes", 0)) for task in ours)
-        progress: int | None = (
+        progress = (
             min(99, done * 100 // total)
             if total
             else sum(int(task.get("progress", 0)) for task in ours) // len(ours)
@@ -118,9 +126,15 @@ class IndexProbes:
     """Looks at index builds; callers asking at the same time about the same index share one
     probe (a report's slow queries over one MoDB do not each send their own)."""
 
-    def __init__(self, couch: _Asks, seen: Callable[[IndexState], None] | None = None) -> None:
+    def __init__(
+        self,
+        couch: _Asks,
+        seen: Callable[[IndexState], None] | None = None,
+        timeout: float = PROBE_TIMEOUT,
+    ) -> None:
         self.couch = couch
         self.seen = seen  # told every state found (e.g. for /metrics)
+        self.timeout = timeout  # seconds for each request of a probe
         self._probes: dict[tuple[str, str], asyncio.Future[IndexState | None]] = {}
 
     async def state(self, db: str, ddoc: str) -> IndexState | None:
@@ -143,7 +157,7 @@ class IndexProbes:
         return state
 
     async def _look(self, db: str, ddoc: str) -> IndexState | None:
-        probe: dict[str, Any] = {"timeout": PROBE_TIMEOUT, "bounded": False, "retry": False}
+        probe: dict[str, Any] = {"timeout": self.timeout, "bounded": False, "retry": False}
 
         async def active_tasks() -> Any:  # optional: the other answers still tell
             try:

@@ -67,7 +67,12 @@ async def status_command(settings: Any, account_id: str | None) -> int:
     if account_id is not None and not is_account_id(account_id):
         print(f"not an account id (32 lowercase hex): {account_id!r}")
         return 2
-    couch = Couch(settings.couchdb_url, timeout=settings.couch_timeout, max_concurrency=4)
+    couch = Couch(
+        settings.couchdb_url,
+        timeout=settings.couch_timeout,
+        max_concurrency=4,
+        probe_timeout=settings.couch_timeout,
+    )
     try:
         version = design_docs.version_of(design_docs.load()) or ""
         dbs = sorted(await month_dbs(couch, account_id))

@@ -204,7 +204,12 @@ async def install_views_command(
     if account_id is not None and not is_account_id(account_id):
         print(f"not an account id (32 lowercase hex): {account_id!r}")
         return 2
-    couch = Couch(settings.couchdb_url, timeout=settings.couch_timeout, max_concurrency=4)
+    couch = Couch(
+        settings.couchdb_url,
+        timeout=settings.couch_timeout,
+        max_concurrency=4,
+        probe_timeout=settings.couch_timeout,
+    )
     installer = Installer(couch)
     counts: dict[str, int] = {}
     failed: list[str] = []
