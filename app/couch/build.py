@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.couch import design_docs
-from app.couch.client import Couch, CouchUnavailable
+from app.couch.client import NEARLY_BUILT_CHANGES, Couch, CouchUnavailable
 from app.couch.index_state import IndexState, seconds_left
 from app.couch.modb import encode
 from app.couch.wire import couch_error, parse
@@ -49,6 +49,14 @@ def describe(db: str, first: Sample | None, last: Sample) -> str:
     return ", ".join(parts)
 
 
+def _settled(state: IndexState) -> bool:
+    if not state.building:
+        return True
+    if state.running or state.indexed_seq is None or state.db_seq is None:
+        return False
+    return state.db_seq - state.indexed_seq <= NEARLY_BUILT_CHANGES
+
+
 class BuildFollower:
     """Builds one MoDB's indexes to the end, printing how it goes every ``poll`` seconds."""
 
@@ -70,6 +78,7 @@ class BuildFollower:
         watched = False
         for view in views:  # CouchDB builds a ddoc's views together: the later ones are quick
             watched = await self._view(db, view) or watched
+        watched = await self._settle(db) or watched
         if watched:
             self.say(f"{db}: built")
 
@@ -108,6 +117,29 @@ class BuildFollower:
                     f"view {view} did not answer within {self.query_timeout:g} s "
                     f"{STALLS} times and CouchDB shows no build going on"
                 )
+
+    async def _settle(self, db: str) -> bool:
+        """Wait until no copy is left building; True when it had to wait.
+
+        A view answers once one copy of each shard range is built, while on a cluster the
+        other copies may still be indexing. Done when CouchDB reports no build, or no indexer
+        at work and at most a few changes left (a MoDB in use is written to all the time)."""
+        first: Sample | None = None
+        stalls = 0
+        seen_before: int | None = None
+        while True:
+            sample = await self._look(db)
+            if sample is None or _settled(sample.state):
+                return first is not None
+            first = first or sample
+            self.say(describe(db, first, sample))
+            done = sample.state.changes_done
+            moved = done is not None and done != seen_before
+            seen_before = done
+            stalls = 0 if moved or sample.state.running else stalls + 1
+            if stalls >= STALLS:
+                raise BuildFailed(f"{db}: CouchDB shows the index behind and no build going on")
+            await asyncio.sleep(self.poll)
 
     async def _query(self, db: str, view: str) -> bool:
         """True when the view answered (built); False when it timed out (still building)."""
