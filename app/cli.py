@@ -64,7 +64,7 @@ def _install_args(p: argparse.ArgumentParser) -> None:
 
 
 def _install(settings: Settings, args: argparse.Namespace) -> int:
-    from app.couch.installer import install_views_command
+    from app.commands.install_views import install_views_command
 
     try:
         return asyncio.run(install_views_command(settings, args.account, args.warm, args.all))
@@ -78,7 +78,7 @@ def _status_args(p: argparse.ArgumentParser) -> None:
 
 
 def _status(settings: Settings, args: argparse.Namespace) -> int:
-    from app.couch.index_status import status_command
+    from app.commands.status import status_command
 
     return asyncio.run(status_command(settings, args.account))
 

@@ -6,8 +6,9 @@ import time
 
 import pytest
 
+from app.commands.status import bar
+from app.couch.build_eta import month_of, retry_after
 from app.couch.index_state import IndexState, from_answers, seconds_left, seq_number, task_db
-from app.couch.index_status import bar, month_of, retry_after
 from app.couch.nodes import node_urls
 from app.couch.view_cache import ViewCache
 from app.couch.wire import operation

@@ -31,9 +31,10 @@ from conftest import QUERY, TOKEN, make_client, report_url, seed_account
 from faultproxy import FaultProxy
 from yarl import URL
 
+from app.commands.install_views import install_views_command
 from app.config import Settings
 from app.couch.client import Couch, Slow
-from app.couch.installer import install_views_command, month_dbs
+from app.couch.installer import month_dbs
 from qubicle_dev.devcouch import DevCouch
 from qubicle_dev.seed import GREGORIAN_OFFSET
 

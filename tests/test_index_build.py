@@ -23,10 +23,10 @@ import pytest
 from conftest import Accounts, make_client, seed_account
 from faultproxy import FaultProxy
 
+from app.commands.status import status_command
 from app.config import Settings
 from app.couch import design_docs, modb
 from app.couch.client import Couch
-from app.couch.index_status import status_command
 
 TOKEN = "tok-index-build-5e2a"
 QUERY = {

@@ -16,10 +16,10 @@ import pytest
 from conftest import Accounts, seed_account
 from test_index_build import copies, slowed
 
+from app.commands.install_views import install_views_command
 from app.config import Settings
 from app.couch import design_docs, modb
 from app.couch.client import Couch
-from app.couch.installer import install_views_command
 
 DDOC_ID = f"_design/{design_docs.DDOC}"
 

@@ -19,9 +19,8 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any, Literal
 
 from app.couch import design_docs
-from app.couch.build import BuildFailed, BuildFollower
-from app.couch.client import Couch, CouchError, CouchUnavailable
-from app.couch.modb import account_db, encode, is_account_id, parse_db_name
+from app.couch.client import Couch, CouchError
+from app.couch.modb import account_db, encode, parse_db_name
 from app.couch.wire import couch_error
 from app.telemetry import Telemetry
 
@@ -194,48 +193,3 @@ async def warm(couch: Couch, db: str, views: list[str]) -> None:
     For small databases (tests, demo); ``install-views --warm`` follows long builds."""
     for view in views:
         await couch.view(db, design_docs.DDOC, view, limit=1, reduce=False)
-
-
-async def install_views_command(
-    settings: Any, account_id: str | None, build: bool, every: bool = False
-) -> int:
-    """``qubicle-reports install-views``: install (and with ``build`` wait until CouchDB has
-    built the indexes) in the MoDBs :func:`covered_dbs` names. 0 only when all are done."""
-    if account_id is not None and not is_account_id(account_id):
-        print(f"not an account id (32 lowercase hex): {account_id!r}")
-        return 2
-    couch = Couch(
-        settings.couchdb_url,
-        timeout=settings.couch_timeout,
-        max_concurrency=4,
-        probe_timeout=settings.couch_timeout,
-    )
-    installer = Installer(couch)
-    counts: dict[str, int] = {}
-    failed: list[str] = []
-    views = list(installer.ddoc["views"])
-    follow = BuildFollower(
-        couch, query_timeout=settings.warm_query_timeout, poll=settings.warm_poll
-    )
-    try:
-        async for db in covered_dbs(couch, account_id, every):
-            outcome = await installer.install(db)
-            counts[outcome] = counts.get(outcome, 0) + 1
-            if build and outcome != "missing":
-                try:
-                    await follow.build(db, views)
-                except BuildFailed as e:
-                    print(f"{db}: index not built: {e}", flush=True)
-                    failed.append(db)
-    except ViewsNotInstallable as e:
-        print(str(e))
-        return 1
-    except (CouchError, CouchUnavailable) as e:
-        print(f"CouchDB failed: {e}; run the command again to go on where it stopped")
-        return 1
-    finally:
-        await couch.close()
-    summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no MoDBs found"
-    built = f" ({len(failed)} indexes NOT built)" if failed else " (indexes built)"
-    print(f"design doc {installer.version}: {summary}" + (built if build else ""))
-    return 1 if failed else 0

@@ -21,8 +21,8 @@ from aiohttp import web
 
 from app import errors
 from app.config import Settings
+from app.couch.build_eta import month_of, retry_after
 from app.couch.client import CouchError, CouchUnavailable, IndexBuilding
-from app.couch.index_status import month_of, retry_after
 from app.couch.installer import ViewsNotInstallable
 from app.couch.modb import is_account_id
 from app.report.load import Loader

@@ -1,0 +1,1 @@
+"""The operator's commands beside ``serve``: install-views and status (CLI output)."""
