@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.commands.common import bad_account, command_couch
 from app.couch.build import BuildFailed, BuildFollower
-from app.couch.client import Couch, CouchError, CouchUnavailable
+from app.couch.client import CouchError, CouchUnavailable
 from app.couch.installer import Installer, ViewsNotInstallable, covered_dbs
-from app.couch.modb import is_account_id
 
 
 async def install_views_command(
@@ -16,15 +16,9 @@ async def install_views_command(
 ) -> int:
     """``qubicle-reports install-views``: install (and with ``build`` wait until CouchDB has
     built the indexes) in the MoDBs :func:`covered_dbs` names. 0 only when all are done."""
-    if account_id is not None and not is_account_id(account_id):
-        print(f"not an account id (32 lowercase hex): {account_id!r}")
+    if bad_account(account_id):
         return 2
-    couch = Couch(
-        settings.couchdb_url,
-        timeout=settings.couch_timeout,
-        max_concurrency=4,
-        probe_timeout=settings.couch_timeout,
-    )
+    couch = command_couch(settings)
     installer = Installer(couch)
     counts: dict[str, int] = {}
     failed: list[str] = []

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.commands.common import bad_account, command_couch
 from app.couch import design_docs
 from app.couch.client import Couch
 from app.couch.installer import month_dbs
-from app.couch.modb import is_account_id
 
 BAR = 20
 
@@ -38,15 +38,9 @@ async def db_status(couch: Couch, db: str, version: str) -> tuple[str, str]:
 
 async def status_command(settings: Any, account_id: str | None) -> int:
     """``qubicle-reports status``: 0 when every MoDB has the current design doc, built."""
-    if account_id is not None and not is_account_id(account_id):
-        print(f"not an account id (32 lowercase hex): {account_id!r}")
+    if bad_account(account_id):
         return 2
-    couch = Couch(
-        settings.couchdb_url,
-        timeout=settings.couch_timeout,
-        max_concurrency=4,
-        probe_timeout=settings.couch_timeout,
-    )
+    couch = command_couch(settings)
     try:
         version = design_docs.version_of(design_docs.load()) or ""
         dbs = sorted(await month_dbs(couch, account_id))
