@@ -537,7 +537,7 @@ async def run(args: argparse.Namespace) -> None:
     http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=1800))
     b = Bench(raw, http, concurrency)
     try:
-        items = reports(ds)
+        items = [r for r in reports(ds) if args.only in r.name]
         bodies: dict[str, list[bytes]] = {}
         with service(url, ds, args.max_cells) as svc:
             for r in items:
@@ -616,6 +616,7 @@ def main() -> None:
         "--seed-only", action="store_true", help="seed and build the index, no more"
     )
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--only", default="", metavar="TEXT", help="reports whose name has it")
     asyncio.run(run(parser.parse_args()))
 
 
