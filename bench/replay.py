@@ -44,7 +44,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import Dataset, free_port, log, report_path, table, vm_hwm_kib
+from common import Dataset, cpu_seconds, free_port, log, report_path, table, vm_hwm_kib
 
 from app.couch.modb import modb
 from qubicle_dev.devcouch import terminate
@@ -161,9 +161,7 @@ class Child:
         raise RuntimeError(f"no access-log line for {request_id}:\n{self.log_text()[-2000:]}")
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time of the process so far (clock ticks of /proc/PID/stat)."""
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(self.proc.pid)
 
     def peak_kib(self) -> int | None:
         return vm_hwm_kib(self.proc.pid)

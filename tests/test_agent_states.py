@@ -80,3 +80,21 @@ def test_only_wanted_agents_and_the_cell_limit() -> None:
     assert set(fold(events, date(2024, 5, 1)).sums) == {"a", "b"}  # c counted nothing
     with pytest.raises(TooManyAgents):
         fold(events, date(2024, 5, 1), "hourly", max_cells=30).check()
+
+
+def test_each_agent_from_its_own_span_whatever_the_last_agent_reached() -> None:
+    """The fold keeps the span of the last state as a hint: a next agent whose events begin
+    earlier, or states crossing several buckets, must land where they happened."""
+    day = date(2024, 5, 1)
+    events = [
+        ("a", g(2024, 5, 1, 22, 30), "ready"),  # to 23:59:59 and beyond: 90 min in two hours
+        ("a", g(2024, 5, 2, 0, 0), "logged_out"),
+        ("b", g(2024, 5, 1, 1, 15), "connected"),  # earlier than a's last span
+        ("b", g(2024, 5, 1, 3, 45), "wrapup"),  # talk over 01:15-03:45, three buckets
+        ("b", g(2024, 5, 1, 3, 50), "logged_out"),
+    ]
+    sums = fold(events, day, "hourly")
+    assert [field(sums, "a", "ready", h) for h in (22, 23)] == [1800, 3600]
+    assert [field(sums, "b", "talk", h) for h in (1, 2, 3)] == [2700, 3600, 2700]
+    assert field(sums, "b", "wrapup", 3) == 300 and field(sums, "b", "logged_in", 3) == 3000
+    assert sum(field(sums, "b", "talk", h) for h in range(24)) == 9000

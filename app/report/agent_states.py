@@ -21,6 +21,7 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from app.report.buckets import BucketPlan
 from app.report.metrics import AGENT_COUNTS, AGENT_FIELDS
@@ -57,6 +58,7 @@ _STATE_SLOTS = tuple(tuple(_AT[f] for f in STATE_FIELDS[s]) for s in STATUSES)
 _EVENT_SLOT = tuple(_AT[EVENT_FIELDS[s]] if s in EVENT_FIELDS else -1 for s in STATUSES)
 _STEP = {2: 86_400, 3: 3_600, 4: 900}  # seconds of one plan slot, by its group level
 _EPOCH = date(1970, 1, 1).toordinal()
+_UNSET: Any = object()  # an agent's sums not looked up yet
 
 
 def gregorian_now() -> int:
@@ -151,7 +153,12 @@ class AgentSums:
 
 class Fold:
     """One sorted stream of ``[agent, timestamp, code]`` keys folded into :class:`AgentSums`,
-    holding only the current agent's previous event between batches."""
+    holding only the current agent's previous event between batches.
+
+    The per-event work is inlined (about 600k events for 60 agents over 3 months): the
+    current agent's sums array is looked up once, and the span its last state began in is
+    kept as a hint (its events come in time order), so a state within one span costs no
+    call and no search."""
 
     def __init__(self, target: AgentSums) -> None:
         self.t = target
@@ -159,59 +166,87 @@ class Fold:
         self.counted = False
         self.prev_at = 0
         self.prev_code = -1  # none yet: logged out
+        self.sums: array[float] | None = _UNSET  # the agent's sums (None: beyond the cell limit)
+        self.span = 0  # where the last state began: a hint, checked before use
 
     def add(self, rows: Iterable[EventRow]) -> None:
         started = time.perf_counter()
         t = self.t
         low, high, wanted = t.low, t.high, t.wanted
+        edges, owner, width = t.line.edges, t.line.bucket_of, len(FIELDS)
         agent, counted, prev_at, prev_code = self.agent, self.counted, self.prev_at, self.prev_code
+        sums, i = self.sums, self.span
         for row in rows:
             a, at, code = row.key
             if a != agent:
                 if counted and prev_code >= 0:
-                    self._state(agent, prev_code, prev_at, prev_at + CAP)  # type: ignore[arg-type]
-                agent, prev_code = a, -1
+                    self._last(agent, sums, prev_code, prev_at)  # type: ignore[arg-type]
+                agent, prev_code, sums = a, -1, _UNSET
                 counted = wanted is None or a in wanted
             if not counted:
                 continue
-            if prev_code >= 0 and _STATE_SLOTS[prev_code] and at > low and prev_at < high:
-                self._state(agent, prev_code, prev_at, min(at, prev_at + CAP))
+            if prev_code >= 0:
+                slots = _STATE_SLOTS[prev_code]
+                begin = prev_at if prev_at > low else low
+                end = prev_at + CAP
+                if at < end:
+                    end = at
+                if high < end:
+                    end = high
+                if slots and begin < end:
+                    if sums is _UNSET:
+                        sums = t.of(a)
+                    if sums is not None:
+                        if not edges[i] <= begin < edges[i + 1]:
+                            i = bisect_right(edges, begin) - 1
+                        if end <= edges[i + 1]:
+                            base, length = owner[i] * width, end - begin
+                            for f in slots:
+                                sums[base + f] += length
+                        else:
+                            i = _spread(sums, t.line, slots, begin, end, i)
             slot = _EVENT_SLOT[code]
             if slot >= 0 and low <= at < high:
-                self._count(agent, slot, at)
+                if sums is _UNSET:
+                    sums = t.of(a)
+                if sums is not None:
+                    sums[owner[bisect_right(edges, at) - 1] * width + slot] += 1
             prev_at, prev_code = at, code
         self.agent, self.counted, self.prev_at, self.prev_code = agent, counted, prev_at, prev_code
+        self.sums, self.span = sums, i
         t.fold_seconds += time.perf_counter() - started
 
     def close(self) -> None:
         """The stream is over: the last agent's last state runs on (capped, clipped)."""
         if self.agent is not None and self.counted and self.prev_code >= 0:
-            self._state(self.agent, self.prev_code, self.prev_at, self.prev_at + CAP)
-        self.agent = None
+            self._last(self.agent, self.sums, self.prev_code, self.prev_at)
+        self.agent, self.sums = None, _UNSET
 
-    def _state(self, agent: str, code: int, begin: int, end: int) -> None:
+    def _last(self, agent: str, sums: array[float] | None, code: int, at: int) -> None:
+        """An agent's last state: no next event ends it, the cap does."""
         t = self.t
         slots = _STATE_SLOTS[code]
-        begin, end = max(begin, t.low), min(end, t.high)
+        begin, end = max(at, t.low), min(at + CAP, t.high)
         if begin >= end or not slots:
             return
-        sums = t.of(agent)
-        if sums is None:
-            return
-        edges, owner, width = t.line.edges, t.line.bucket_of, len(FIELDS)
-        i = bisect_right(edges, begin) - 1
-        while begin < end:
-            stop = min(end, edges[i + 1])
-            base = owner[i] * width
-            for f in slots:
-                sums[base + f] += stop - begin
-            begin = stop
-            i += 1
+        if sums is _UNSET:
+            sums = t.of(agent)
+        if sums is not None:
+            _spread(sums, t.line, slots, begin, end, bisect_right(t.line.edges, begin) - 1)
 
-    def _count(self, agent: str, slot: int, at: int) -> None:
-        sums = self.t.of(agent)
-        if sums is None:
-            return
-        line = self.t.line
-        i = bisect_right(line.edges, at) - 1
-        sums[line.bucket_of[i] * len(FIELDS) + slot] += 1
+
+def _spread(
+    sums: array[float], line: Timeline, slots: tuple[int, ...], begin: int, end: int, i: int
+) -> int:
+    """Add ``[begin, end)`` to ``slots`` of every span it overlaps from span ``i`` (the one
+    holding ``begin``); the span holding its last second."""
+    edges, owner, width = line.edges, line.bucket_of, len(FIELDS)
+    while True:
+        stop = min(end, edges[i + 1])
+        base = owner[i] * width
+        for f in slots:
+            sums[base + f] += stop - begin
+        if stop >= end:
+            return i
+        begin = stop
+        i += 1
