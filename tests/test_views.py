@@ -41,7 +41,7 @@ SIZES: dict[str, Any] = {
 QUEUE_VIEWS = ("queue_visits_by_quarter", "queue_waits_by_quarter")
 OFFER_VIEWS = ("offers_by_recipient_by_quarter", "offers_by_queue_recipient_by_quarter")
 ALL_VIEWS = (*QUEUE_VIEWS, *OFFER_VIEWS)
-DDOC_VIEWS = (*ALL_VIEWS, "agent_events")  # and the agent_states report's map-only view
+DDOC_VIEWS = (*ALL_VIEWS, "agent_events")  # and the agent_states report's events
 
 
 def greg(*args: int) -> int:
@@ -292,6 +292,39 @@ async def test_malformed_docs_are_counted_nowhere(couch: Couch, accounts: Accoun
         (queue, "20240315"): [4, 785, 2, 0, 65, 0, 0, 0, 0, 0, 1, 0, 1],
         ("2" * 32, "20240315"): [1, 9, 0, 1, 0, 9],
     }
+
+
+async def test_agent_events_lists_each_agent_and_its_events(
+    couch: Couch, accounts: Accounts
+) -> None:
+    """``_count`` at ``group_level=1`` (how the report finds an account's agents) counts each
+    agent's events; ``reduce=false`` gives the events themselves, in key order."""
+    account = accounts.new()
+    db = modb.modb(account, 2024, 3)
+    await couch.create_db(db)
+    a1, a2, a3 = "a" * 32, "b" * 32, "c" * 32
+    t = greg(2024, 3, 15, 12, 0, 0)
+    docs = [
+        ref.status_doc(account, a1, t, "logged_in"),
+        ref.status_doc(account, a1, t + 60, "ready"),
+        ref.status_doc(account, a1, t + 60, "paused", suffix="-b"),
+        ref.status_doc(account, a2, t + 30, "ready"),
+        ref.status_doc(account, a2, t + 90, "pending_logged_out"),  # set aside: not an event
+        ref.status_doc(account, a3, t + 120, "pending_logged_out"),  # a3 has no event
+        *ref.malformed_status_stats(account, a3, t),
+    ]
+    rows = await couch.bulk_docs(db, docs)
+    assert all("error" not in r for r in rows)
+    assert await Installer(couch).install(db) == "installed"
+    events = ref.agent_events(docs)
+    assert {a: len(e) for a, e in events.items()} == {a1: 3, a2: 1}
+    counted = await couch.view(db, DDOC, "agent_events", group_level=1)
+    assert [(r["key"], r["value"]) for r in counted] == [([a1], 3), ([a2], 1)]
+    codes = {s: i for i, s in enumerate(sorted(ref.AGENT_STATUSES - {"pending_logged_out"}))}
+    emitted = await couch.view(db, DDOC, "agent_events", reduce=False)
+    assert [r["key"] for r in emitted] == [
+        [a, at, codes[status]] for a in sorted(events) for at, status in events[a]
+    ]
 
 
 # -- seeded data, view by view and MoDB by MoDB ----------------------------------------------

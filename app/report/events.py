@@ -6,37 +6,46 @@ one agent's events are spread over two or more MoDBs, each sorted by ``[agent, t
 code]``. Each (key range, MoDB) is read page by page (:data:`PAGE` rows, the next page asked
 for while the current one is folded) and the pages of one key range are merged in key order
 (:func:`merged`: long runs of one MoDB are handed on whole, so the merge costs a comparison
-per run, not per row). So memory holds about two pages per MoDB, however many events the
-range has. The key ranges: one per agent when few are asked for, one spanning range when
-many, the whole view when none; each starts 12 hours before the range (the state at its
-start) and ends before ``min(end, now)``.
+per run, not per row). So memory holds about two pages per MoDB and key range being read (at
+most ``concurrency`` key ranges at once), however many events the range has. The key ranges:
+one per agent when few are asked for, one spanning range when many; each starts 12 hours
+before the range (the state at its start) and ends before ``min(end, now)``. Without
+``identifiers`` the agents are not known, and the whole view of a MoDB holds a month of every
+agent (an hourly week would read four times its events): so the view's ``_count`` at
+``group_level=1`` lists each MoDB's agents first (one small answer per MoDB), and each agent
+is then read over its own key range, only in the MoDBs it has events in. Every event read
+asks ``reduce=false``.
 """
 
 from __future__ import annotations
 
 import asyncio
 from bisect import bisect_right
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from app.couch.modb import MonthDb, modbs_for_range
 from app.report.agent_states import CAP, GREGORIAN_OFFSET, AgentSums
 from app.report.load import HIGH, PER_ENTITY_RANGES, Loader, Query
-from app.report.rows import EventRow, event_batches
+from app.report.rows import EventRow, event_batches, row_batches
 
 VIEW = "agent_events"
 PAGE = 20_000  # rows per view request: ~2 MB of answer
+T = TypeVar("T")
 
 
-def key_ranges(identifiers: tuple[str, ...] | None, low: int, high: int) -> list[dict[str, Any]]:
-    """Events of ``[low, high)`` (Gregorian seconds) of the asked agents."""
-    if identifiers is None:
-        return [{}]
+def agent_range(agent: str, low: int, high: int) -> dict[str, Any]:
+    """One agent's events of ``[low, high)`` (Gregorian seconds)."""
+    return {"reduce": False, "startkey": [agent, low], "endkey": [agent, high - 1, HIGH]}
+
+
+def key_ranges(identifiers: tuple[str, ...], low: int, high: int) -> list[dict[str, Any]]:
+    """Events of ``[low, high)`` of the asked agents: one range each, or one spanning them."""
     ids = sorted(identifiers)
     if len(ids) > PER_ENTITY_RANGES:
-        return [{"startkey": [ids[0], low], "endkey": [ids[-1], high - 1, HIGH]}]
-    return [{"startkey": [a, low], "endkey": [a, high - 1, HIGH]} for a in ids]
+        return [{"reduce": False, "startkey": [ids[0], low], "endkey": [ids[-1], high - 1, HIGH]}]
+    return [agent_range(a, low, high) for a in ids]
 
 
 def months(account_id: str, low: int, high: int) -> list[MonthDb]:
@@ -108,6 +117,14 @@ async def merged(streams: list[AsyncIterator[list[EventRow]]]) -> AsyncIterator[
             del heads[i]
 
 
+async def agents_in(loader: Loader, slots: asyncio.Semaphore, month: MonthDb) -> set[str]:
+    """The agents with any event in the MoDB: the view's ``_count`` at ``group_level=1``
+    (a row per agent, however many events it has)."""
+    async with slots:
+        raw = await loader.read(Query(month, VIEW, {"group_level": 1}))
+    return {row.key[0] for batch in row_batches(raw) for row in batch}
+
+
 async def read_events(
     loader: Loader,
     account_id: str,
@@ -115,23 +132,42 @@ async def read_events(
     target: AgentSums,
 ) -> None:
     """Fold every event the report needs into ``target``, key range by key range
-    concurrently, MoDBs merged."""
+    concurrently (at most ``loader.concurrency`` at once), MoDBs merged."""
     low, high = target.low - CAP, target.high
     if high <= target.low:
         return  # the range begins after now: nothing to count
     slots = asyncio.Semaphore(loader.concurrency)
+    ranges = asyncio.Semaphore(loader.concurrency)  # key ranges being read: bounds memory
     dbs = months(account_id, low, high)
+    if identifiers is None:
+        found = await every([agents_in(loader, slots, month) for month in dbs])
+        plans = [
+            (
+                agent_range(a, low, high),
+                [m for m, there in zip(dbs, found, strict=True) if a in there],
+            )
+            for a in sorted(set[str]().union(*found))
+        ]
+    else:
+        plans = [(params, dbs) for params in key_ranges(identifiers, low, high)]
 
-    async def one(params: dict[str, Any]) -> None:
-        fold = target.fold()
-        streams = [pages(loader, slots, month, params) for month in dbs]
-        async for rows in merged(streams):
-            fold.add(rows)
-        fold.close()
+    async def one(params: dict[str, Any], where: list[MonthDb]) -> None:
+        async with ranges:
+            fold = target.fold()
+            streams = [pages(loader, slots, month, params) for month in where]
+            async for rows in merged(streams):
+                fold.add(rows)
+            fold.close()
 
-    tasks = [asyncio.ensure_future(one(p)) for p in key_ranges(identifiers, low, high)]
+    await every([one(p, where) for p, where in plans])
+
+
+async def every(coros: list[Coroutine[Any, Any, T]]) -> list[T]:
+    """Their results, run concurrently; when one fails (or we are cancelled), the others are
+    cancelled, so no view request outlives the report."""
+    tasks = [asyncio.ensure_future(c) for c in coros]
     try:
-        await asyncio.gather(*tasks)
+        return await asyncio.gather(*tasks)
     finally:
         for task in tasks:
             task.cancel()
