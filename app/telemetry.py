@@ -58,86 +58,87 @@ class Telemetry:
 
     def __init__(self) -> None:
         r = self.registry = CollectorRegistry()
-        self.http_requests = Counter(
-            PREFIX + "http_requests", "HTTP requests answered", ["route", "method", "status"],
-            registry=r,
+
+        def _counter(name: str, doc: str, labels: tuple[str, ...] | list[str] = ()) -> Counter:
+            return Counter(PREFIX + name, doc, labels, registry=r)
+
+        def _gauge(name: str, doc: str, labels: tuple[str, ...] | list[str] = ()) -> Gauge:
+            return Gauge(PREFIX + name, doc, labels, registry=r)
+
+        self.http_requests = _counter(
+            "http_requests", "HTTP requests answered", ["route", "method", "status"]
         )
         self.http_duration = Histogram(
-            PREFIX + "http_request_duration_seconds", "HTTP request latency", ["route", "method"],
-            buckets=SECONDS, registry=r,
+            PREFIX + "http_request_duration_seconds",
+            "HTTP request latency",
+            ["route", "method"],
+            buckets=SECONDS,
+            registry=r,
         )
         self.report_phase = Histogram(
             PREFIX + "report_phase_duration_seconds",
             "Time a report spent in each phase (load, filter, render)",
-            ["report", "period", "phase"], buckets=SECONDS, registry=r,
-        )
-        self.reports_running = Gauge(
-            PREFIX + "reports_running", "Reports holding a report slot", registry=r
-        )
-        self.reports_waiting = Gauge(
-            PREFIX + "reports_waiting", "Reports waiting for a report slot", registry=r
-        )
-        self.reports_rejected = Counter(
-            PREFIX + "reports_rejected_busy", "Reports answered 503 for want of a slot",
+            ["report", "period", "phase"],
+            buckets=SECONDS,
             registry=r,
         )
-        self.couch_requests = Counter(
-            PREFIX + "couchdb_requests", "CouchDB requests by operation and outcome",
-            ["operation", "outcome"], registry=r,
+        self.reports_running = _gauge("reports_running", "Reports holding a report slot")
+        self.reports_waiting = _gauge("reports_waiting", "Reports waiting for a report slot")
+        self.reports_rejected = _counter(
+            "reports_rejected_busy", "Reports answered 503 for want of a slot"
+        )
+        self.couch_requests = _counter(
+            "couchdb_requests",
+            "CouchDB requests by operation and outcome",
+            ["operation", "outcome"],
         )
         self.couch_duration = Histogram(
-            PREFIX + "couchdb_request_duration_seconds", "CouchDB request latency",
-            ["operation"], buckets=SECONDS, registry=r,
+            PREFIX + "couchdb_request_duration_seconds",
+            "CouchDB request latency",
+            ["operation"],
+            buckets=SECONDS,
+            registry=r,
         )
-        self.couch_retries = Counter(
-            PREFIX + "couchdb_retries", "Idempotent CouchDB reads sent again after a failure",
-            ["operation"], registry=r,
+        self.couch_retries = _counter(
+            "couchdb_retries", "Idempotent CouchDB reads sent again after a failure", ["operation"]
         )
-        self.couch_failovers = Counter(
-            PREFIX + "couchdb_failovers", "Requests moved to another CouchDB node", registry=r
+        self.couch_failovers = _counter(
+            "couchdb_failovers", "Requests moved to another CouchDB node"
         )
-        self.couch_nodes_up = Gauge(
-            PREFIX + "couchdb_nodes_up", "Listed CouchDB nodes not marked down", registry=r
+        self.couch_nodes_up = _gauge("couchdb_nodes_up", "Listed CouchDB nodes not marked down")
+        self.coalesced = _counter(
+            "view_queries_coalesced",
+            "View queries answered by an identical query already in flight",
         )
-        self.coalesced = Counter(
-            PREFIX + "view_queries_coalesced",
-            "View queries answered by an identical query already in flight", registry=r,
-        )
-        self.design_doc_writes = Counter(
-            PREFIX + "design_doc_writes",
+        self.design_doc_writes = _counter(
+            "design_doc_writes",
             "Design documents written (installed, upgraded) or conflicts resolved",
-            ["outcome"], registry=r,
+            ["outcome"],
         )
-        self.index_build_waits = Counter(
-            PREFIX + "index_build_waits",
-            "Reports answered 503 because CouchDB is still building an index", registry=r,
+        self.index_build_waits = _counter(
+            "index_build_waits", "Reports answered 503 because CouchDB is still building an index"
         )
-        self.db_updates_enabled = Gauge(
-            PREFIX + "db_updates_enabled",
+        self.db_updates_enabled = _gauge(
+            "db_updates_enabled",
             "1 while the _db_updates follower runs; 0 when off or refused by CouchDB",
-            registry=r,
         )
-        self.db_updates_connected = Gauge(
-            PREFIX + "db_updates_connected",
-            "1 while CouchDB's _db_updates feed answers", registry=r,
+        self.db_updates_connected = _gauge(
+            "db_updates_connected", "1 while CouchDB's _db_updates feed answers"
         )
-        self.db_updates_last_answer_age = Gauge(
-            PREFIX + "db_updates_last_answer_age_seconds",
-            "Seconds since the _db_updates feed last answered", registry=r,
+        self.db_updates_last_answer_age = _gauge(
+            "db_updates_last_answer_age_seconds", "Seconds since the _db_updates feed last answered"
         )
-        self.db_updates_errors = Counter(
-            PREFIX + "db_updates_errors",
-            "_db_updates feed failures (reconnected) and failed installs ahead", registry=r,
+        self.db_updates_errors = _counter(
+            "db_updates_errors", "_db_updates feed failures (reconnected) and failed installs ahead"
         )
-        self.design_docs_installed_ahead = Counter(
-            PREFIX + "design_docs_installed_ahead",
+        self.design_docs_installed_ahead = _counter(
+            "design_docs_installed_ahead",
             "New MoDBs of reporting accounts given the design doc as KAZOO created them",
-            registry=r,
         )
-        self.index_states = Gauge(
-            PREFIX + "index_states",
+        self.index_states = _gauge(
+            "index_states",
             "MoDBs this process has seen, by index state (built, building, missing)",
-            ["state"], registry=r,
+            ["state"],
         )
         self._cache = _CacheCollector()
         r.register(self._cache)

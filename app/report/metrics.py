@@ -275,20 +275,24 @@ def occupancy(description: str) -> Metric:
     return Metric(("talk", "wrapup", "ready", "ringing"), compute, description)
 
 
-# CONTRACT.md 7c: seconds per state, and events counted (app.report.agent_states folds them)
-AGENT_FIELDS = ("logged_in", "ready", "ringing", "talk", "wrapup", "paused", "outbound")
+# CONTRACT.md 7c: seconds per state (field -> what it counts), and events counted
+# (app.report.agent_states folds them)
+AGENT_SECONDS = {
+    "logged_in": "seconds in any state but logged out",
+    "ready": "seconds ready",
+    "ringing": "seconds ringing",
+    "talk": "seconds talking",
+    "wrapup": "seconds in wrap-up",
+    "paused": "seconds paused",
+    "outbound": "seconds on outbound calls",
+}
+AGENT_FIELDS = tuple(AGENT_SECONDS)
 AGENT_COUNTS = ("logins", "pauses")
 
 AGENT_STATES = ReportKind(
     name="agent_states",
     metrics={
-        "logged_in_time": seconds("logged_in", "seconds in any state but logged out"),
-        "ready_time": seconds("ready", "seconds ready"),
-        "ringing_time": seconds("ringing", "seconds ringing"),
-        "talk_time": seconds("talk", "seconds talking"),
-        "wrapup_time": seconds("wrapup", "seconds in wrap-up"),
-        "paused_time": seconds("paused", "seconds paused"),
-        "outbound_time": seconds("outbound", "seconds on outbound calls"),
+        **{f"{field}_time": seconds(field, text) for field, text in AGENT_SECONDS.items()},
         "occupancy": occupancy(
             "100 × (talk_time + wrapup_time) / (ready_time + ringing_time + talk_time + "
             "wrapup_time)"
