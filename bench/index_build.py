@@ -35,9 +35,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cheapest import design_doc as minimal_design_doc
-from common import BEFORE, REPO, couch_server, is_stand_in, log, table
+from common import BEFORE, REPO, couch_server, is_stand_in, log, query_until_built, table
 
-from app.couch.client import Couch, CouchUnavailable
+from app.couch.client import Couch
 from app.couch.design_docs import assemble
 from qubicle_dev.seed import plan_account
 
@@ -130,12 +130,7 @@ async def build_time(couch: Couch, db: str, ddoc: dict[str, Any], name: str) -> 
     started = time.perf_counter()
     await couch.put_doc(db, doc)
     for view in doc["views"]:
-        while True:
-            try:
-                await couch.view(db, name, view, limit=1, reduce=False)
-                break
-            except CouchUnavailable:  # CouchDB gives up waiting after 60 s; the build goes on
-                log(f"  still building after {time.perf_counter() - started:.0f} s")
+        await query_until_built(couch, db, name, view, started)
     return time.perf_counter() - started
 
 

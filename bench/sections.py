@@ -19,6 +19,7 @@ from common import (
     Dataset,
     Stats,
     log,
+    query_until_built,
 )
 from shapes import CHECKED, TABLE_MONTHS, Report, queries_of, reports, shape, span
 from targets import Bench, Target, call_counts, floor_call_counts, repeat
@@ -122,7 +123,7 @@ async def warm_minimal(url: str, account_id: str, views: set[str], timeout: floa
     try:
         for db in sorted(await month_dbs(couch, account_id)):
             for view in sorted(views):
-                await couch.view(db, MINIMAL_DDOC, view, limit=1, reduce=False)
+                await query_until_built(couch, db, MINIMAL_DDOC, view, started)
     finally:
         await couch.close()
     return time.perf_counter() - started

@@ -72,6 +72,7 @@ def reports(ds: Dataset) -> list[Report]:
         shape(ds, "queues", "monthly", flags={"naive": True}),
         shape(ds, "queues", "hourly"),
         shape(ds, "queues", "daily", " Asia/Kolkata", timezone="Asia/Kolkata"),
+        shape(ds, "recipients", "daily"),
         shape(
             ds, "recipients", "daily", ", 2 queue_ids", flags=CHECKED, queue_ids=ds.queue_ids[:2]
         ),
