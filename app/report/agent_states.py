@@ -180,7 +180,8 @@ class Fold:
             a, at, code = row.key
             if a != agent:
                 if counted and prev_code >= 0:
-                    self._last(agent, sums, prev_code, prev_at)  # type: ignore[arg-type]
+                    assert agent is not None  # counted: an agent's events came before
+                    self._last(agent, sums, prev_code, prev_at)
                 agent, prev_code, sums = a, -1, _UNSET
                 counted = wanted is None or a in wanted
             if not counted:
