@@ -12,10 +12,8 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
-from app.couch import modb
-
 from .arrivals import day_arrivals
-from .clock import DAY, from_gregorian, random_hex_id
+from .clock import DAY, archived_as, random_hex_id
 from .names import FIRST_NAMES, LAST_NAMES
 from .queues import AcdcQueue, plan_acdc_queues
 
@@ -147,12 +145,7 @@ def _call_stat(
     if processed:
         doc["talk_time"] = talk
     archived = max(entered + ARCHIVE_WINDOW, done) + rng.randrange(ARCHIVE_PERIOD)
-    month = from_gregorian(archived)
-    doc["pvt_type"] = CALL_STAT_TYPE
-    doc["pvt_account_id"] = account_id
-    doc["pvt_account_db"] = modb.encode(modb.modb(account_id, month.year, month.month))
-    doc["pvt_created"] = archived
-    doc["pvt_modified"] = archived
+    doc |= archived_as(CALL_STAT_TYPE, account_id, archived)
     return doc
 
 

@@ -28,10 +28,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.couch import modb
-
 from .call_stats import ARCHIVE_PERIOD, ARCHIVE_WINDOW, LOSE_RACE
-from .clock import from_gregorian, random_hex_id
+from .clock import archived_as, from_gregorian, random_hex_id
 from .queues import AcdcQueue
 
 STATUS_STAT_TYPE = "status_stat"
@@ -213,7 +211,6 @@ class StatusStats:
         """Shaped as ``status_stat_to_doc/1``; archived at the first tick an hour later."""
         archived = ts + ARCHIVE_WINDOW
         archived += (self._tick - archived) % ARCHIVE_PERIOD
-        month = from_gregorian(archived)
         doc: dict[str, Any] = {"_id": f"{agent}::{ts}"}
         if "call_id" in extra:
             doc["call_id"] = extra["call_id"]
@@ -221,11 +218,7 @@ class StatusStats:
         for key in DOC_FIELDS:
             if key in extra:
                 doc[key] = extra[key]
-        doc["pvt_type"] = STATUS_STAT_TYPE
-        doc["pvt_account_id"] = self._account_id
-        doc["pvt_account_db"] = modb.encode(modb.modb(self._account_id, month.year, month.month))
-        doc["pvt_created"] = archived
-        doc["pvt_modified"] = archived
+        doc |= archived_as(STATUS_STAT_TYPE, self._account_id, archived)
         return doc
 
 
