@@ -76,6 +76,9 @@ class Settings:
     cache_mb: float = _env(P + "CACHE_MB", 64.0)  # closed-month view answers kept; 0 = off
     cache_ttl: float = _env(P + "CACHE_TTL", 600.0)  # seconds a cached answer is trusted at most
     node_retry: float = _env(P + "NODE_RETRY", 5.0)  # seconds a failed CouchDB node is skipped
+    # seconds nothing is sent after CouchDB refused the credentials (then one attempt): longer
+    # than CouchDB's memory of failed logins (5 min), so CouchDB never locks the user
+    couch_auth_pause: float = _env(P + "COUCH_AUTH_PAUSE", 330.0)
     index_wait: float = _env(P + "INDEX_WAIT", 1.0)  # s before asking if an index is building
     # install-views --warm: seconds one view query may wait (below CouchDB's 60 s view
     # timeout), and between two looks at a build
