@@ -88,6 +88,9 @@ class Settings:
     # follow CouchDB's _db_updates and install the design doc into new MoDBs of reporting
     # accounts as KAZOO creates them (needs a server admin; off: on their first report)
     follow_db_updates: bool = _env(P + "FOLLOW_DB_UPDATES", True, _on_off)
+    # seconds before the follower asks again for a feed CouchDB does not serve (404: no
+    # _global_changes; 401: not a server admin), so fixing that needs no restart
+    follow_retry: float = _env(P + "FOLLOW_RETRY", 300.0)
     metrics: bool = _env(P + "METRICS", True, _on_off)  # /metrics served at all
     metrics_address: str = _env(P + "METRICS_ADDRESS", "")  # "host:port": own listener
     tokens: dict[str, str] = _env(P + "TOKENS", {}, _tokens)
