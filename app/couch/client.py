@@ -43,6 +43,7 @@ from app.couch.wire import (
     couch_error,
     json_or_none,
     operation,
+    outcome_of,
     parse,
     query_params,
     view_rows,
@@ -169,9 +170,7 @@ class Couch:
                 status, raw = await self._send(
                     node, method, path, params, data, timeout, slow, bounded
                 )
-                outcome = (
-                    "ok" if status < 400 else "client_error" if status < 500 else "server_error"
-                )
+                outcome = outcome_of(status)
             except _NotSent:
                 outcome = "unreachable"
                 self.nodes.mark_down(node)
@@ -287,7 +286,9 @@ class Couch:
             headers={"Accept": "application/json", "Authorization": node.auth},
             timeout=timeout,
         ) as resp:
-            return resp.status, await resp.read()
+            raw = await resp.read()
+        self.telemetry.couch_requests.labels("session", outcome_of(resp.status)).inc()
+        return resp.status, raw
 
     async def request(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
         """Send one request; return (status, parsed JSON body). Raise only CouchUnavailable."""
