@@ -53,9 +53,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 def _install_args(p: argparse.ArgumentParser) -> None:
     which = p.add_mutually_exclusive_group()
     which.add_argument("--account", metavar="ID", help="this account's MoDBs (every month)")
-    which.add_argument(
-        "--all", action="store_true", help="every account's MoDBs, reporting or not"
-    )
+    which.add_argument("--all", action="store_true", help="every account's MoDBs, reporting or not")
     p.add_argument(
         "--warm",
         action="store_true",

@@ -39,7 +39,10 @@ NO_GLOBAL_CHANGES = (
 
 class DbUpdatesFollower:
     def __init__(
-        self, couch: Couch, installer: Installer, telemetry: Telemetry,
+        self,
+        couch: Couch,
+        installer: Installer,
+        telemetry: Telemetry,
         feed_timeout: float = FEED_TIMEOUT,
     ) -> None:
         self.couch = couch
@@ -81,7 +84,9 @@ class DbUpdatesFollower:
                 if 400 <= status < 500:
                     LOG.warning(
                         "db_updates: CouchDB refused _db_updates (%s %s%s): new MoDBs get the "
-                        "design doc on their first report only", status, body,
+                        "design doc on their first report only",
+                        status,
+                        body,
                         NO_GLOBAL_CHANGES if status == 404 else "",
                     )
                     t.db_updates_enabled.set(0)

@@ -13,17 +13,20 @@ whole when part of it is missing. Rows of closed months come from the
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from app.couch.client import Couch, CouchError
+from app.couch.build_eta import month_of
+from app.couch.client import Couch, CouchError, CouchUnavailable
 from app.couch.design_docs import DDOC
 from app.couch.index_state import seq_number
 from app.couch.installer import Installer
 from app.couch.modb import MonthDb, modbs_for_range, next_month
 from app.couch.view_cache import ViewCache
+from app.couch.wire import error_name
 from app.report.buckets import BucketPlan
 from app.report.merge import Source
 from app.report.metrics import REPORTS, View
@@ -109,6 +112,22 @@ def is_closed(month: MonthDb, now: datetime) -> bool:
     return (now.year, now.month) >= (y, m)
 
 
+class MonthUnreadable(Exception):
+    """One MoDB's answer failed: the month and why, in one line (the report is a 503)."""
+
+
+@contextmanager
+def month_failures(q: Query) -> Iterator[None]:
+    """CouchDB's failure for one query, as :class:`MonthUnreadable` naming its month."""
+    try:
+        yield
+    except CouchError as e:
+        why = f"CouchDB answered {e.status}{error_name(e.error)}"
+        raise MonthUnreadable(f"the report could not read {month_of(q.db)}: {why}") from None
+    except CouchUnavailable as e:
+        raise MonthUnreadable(f"the report could not read {month_of(q.db)}: {e}") from None
+
+
 @dataclass
 class _Flight:
     """A view request in flight and how many report loads wait for it."""
@@ -171,7 +190,8 @@ class Loader:
     async def read(self, q: Query) -> Answer:
         """One query's answer, read now (never from the cache; identical queries in flight
         share one request): for readers that page through a view (app.report.events)."""
-        return await self._joined(ViewCache.key(q.db, q.view, q.params), q)
+        with month_failures(q):
+            return await self._joined(ViewCache.key(q.db, q.view, q.params), q)
 
     def _forget(self, key: bytes, flight: _Flight) -> None:
         if self._inflight.get(key) is flight:
@@ -213,6 +233,10 @@ class Loader:
                     seqs[q.db] = asyncio.ensure_future(self._seq(q.db))
 
         async def one(q: Query) -> None:
+            with month_failures(q):
+                await fold(q)
+
+        async def fold(q: Query) -> None:
             key = ViewCache.key(q.db, q.view, q.params)
             if q.db not in seqs:
                 async with slots:

@@ -25,7 +25,7 @@ from app.couch.build_eta import month_of, retry_after
 from app.couch.client import CouchError, CouchUnavailable, IndexBuilding
 from app.couch.installer import ViewsNotInstallable
 from app.couch.modb import is_account_id
-from app.report.load import Loader
+from app.report.load import Loader, MonthUnreadable
 from app.report.request import Limits, from_query
 from app.web.auth import Authenticator
 
@@ -64,7 +64,7 @@ def datastore_errors() -> Iterator[None]:
     """Any CouchDB trouble is a Crossbar 503 that names no URL and no credential."""
     try:
         yield
-    except ViewsNotInstallable as e:
+    except (ViewsNotInstallable, MonthUnreadable) as e:
         raise errors.datastore(str(e)) from None
     except IndexBuilding as e:
         state = e.state
