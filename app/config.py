@@ -68,6 +68,10 @@ class Settings:
     max_reports: int = _env(P + "MAX_REPORTS", 32)  # reports in progress per process
     queue_timeout: float = _env(P + "QUEUE_TIMEOUT", 10.0)  # wait for a report slot, then 503
     max_body_bytes: int = _env(P + "MAX_BODY_BYTES", 64 * 1024)
+    # slow clients: seconds for a request's head once its first byte came, and for its body;
+    # past them the connection is closed (counted in /metrics, not logged as an error)
+    header_timeout: float = _env(P + "HEADER_TIMEOUT", 10.0)
+    body_timeout: float = _env(P + "BODY_TIMEOUT", 10.0)
     max_range_days: int = _env(P + "MAX_RANGE_DAYS", 366)
     max_identifiers: int = _env(P + "MAX_IDENTIFIERS", 1000)
     max_queue_ids: int = _env(P + "MAX_QUEUE_IDS", 100)
@@ -92,6 +96,8 @@ class Settings:
     auth: str = _env(P + "AUTH", "static", lambda raw: raw.strip().lower() or "static")
     jwt_public_key: str | None = _env(P + "JWT_PUBLIC_KEY")  # KAZOO public key PEM (jwt mode)
     jwt_leeway: float = _env(P + "JWT_LEEWAY", 5.0)  # seconds of clock skew tolerated on exp
+    jwt_issuer: str | None = _env(P + "JWT_ISSUER")  # the iss every JWT must carry; unset: any
+    jwt_max_lifetime: float = _env(P + "JWT_MAX_LIFETIME", 86_400.0)  # s an exp may lie ahead
     account_cache_ttl: float = _env(P + "ACCOUNT_CACHE_TTL", 30.0)  # seconds pvt_tree is reused
     # origins whose pages may call the API: "*" (as Crossbar) or a comma-separated list
     cors_origins: tuple[str, ...] = _env(P + "CORS_ORIGINS", ("*",), parse_origins)

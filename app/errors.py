@@ -132,6 +132,13 @@ TOO_LARGE = Kind(
     "request too large",
     "The body is larger than QUBICLE_REPORTS_MAX_BODY_BYTES (64 KiB by default)",
 )
+REQUEST_TIMEOUT = Kind(
+    408,
+    "request timeout",
+    "The body did not arrive within QUBICLE_REPORTS_BODY_TIMEOUT seconds (10 by default); "
+    "the connection is closed",
+    "the request body did not arrive in time",
+)
 INTERNAL = Kind(
     500,
     "internal error",
@@ -174,6 +181,7 @@ CATALOGUE: tuple[Kind, ...] = (
     NOT_FOUND,
     METHOD_NOT_ALLOWED,
     TOO_LARGE,
+    REQUEST_TIMEOUT,
     INTERNAL,
     DATASTORE,
     TOO_BUSY,
@@ -238,6 +246,23 @@ def too_large(text: str) -> ApiError:
 
 def method_not_allowed() -> ApiError:
     return METHOD_NOT_ALLOWED()
+
+
+def request_timeout() -> ApiError:
+    return REQUEST_TIMEOUT()
+
+
+def too_deep(field_name: str, limit: int) -> ApiError:
+    """A value nested deeper than any parameter is: named, never echoed (it may not even
+    be renderable)."""
+    if field_name == "":
+        return VALIDATION(BAD_JSON)
+    return invalid(
+        field_name,
+        "type",
+        f"Value nested more than {limit} levels deep",
+        target=f"at most {limit} levels of lists and objects",
+    )
 
 
 def internal() -> ApiError:

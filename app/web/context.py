@@ -28,6 +28,7 @@ from app.couch.modb import is_account_id
 from app.report.load import Loader, MonthUnreadable
 from app.report.request import Limits, from_query
 from app.web.auth import Authenticator
+from app.web.slow_clients import read_body
 
 SETTINGS = web.AppKey("settings", Settings)
 LOADER = web.AppKey("loader", Loader)
@@ -40,6 +41,7 @@ LOG_EXTRA = web.RequestKey("log_extra", dict)
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Params = dict[str, Any]
+MAX_DEPTH = 10  # levels a body may nest: {"data": {field: [...]}} needs 3
 
 
 def json_response(status: int, body: dict[str, Any]) -> web.Response:
@@ -52,9 +54,11 @@ def envelope(request: web.Request) -> dict[str, Any]:
 
 
 def error_response(request: web.Request, err: errors.ApiError) -> web.Response:
-    response = json_response(
-        err.status, err.body(request.get(REQUEST_ID, ""), request.get(TOKEN) or "")
-    )
+    request_id, token = request.get(REQUEST_ID, ""), request.get(TOKEN) or ""
+    try:
+        response = json_response(err.status, err.body(request_id, token))
+    except orjson.JSONEncodeError:  # data that cannot be written (nested too deep): not echoed
+        response = json_response(500, errors.internal().body(request_id, token))
     response.headers.update(err.headers)
     return response
 
@@ -107,7 +111,7 @@ async def read_params(request: web.Request) -> tuple[Params, str | None]:
     if request.method == "GET":
         params = from_query(request.query)
         return params, params.pop("auth_token", None)
-    raw = await request.read()
+    raw = await read_body(request, request.app[SETTINGS].body_timeout)
     if not raw.strip():
         return {}, request.query.get("auth_token")
     try:
@@ -116,11 +120,35 @@ async def read_params(request: web.Request) -> tuple[Params, str | None]:
         raise errors.invalid_json() from None
     if not isinstance(body, dict) or not isinstance(body.get("data", {}), dict):
         raise errors.not_an_envelope()
+    deep = too_deep(body, MAX_DEPTH)
+    if deep is not None:
+        raise errors.too_deep(deep, MAX_DEPTH - 2)
     data = dict(body.get("data", {}))
     token = (
         body.get("auth_token") or data.pop("auth_token", None) or request.query.get("auth_token")
     )
     return data, token if isinstance(token, str) else None
+
+
+def too_deep(body: dict[str, Any], limit: int) -> str | None:
+    """Where ``body`` holds a value nested more than ``limit`` levels deep: the name of the
+    ``data`` field holding it, or ``""`` (elsewhere); None when nothing is. Iterative, so no
+    depth can exhaust the stack."""
+    stack: list[tuple[Any, int, str]] = [(body, 1, "")]
+    while stack:
+        value, depth, where = stack.pop()
+        if depth > limit:
+            return where
+        children = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, child in children:
+            if not isinstance(child, dict | list):
+                continue
+            if depth == 1:
+                field = "data" if key == "data" else ""
+            else:
+                field = str(key) if (depth, where) == (2, "data") else where
+            stack.append((child, depth + 1, field))
+    return None
 
 
 # -- the sequence ------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from app.web.context import (
     Params,
     envelope,
 )
+from app.web.negotiate import prefers
 
 PATH = "/v2/accounts/{account_id}/qubicle_reports"
 ACCEPT_PARAM = "accept"  # a parameter naming a format other than the body's or the default
@@ -41,7 +42,7 @@ def _wants_csv(request: web.Request, params: Params) -> bool:
     csv = RENDERERS["csv"]
     if accept in (csv.name, csv.media_type):
         return True
-    return csv.media_type in request.headers.get("Accept", "")
+    return prefers(request.headers.get("Accept"), csv.media_type, RENDERERS["json"].media_type)
 
 
 def validate_report(request: web.Request, params: Params) -> ReportRequest:

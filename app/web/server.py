@@ -42,7 +42,8 @@ from app.web.context import (
     error_response,
     token_of,
 )
-from app.web.rejected import REJECTED_LOG
+from app.web.rejected import API_HEADERS
+from app.web.slow_clients import CLIENT_GONE, ClientGone, SlowClientLog
 
 log = logging.getLogger("qubicle_reports.access")
 
@@ -56,6 +57,9 @@ async def envelope_middleware(request: web.Request, handler: Handler) -> web.Str
     request[TOKEN] = token_of(request, request.query.get("auth_token")) or ""
     try:
         response = await handler(request)
+    except ClientGone:
+        response = web.Response(status=CLIENT_GONE)  # counted and logged; nobody to answer
+        response.force_close()
     except errors.ApiError as e:
         response = error_response(request, e)
     except web.HTTPException as e:
@@ -91,7 +95,19 @@ async def envelope_middleware(request: web.Request, handler: Handler) -> web.Str
             }
         ).decode(),
     )
+    if response.status == errors.REQUEST_TIMEOUT.status and not response.prepared:
+        # sent now and the connection closed: aiohttp would otherwise linger, reading the
+        # rest of the slow body for another lingering_time
+        await response.prepare(request)
+        await response.write_eof()
+        request.protocol.force_close()
     return response
+
+
+async def add_api_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """:data:`API_HEADERS`, where a response did not set its own (the dashboard's files)."""
+    for name, value in API_HEADERS.items():
+        response.headers.setdefault(name, value)
 
 
 def where(e: BaseException) -> str:
@@ -102,6 +118,7 @@ def where(e: BaseException) -> str:
 
 
 def create_app(settings: Settings, auth: Authenticator | None = None) -> web.Application:
+    telemetry = Telemetry()
     app = web.Application(
         middlewares=[envelope_middleware, cors.preflight_middleware],
         client_max_size=settings.max_body_bytes,
@@ -109,11 +126,11 @@ def create_app(settings: Settings, auth: Authenticator | None = None) -> web.App
         # parser rejections: Crossbar's envelope and one log line without request bytes
         handler_args={
             "max_line_size": max(8190, settings.max_body_bytes),
-            "logger": REJECTED_LOG,
+            "logger": SlowClientLog(settings.header_timeout, telemetry),
         },
     )
     app[SETTINGS] = settings
-    app[TELEMETRY] = telemetry = Telemetry()
+    app[TELEMETRY] = telemetry
     app[LIMITS] = Limits(
         max_range_days=settings.max_range_days,
         max_identifiers=settings.max_identifiers,
@@ -153,6 +170,7 @@ def create_app(settings: Settings, auth: Authenticator | None = None) -> web.App
     routes.add_routes(app, settings)
     dashboard.setup(app)
     cors.setup(app, settings.cors_origins)
+    app.on_response_prepare.append(add_api_headers)
     return app
 
 
