@@ -66,6 +66,10 @@ class Settings:
     month_concurrency: int = _env(P + "MONTH_CONCURRENCY", 8)  # view queries in flight, report
     report_timeout: float = _env(P + "REPORT_TIMEOUT", 60.0)  # seconds for a whole report
     max_reports: int = _env(P + "MAX_REPORTS", 32)  # reports in progress per process
+    # fair shares: what one account may hold at once of the report slots above and of the
+    # CouchDB requests in flight (COUCH_CONCURRENCY); past them its requests wait, then 503
+    account_reports: int = _env(P + "ACCOUNT_REPORTS", 4)
+    account_couch_concurrency: int = _env(P + "ACCOUNT_COUCH_CONCURRENCY", 8)
     queue_timeout: float = _env(P + "QUEUE_TIMEOUT", 10.0)  # wait for a report slot, then 503
     max_body_bytes: int = _env(P + "MAX_BODY_BYTES", 64 * 1024)
     # slow clients: seconds for a request's head once its first byte came, and for its body;
@@ -86,6 +90,7 @@ class Settings:
     warm_query_timeout: float = _env(P + "WARM_QUERY_TIMEOUT", 50.0)
     warm_poll: float = _env(P + "WARM_POLL", 5.0)
     ready_timeout: float = _env(P + "READY_TIMEOUT", 2.0)  # /health/ready: CouchDB answers within
+    ready_interval: float = _env(P + "READY_INTERVAL", 1.0)  # s one CouchDB look serves probes
     # follow CouchDB's _db_updates and install the design doc into new MoDBs of reporting
     # accounts as KAZOO creates them (needs a server admin; off: on their first report)
     follow_db_updates: bool = _env(P + "FOLLOW_DB_UPDATES", True, _on_off)

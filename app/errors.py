@@ -94,6 +94,10 @@ RETRY_AFTER: Schema = {
     "description": "seconds until the index is likely built",
     "schema": {"type": "integer", "minimum": 0},
 }
+RETRY_AFTER_BUSY: Schema = {
+    "description": "seconds after which a retry is likely to find a slot",
+    "schema": {"type": "integer", "minimum": 1},
+}
 
 INVALID_JSON = Kind(
     400,
@@ -153,8 +157,10 @@ DATASTORE = Kind(
 TOO_BUSY = Kind(
     503,
     "too busy",
-    "`too busy`: too many reports in progress, retry shortly",
+    "`too busy`: too many reports in progress (the account's own share of the report slots, "
+    "QUBICLE_REPORTS_ACCOUNT_REPORTS, or all of them), retry after `Retry-After` seconds",
     "too many reports in progress, retry shortly",
+    headers={"Retry-After": RETRY_AFTER_BUSY},
 )
 INDEX_BUILDING = Kind(
     503,
@@ -236,8 +242,8 @@ def datastore(message: str) -> ApiError:
     return DATASTORE({"message": message})
 
 
-def too_busy() -> ApiError:
-    return TOO_BUSY()
+def too_busy(retry_after: int) -> ApiError:
+    return TOO_BUSY(headers={"Retry-After": str(max(1, retry_after))})
 
 
 def too_large(text: str) -> ApiError:

@@ -280,15 +280,16 @@ class Couch:
             return False
         return status == 200
 
-    async def ready(self, timeout: float = 2.0) -> bool:
+    async def ready(self, timeout: float = 2.0, *, bounded: bool = False) -> bool:
         """A node answers ``/_up`` (``GET /`` where there is no ``/_up``, as on the stand-in)
-        within ``timeout``: asked of every listed node at once, the first yes wins."""
+        within ``timeout``: asked of every listed node at once, the first yes wins.
+        ``bounded``: inside the concurrency cap (the wait for a slot counts in ``timeout``)."""
 
         async def node_up(node: Node) -> bool:
             for path in ("_up", ""):
                 try:
                     status, raw = await self._send(
-                        node, "GET", path, None, None, timeout, None, bounded=False
+                        node, "GET", path, None, None, timeout, None, bounded=bounded
                     )
                 except (_NotSent, _Broken, TimeoutError):
                     return False

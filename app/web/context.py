@@ -27,6 +27,7 @@ from app.couch.installer import ViewsNotInstallable
 from app.couch.modb import is_account_id
 from app.report.load import Loader, MonthUnreadable
 from app.report.request import Limits, from_query
+from app.report.shares import Shares
 from app.web.auth import Authenticator
 from app.web.slow_clients import read_body
 
@@ -34,6 +35,7 @@ SETTINGS = web.AppKey("settings", Settings)
 LOADER = web.AppKey("loader", Loader)
 LIMITS = web.AppKey("limits", Limits)
 REPORT_SLOTS = web.AppKey("report_slots", asyncio.Semaphore)
+REPORT_SHARES = web.AppKey("report_shares", Shares)
 AUTH = web.AppKey("auth", Authenticator)
 REQUEST_ID = web.RequestKey("request_id", str)
 TOKEN = web.RequestKey("auth_token", str)
@@ -173,7 +175,7 @@ V = TypeVar("V")  # what a route's validation makes of the parameters
 R = TypeVar("R")  # what it loads
 
 
-def _unlimited(app: web.Application) -> AbstractAsyncContextManager[None]:
+def _unlimited(app: web.Application, account_id: str) -> AbstractAsyncContextManager[None]:
     return nullcontext()
 
 
@@ -184,13 +186,14 @@ class AccountRoute(Generic[V, R]):
     ``validate(request, params)``: the parameters checked (a 400 names every bad one);
     ``load(request, account_id, valid)``: the answer from CouchDB, under the report timeout
     and :func:`datastore_errors`; ``respond(request, valid, loaded)``: the response, in
-    Crossbar's envelope; ``admit(app)``: what a request waits for before loading (a slot).
+    Crossbar's envelope; ``admit(app, account_id)``: what a request waits for before loading
+    (a slot).
     """
 
     validate: Callable[[web.Request, Params], V]
     load: Callable[[web.Request, str, V], Awaitable[R]]
     respond: Callable[[web.Request, V, R], Awaitable[web.StreamResponse]]
-    admit: Callable[[web.Application], AbstractAsyncContextManager[None]] = field(
+    admit: Callable[[web.Application, str], AbstractAsyncContextManager[None]] = field(
         default=_unlimited
     )
 
@@ -199,7 +202,7 @@ class AccountRoute(Generic[V, R]):
         account_id = await authorized_account(request, token_of(request, param_token))
         request[LOG_EXTRA] = {"account_id": account_id}
         valid = self.validate(request, params)
-        async with self.admit(request.app):
+        async with self.admit(request.app, account_id):
             with datastore_errors():
                 async with asyncio.timeout(request.app[SETTINGS].report_timeout):
                     loaded = await self.load(request, account_id, valid)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from app.web.context import LOADER, SETTINGS, json_response
+from app.web import readiness
+from app.web.context import LOADER, json_response
 
 
 async def health_handler(request: web.Request) -> web.Response:
@@ -20,7 +21,8 @@ async def live_handler(request: web.Request) -> web.Response:
 
 
 async def ready_handler(request: web.Request) -> web.Response:
-    """A CouchDB node answers within ``QUBICLE_REPORTS_READY_TIMEOUT`` (send traffic here)."""
-    up = await request.app[LOADER].couch.ready(request.app[SETTINGS].ready_timeout)
+    """A CouchDB node answers within ``QUBICLE_REPORTS_READY_TIMEOUT`` (send traffic here),
+    asked at most once per ``QUBICLE_REPORTS_READY_INTERVAL`` (:mod:`app.web.readiness`)."""
+    up = await readiness.ready(request.app)
     body = {"status": "ready" if up else "not ready", "couchdb": "up" if up else "down"}
     return json_response(200 if up else 503, body)

@@ -8,6 +8,7 @@ and stream the result through the renderer of the requested format (:mod:`app.re
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -24,6 +25,7 @@ from app.web.context import (
     LIMITS,
     LOADER,
     LOG_EXTRA,
+    REPORT_SHARES,
     REPORT_SLOTS,
     REQUEST_ID,
     SETTINGS,
@@ -97,20 +99,30 @@ async def respond_chunks(
     await response.write(second)
     for chunk in chunks:
         await response.write(chunk)
+        await asyncio.sleep(0)  # a large report's rendering lets every other request in
     await response.write_eof()
     return response
 
 
 @asynccontextmanager
-async def report_slot(app: web.Application) -> AsyncIterator[None]:
-    """At most ``max_reports`` reports at once; a request waits ``queue_timeout`` for a slot."""
-    slots, telemetry = app[REPORT_SLOTS], app[TELEMETRY]
+async def report_slot(app: web.Application, account_id: str) -> AsyncIterator[None]:
+    """At most ``account_reports`` reports of one account and ``max_reports`` in all at once:
+    a request waits ``queue_timeout`` for both, first its account's share (so an account over
+    its share waits, and is told ``too busy``, without holding a slot the others need)."""
+    slots, shares, telemetry = app[REPORT_SLOTS], app[REPORT_SHARES], app[TELEMETRY]
+    wait = app[SETTINGS].queue_timeout
     telemetry.reports_waiting.inc()
     try:
-        await asyncio.wait_for(slots.acquire(), app[SETTINGS].queue_timeout)
+        async with asyncio.timeout(wait):
+            release_share = await shares.acquire(account_id)
+            try:
+                await slots.acquire()
+            except BaseException:
+                release_share()
+                raise
     except TimeoutError:
         telemetry.reports_rejected.inc()
-        raise errors.too_busy() from None
+        raise errors.too_busy(math.ceil(wait)) from None
     finally:
         telemetry.reports_waiting.dec()
     telemetry.reports_running.inc()
@@ -119,6 +131,7 @@ async def report_slot(app: web.Application) -> AsyncIterator[None]:
     finally:
         telemetry.reports_running.dec()
         slots.release()
+        release_share()
 
 
 REPORT_ROUTE: AccountRoute[ReportRequest, Result] = AccountRoute(

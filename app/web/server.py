@@ -25,14 +25,16 @@ from app.couch.upkeep import index_upkeep
 from app.couch.view_cache import ViewCache
 from app.report.load import Loader
 from app.report.request import Limits
+from app.report.shares import Shares
 from app.telemetry import TELEMETRY, Telemetry, observe_request, serve_metrics_apart
-from app.web import cors, dashboard, names, routes
+from app.web import cors, dashboard, names, readiness, routes
 from app.web.auth import Authenticator, build_authenticator
 from app.web.context import (
     AUTH,
     LIMITS,
     LOADER,
     LOG_EXTRA,
+    REPORT_SHARES,
     REPORT_SLOTS,
     REQUEST_ID,
     REQUEST_ID_RE,
@@ -138,6 +140,7 @@ def create_app(settings: Settings, auth: Authenticator | None = None) -> web.App
         max_id_length=settings.max_id_length,
     )
     app[REPORT_SLOTS] = asyncio.Semaphore(settings.max_reports)
+    app[REPORT_SHARES] = Shares(settings.account_reports)
 
     async def couch_lifecycle(app: web.Application) -> AsyncIterator[None]:
         couch = Couch(
@@ -153,7 +156,13 @@ def create_app(settings: Settings, auth: Authenticator | None = None) -> web.App
             cache = ViewCache(int(settings.cache_mb * 1024 * 1024), ttl=settings.cache_ttl)
             telemetry.watch_cache(cache.stats)
             installer = Installer(couch)
-            app[LOADER] = Loader(couch, installer, settings.month_concurrency, cache)
+            app[LOADER] = Loader(
+                couch,
+                installer,
+                settings.month_concurrency,
+                cache,
+                account_concurrency=settings.account_couch_concurrency,
+            )
             app[AUTH] = auth or build_authenticator(settings, couch)
             if settings.metrics and settings.metrics_address:
                 metrics_apart = await serve_metrics_apart(settings.metrics_address, telemetry)
@@ -171,6 +180,7 @@ def create_app(settings: Settings, auth: Authenticator | None = None) -> web.App
     dashboard.setup(app)
     cors.setup(app, settings.cors_origins)
     app.on_response_prepare.append(add_api_headers)
+    readiness.setup(app)
     return app
 
 
