@@ -27,6 +27,7 @@ from app.couch.installer import Installer
 from app.couch.modb import MonthDb, modbs_for_range, next_month, parse_db_name
 from app.couch.view_cache import ViewCache
 from app.couch.wire import error_name
+from app.report import offload
 from app.report.buckets import BucketPlan
 from app.report.merge import Source
 from app.report.metrics import REPORTS, View
@@ -258,7 +259,7 @@ class Loader:
 
         async def folded(q: Query, raw: Answer) -> None:
             async with folding:
-                await asyncio.to_thread(sink, q, raw)
+                await offload.run(len(raw) <= offload.SMALL_ANSWER, sink, q, raw)
 
         async def one(q: Query) -> None:
             with month_failures(q):

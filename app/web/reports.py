@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from aiohttp import web
 
 from app import errors
+from app.report import offload
 from app.report.merge import Result
 from app.report.pipeline import run_report
 from app.report.render import RENDERERS
@@ -78,28 +79,31 @@ async def respond_report(
     renderer = RENDERERS[req.format]
     started = time.perf_counter()
     headers = {"Content-Type": renderer.content_type, **renderer.headers(result)}
-    response = await respond_chunks(request, renderer.chunks(result, envelope(request)), headers)
+    small = len(result.entities) * len(result.keys) <= offload.SMALL_REPORT
+    chunks = renderer.chunks(result, envelope(request))
+    response = await respond_chunks(request, chunks, headers, small)
     timings = {**result.timings, "render": (time.perf_counter() - started) * 1000}
     observe_report(request.app[TELEMETRY], req.report, req.period, timings)
     return response
 
 
 async def respond_chunks(
-    request: web.Request, chunks: Iterator[bytes], headers: dict[str, str]
+    request: web.Request, chunks: Iterator[bytes], headers: dict[str, str], small: bool = True
 ) -> web.StreamResponse:
     """A body that fits one chunk is sent whole; a larger one is streamed chunk by chunk, so
-    a large report is never held whole as text."""
-    first = next(chunks, b"")
-    second = next(chunks, None)
+    a large report is never held whole as text. The chunks of a report that is not
+    ``small`` are made in the report worker (:mod:`app.report.offload`): its rendering never
+    holds up the event loop (other requests, liveness probes)."""
+    first = await offload.run(small, next, chunks, b"")
+    second = await offload.run(small, next, chunks, None)
     if second is None:
         return web.Response(body=first, headers=headers)
     response = web.StreamResponse(headers={**headers, "X-Request-ID": request[REQUEST_ID]})
     await response.prepare(request)
     await response.write(first)
     await response.write(second)
-    for chunk in chunks:
+    while (chunk := await offload.run(small, next, chunks, None)) is not None:
         await response.write(chunk)
-        await asyncio.sleep(0)  # a large report's rendering lets every other request in
     await response.write_eof()
     return response
 
