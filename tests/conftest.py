@@ -157,9 +157,12 @@ async def build_indexes(couch: Couch, account_id: str) -> None:
 
 
 @asynccontextmanager
-async def make_client(settings: Settings) -> AsyncIterator[TestClient]:
-    """The service configured by ``settings`` behind an aiohttp test server."""
-    async with TestClient(TestServer(create_app(settings))) as client:
+async def make_client(
+    settings: Settings, design_doc: dict[str, Any] | None = None
+) -> AsyncIterator[TestClient]:
+    """The service configured by ``settings`` behind an aiohttp test server (a release whose
+    design doc is ``design_doc``, when given)."""
+    async with TestClient(TestServer(create_app(settings, design_doc=design_doc))) as client:
         yield client
 
 
@@ -199,7 +202,9 @@ async def post(
         headers = {"X-Request-ID": request_id, **headers}
     if token is not None:
         headers = {"X-Auth-Token": token, **headers}
-    resp = await client.post(report_url(account_id, report), json={"data": data}, headers=headers)
+    resp = await client.post(
+        report_url(account_id, report), json={"data": data}, headers=headers
+    )
     if resp.content_type == "application/json":
         return resp.status, await resp.json()
     return resp.status, await resp.text()

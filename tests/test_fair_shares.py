@@ -156,11 +156,11 @@ async def test_readiness_looks_inside_the_couchdb_cap(proxy: FaultProxy) -> None
         blocker = asyncio.ensure_future(couch.all_dbs())
         async with asyncio.timeout(5):
             await proxy.wait_faulted(1)
-        assert await couch.ready(0.3, bounded=True) is False  # waited for the one slot
-        assert await couch.ready(0.3) is True  # outside the cap it would have gone past
+        assert await couch.ready(0.3, bounded=True) == "down"  # waited for the one slot
+        assert await couch.ready(0.3) == "up"  # outside the cap it would have gone past
         proxy.release()
         await blocker
-        assert await couch.ready(0.3, bounded=True) is True
+        assert await couch.ready(0.3, bounded=True) == "up"
     finally:
         await couch.close()
 
@@ -171,17 +171,17 @@ async def test_a_shared_look_is_one_look_for_concurrent_callers_and_reused_for_i
     now = [0.0]
     gate = asyncio.Event()
 
-    async def look() -> bool:
+    async def look() -> str:
         await gate.wait()
-        return True
+        return "up"
 
     shared = SharedLook(look, 1.0, clock=lambda: now[0])
     callers = [asyncio.ensure_future(shared()) for _ in range(10)]
     await asyncio.sleep(0)
     gate.set()
-    assert await asyncio.gather(*callers) == [True] * 10
+    assert await asyncio.gather(*callers) == ["up"] * 10
     assert shared.looks == 1
     now[0] = 0.9
-    assert await shared() is True and shared.looks == 1
+    assert await shared() == "up" and shared.looks == 1
     now[0] = 1.0
-    assert await shared() is True and shared.looks == 2
+    assert await shared() == "up" and shared.looks == 2

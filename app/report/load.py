@@ -21,7 +21,6 @@ from typing import Any
 
 from app.couch.build_eta import month_of
 from app.couch.client import Couch, CouchError, CouchUnavailable
-from app.couch.design_docs import DDOC
 from app.couch.index_state import seq_number
 from app.couch.installer import Installer
 from app.couch.modb import MonthDb, modbs_for_range, next_month, parse_db_name
@@ -172,7 +171,8 @@ class Loader:
             try:
                 async with self._share(q.db):
                     raw = await self.couch.view_raw(
-                        q.db, DDOC, q.view, build_wait=self.couch.build_wait, **q.params
+                        q.db, self.installer.name, q.view, build_wait=self.couch.build_wait,
+                        **q.params,
                     )
             except CouchError as e:
                 if e.status != 404 or attempt == 2:
@@ -209,7 +209,11 @@ class Loader:
         """One query's answer, read now (never from the cache; identical queries in flight
         share one request): for readers that page through a view (app.report.events)."""
         with month_failures(q):
-            return await self._joined(ViewCache.key(q.db, q.view, q.params), q)
+            return await self._joined(self._key(q), q)
+
+    def _key(self, q: Query) -> bytes:
+        """A query's identity: this release's design doc's, never another's answer."""
+        return ViewCache.key(q.db, f"{self.installer.name}/{q.view}", q.params)
 
     def _forget(self, key: bytes, flight: _Flight) -> None:
         if self._inflight.get(key) is flight:
@@ -266,7 +270,7 @@ class Loader:
                 await fold(q)
 
         async def fold(q: Query) -> None:
-            key = ViewCache.key(q.db, q.view, q.params)
+            key = self._key(q)
             if q.db not in seqs:
                 async with slots:
                     raw = await self._joined(key, q)

@@ -194,7 +194,10 @@ QUEUE_VALUE = (*VISIT_FIELDS, "answered_wait", "abandoned_wait", *map(band, THRE
 QUEUE_DERIVED: dict[str, tuple[tuple[str, float], ...]] = {
     # results are answered, abandoned or timeout (CONTRACT.md 2, 2b)
     "answered": (("visits", 1.0), ("timeouts", -1.0), ("abandons", -1.0)),
-    **{within(t): tuple((band(b), 1.0) for b in THRESHOLDS if b <= t) for t in THRESHOLDS},
+    **{
+        within(t): tuple((band(b), 1.0) for b in THRESHOLDS if b <= t)
+        for t in THRESHOLDS
+    },
 }
 
 QUEUES = ReportKind(

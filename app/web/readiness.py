@@ -7,37 +7,40 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
 
 from aiohttp import web
 
 from app.web.context import LOADER, SETTINGS
 
+T = TypeVar("T")
 
-class SharedLook:
+
+class SharedLook(Generic[T]):
     """An answer of ``look`` reused for ``interval`` seconds from when it was asked, and one
     look in flight shared by every caller (0: only looks in flight are shared)."""
 
     def __init__(
         self,
-        look: Callable[[], Awaitable[bool]],
+        look: Callable[[], Awaitable[T]],
         interval: float,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._look = look
         self._interval = interval
         self._clock = clock
-        self._answer: tuple[float, bool] | None = None
-        self._flight: asyncio.Future[bool] | None = None
+        self._answer: tuple[float, T] | None = None
+        self._flight: asyncio.Future[T] | None = None
         self.looks = 0  # how many times CouchDB was asked
 
-    async def __call__(self) -> bool:
+    async def __call__(self) -> T:
         if self._answer is not None and self._clock() - self._answer[0] < self._interval:
             return self._answer[1]
         if self._flight is None:
             self._flight = asyncio.ensure_future(self._ask())
         return await asyncio.shield(self._flight)  # a probe that gives up leaves it running
 
-    async def _ask(self) -> bool:
+    async def _ask(self) -> T:
         asked = self._clock()
         self.looks += 1
         try:
@@ -48,7 +51,7 @@ class SharedLook:
         return up
 
 
-SHARED_READY = web.AppKey("shared_ready", SharedLook)
+SHARED_READY = web.AppKey("shared_ready", SharedLook[str])
 
 
 def setup(app: web.Application) -> None:
@@ -60,6 +63,7 @@ def setup(app: web.Application) -> None:
     )
 
 
-async def ready(app: web.Application) -> bool:
-    """A CouchDB node answers, as the latest shared look saw it."""
+async def ready(app: web.Application) -> str:
+    """What CouchDB said (``up``, ``down``, ``refused``, ``locked``: the client's
+    :meth:`~app.couch.client.Couch.ready`), as the latest shared look saw it."""
     return await app[SHARED_READY]()
