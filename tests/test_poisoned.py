@@ -21,7 +21,9 @@ from conftest import build_indexes, make_client, seed_account
 
 from app.config import Settings
 from app.couch import modb
-from app.couch.client import Couch
+from app.couch.client import Couch, CouchError, CouchUnavailable
+from app.couch.modb import MonthDb
+from app.report.load import MonthUnreadable, Query, month_failures
 
 TOKEN = "tok-poisoned-8d1f"
 RANGE = {"start_date": "2024-01-30", "end_date": "2024-02-01"}
@@ -150,3 +152,32 @@ async def test_the_poisoned_ids_are_counted_nowhere(
         [item] = items(body)
         assert item["id"] == "total"
         assert all(v == 0 for series in item["data"].values() for v in series.values())
+
+
+@pytest.mark.parametrize(
+    ("failure", "why"),
+    [
+        (
+            CouchUnavailable.answered(
+                500, b'{"error":"badarith","reason":"[{erlang,\'+\',[1.7e308,1.7e308],[]}]"}'
+            ),
+            "CouchDB answered 500 (badarith)",
+        ),
+        (
+            CouchError(400, "bad_request", "url too long: /db/..."),
+            "CouchDB answered 400 (bad_request)",
+        ),
+        (CouchUnavailable.answered(502, b"<html>proxy error</html>"), "CouchDB answered 502"),
+        (CouchError(500, "x" * 65, "..."), "CouchDB answered 500"),
+        (CouchError(500, "a b", "..."), "CouchDB answered 500"),
+    ],
+)
+def test_a_failing_month_is_named_with_couchdbs_error_name_never_its_reason(
+    failure: Exception, why: str
+) -> None:
+    """What a report's 503 says when CouchDB still fails one MoDB (a view whose sum
+    overflowed answered exactly the first case on CouchDB 3.4.3 before 2c)."""
+    month = MonthDb(2024, 3, modb.modb("a" * 32, 2024, 3))
+    with pytest.raises(MonthUnreadable) as caught, month_failures(Query(month, "v", {})):
+        raise failure
+    assert str(caught.value) == f"the report could not read 2024-03: {why}"

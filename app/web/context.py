@@ -223,7 +223,7 @@ ACCOUNT_SCOPED: tuple[errors.Kind, ...] = (
     errors.DATASTORE,
 )
 # what a route reading a JSON body adds
-WITH_BODY: tuple[errors.Kind, ...] = (errors.INVALID_JSON, errors.TOO_LARGE)
+WITH_BODY: tuple[errors.Kind, ...] = (errors.INVALID_JSON, errors.TOO_LARGE, errors.REQUEST_TIMEOUT)
 
 
 def always(settings: Settings) -> bool:
