@@ -168,6 +168,11 @@ def report(r: dict[str, Any], args: argparse.Namespace, where: str, ds: Dataset)
         ["A's heavy report alone", "1", ms(r["heavy"]), "-", "-"],
     ]  # fmt: skip
     print(table(["ms", "runs", "p50", "p95", "max"], rows))
+    slow = [t for t in live.runs if t >= 100]
+    print(f"\n/health/live probes at 100 ms or more while A saturated: {len(slow)} of "
+          f"{len(live.runs)} ({', '.join(ms(t) for t in sorted(slow)) or 'none'})")
+    slow_b = [t for t in busy_b.runs if t >= 100]
+    print(f"B's reports at 100 ms or more meanwhile: {len(slow_b)} of {len(busy_b.runs)}")
     outcomes = ", ".join(f"{n} x {s}" for s, n in sorted(r["a_outcomes"].items()))
     print(f"\nA's answers: {outcomes}; B's failures: {r['busy_b_failed'] or 'none'}")
     b_ok = not r["busy_b_failed"] and busy_b.p95 <= bound
