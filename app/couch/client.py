@@ -363,7 +363,9 @@ class Couch:
     async def all_dbs(self) -> list[str]:
         return list(await self.ok("GET", "_all_dbs"))
 
-    async def db_names(self, start: str, end: str, page: int = 10_000) -> AsyncIterator[list[str]]:
+    async def db_names(
+        self, start: str, end: str, page: int = 10_000
+    ) -> AsyncIterator[list[str]]:
         """The database names from ``start`` to ``end`` (inclusive), a page of ``_all_dbs``
         at a time (``start_key``/``limit``): a cluster may hold millions of databases."""
         after: str | None = None
