@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 
+from app.commands.failures import CONFIGURATION, COUCHDB, EXIT_STATUSES, CommandFailed
 from app.config import Settings
 
 ENTRY_POINTS = "qubicle_reports.commands"
@@ -40,7 +41,12 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
     """Run the HTTP API: the one way to the app's assembly (app.web.server), for the
     ``serve`` command and the development tooling's ``demo``."""
+    from app.web.auth import auth_problem
     from app.web.server import serve as run
+
+    problem = auth_problem(settings)
+    if problem:  # a service that answers 401 to everything is no service
+        raise CommandFailed(CONFIGURATION, problem)
 
     run(settings, host=host, port=port)
 
@@ -53,9 +59,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 def _install_args(p: argparse.ArgumentParser) -> None:
     which = p.add_mutually_exclusive_group()
     which.add_argument("--account", metavar="ID", help="this account's MoDBs (every month)")
-    which.add_argument(
-        "--all", action="store_true", help="every account's MoDBs, reporting or not"
-    )
+    which.add_argument("--all", action="store_true", help="every account's MoDBs, reporting or not")
     p.add_argument(
         "--warm",
         action="store_true",
@@ -96,7 +100,7 @@ BUILT_IN: tuple[Command, ...] = (
         "install-views",
         "install the design document into the MoDBs of reporting accounts",
         "Install or upgrade the qubicle_reports design document in the month databases of "
-        "accounts that already hold it in an earlier month (CONTRACT.md section 1), of one "
+        "accounts that already hold it in an earlier month, of one "
         "account (--account) or of every account (--all). Needs CouchDB admin credentials; "
         "the service itself can then run with a read-only user. With --warm, waits until "
         "CouchDB has built every index (exit status 0 only then).",
@@ -144,8 +148,25 @@ def build_parser(available: Sequence[Command] | None = None) -> argparse.Argumen
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return int(args.run(Settings.from_env(), args))
+    """Run a command; a failure is one line and an exit status of its own (EXIT_STATUSES)."""
+    from app.couch.client import CouchError, CouchUnavailable
+
+    parser = build_parser()
+    statuses = "; ".join(f"{code} {meaning}" for code, meaning in EXIT_STATUSES)
+    parser.epilog = "exit statuses: " + statuses.replace("`", "")
+    args = parser.parse_args(argv)
+    try:
+        try:
+            settings = Settings.from_env()
+        except ValueError as e:
+            raise CommandFailed(CONFIGURATION, str(e)) from None
+        return int(args.run(settings, args))
+    except CommandFailed as e:
+        return e.report(args.command)
+    except (CouchError, CouchUnavailable) as e:
+        where = ", ".join(n.split("@")[-1] for n in settings.couchdb_url.split(","))
+        fix = "check COUCHDB_URL and that CouchDB runs there"
+        return CommandFailed(COUCHDB, f"{e} (CouchDB at {where}); {fix}").report(args.command)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.commands.common import bad_account, command_couch
+from app.commands.failures import no_modbs
 from app.couch import design_docs
 from app.couch.client import Couch
 from app.couch.installer import month_dbs
@@ -44,6 +45,8 @@ async def status_command(settings: Any, account_id: str | None) -> int:
     try:
         version = design_docs.version_of(design_docs.load()) or ""
         dbs = sorted(await month_dbs(couch, account_id))
+        if account_id is not None and not dbs:
+            raise no_modbs(account_id)
         print(f"design doc {design_docs.DDOC} {version}: {len(dbs)} MoDBs")
         ready = True
         width = max((len(db) for db in dbs), default=0)

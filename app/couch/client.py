@@ -149,9 +149,7 @@ class Couch:
                 status, raw = await self._send(
                     node, method, path, params, data, timeout, slow, bounded
                 )
-                outcome = (
-                    "ok" if status < 400 else "client_error" if status < 500 else "server_error"
-                )
+                outcome = outcome_of(status)
             except _NotSent:
                 outcome = "unreachable"
                 self.nodes.mark_down(node)
@@ -425,6 +423,16 @@ class Couch:
     async def view(self, db: str, ddoc: str, view: str, **params: Any) -> list[dict[str, Any]]:
         """Rows of a view query (reduced or not). JSON parameters are serialised here."""
         return view_rows(await self.view_raw(db, ddoc, view, **params))
+
+
+def outcome_of(status: int) -> str:
+    """``couchdb_requests_total``'s outcome of an answer: a 404 is its own (a month with no
+    MoDB, a design doc not yet installed: normal answers), never counted as an error."""
+    if status < 400:
+        return "ok"
+    if status == 404:
+        return "not_found"
+    return "client_error" if status < 500 else "server_error"
 
 
 def few_changes_left(state: IndexState) -> bool:

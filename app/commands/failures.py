@@ -1,0 +1,46 @@
+"""How a command fails: one line naming the cause and the fix, and an exit status of its
+own (the docs' command reference prints :data:`EXIT_STATUSES`)."""
+
+from __future__ import annotations
+
+import sys
+
+OK, NOT_READY, USAGE, CONFIGURATION, COUCHDB, NO_MODBS, INTERRUPTED = 0, 1, 2, 3, 4, 5, 130
+
+EXIT_STATUSES: tuple[tuple[int, str], ...] = (
+    (OK, "done"),
+    (
+        NOT_READY,
+        "done, but not everything is ready: a design doc not current or an index not built "
+        "(`status`, `install-views --warm`, which name them)",
+    ),
+    (USAGE, "a command line that does not parse, or an `--account` that is no account id"),
+    (
+        CONFIGURATION,
+        "a setting that cannot work: an environment variable that does not parse, a "
+        "`COUCHDB_URL` without `http://` or `https://`, or `serve` with no way to authenticate",
+    ),
+    (COUCHDB, "CouchDB could not be reached, or failed"),
+    (NO_MODBS, "`--account` names an account that has no month databases on this CouchDB"),
+    (INTERRUPTED, "interrupted (Ctrl-C); CouchDB builds on"),
+)
+
+
+class CommandFailed(Exception):
+    """A command cannot go on: ``message`` says why and what to do."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+    def report(self, command: str) -> int:
+        print(f"qubicle-reports {command}: {self}", file=sys.stderr, flush=True)
+        return self.status
+
+
+def no_modbs(account_id: str) -> CommandFailed:
+    return CommandFailed(
+        NO_MODBS,
+        f"account {account_id} has no month databases (account/…-YYYYMM) on this CouchDB: "
+        "check the account id and COUCHDB_URL",
+    )
