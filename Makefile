@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install demo test lint bench clean dashboard-vendor
+.PHONY: install demo test lint bench clean dashboard-vendor docs
 
 install: $(VENV)/.installed devcouch/node_modules/.package-lock.json
 
@@ -24,12 +24,19 @@ test: install
 	$(BIN)/ruff check app dev tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/python -m qubicle_dev.docgen --check
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 	$(BIN)/pytest -q
 
 # Refresh the dashboard's vendored chart library from app/web/dashboard/package-lock.json
 # (only when bumping it: the vendored file is committed, installing needs no Node.js).
 dashboard-vendor:
 	app/web/dashboard/vendor.sh
+
+# Rewrite the generated reference pages (docs/reference/) from the code, then serve the site.
+docs: install
+	$(BIN)/python -m qubicle_dev.docgen
+	$(BIN)/mkdocs serve
 
 bench: install
 	$(BIN)/python bench/bench.py

@@ -120,7 +120,7 @@ BUILT_IN: tuple[Command, ...] = (
         "metrics",
         "print every report metric and its definition (Markdown)",
         "Print every metric of both reports, its exact definition and whether it is in the "
-        "default (published) list, as the Markdown table the README shows.",
+        "default (published) list, as the Markdown table the documentation shows.",
         lambda p: None,
         _metrics,
     ),
