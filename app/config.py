@@ -161,6 +161,12 @@ class Settings:
         5.0,
         help="seconds a CouchDB node that failed is skipped before it is tried again",
     )
+    couch_auth_pause: float = _env(
+        P + "COUCH_AUTH_PAUSE",
+        330.0,
+        help="seconds nothing is sent after CouchDB refused the credentials (then one attempt): "
+        "longer than CouchDB's memory of failed logins (5 min), so CouchDB never locks the user",
+    )
     index_wait: float = _env(
         P + "INDEX_WAIT",
         1.0,

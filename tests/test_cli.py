@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 
 from app.couch.client import Couch
-from app.couch.design_docs import DDOC, VERSION_FIELD, load
+from app.couch.design_docs import VERSION_FIELD, load
 from app.couch.installer import month_dbs
 from app.couch.modb import account_db
 from qubicle_dev.seed import plan_account
@@ -90,13 +90,13 @@ async def test_seed_then_install_views_for_one_account(
     dbs = await month_dbs(couch, account_id)
     assert dbs == sorted(dbs) and [d[-6:] for d in dbs] == ["202402", "202403"]
     for db in dbs:  # seed leaves no design doc behind: reports must not depend on it
-        assert await couch.get_doc(db, f"_design/{DDOC}") is None
+        assert await couch.get_doc(db, load()["_id"]) is None
 
     installed = run_cli("install-views", "--account", account_id, "--warm", env=env)
     assert installed.returncode == 0, installed.stderr
     assert "2 installed" in installed.stdout
     for db in dbs:
-        ddoc = await couch.get_doc(db, f"_design/{DDOC}")
+        ddoc = await couch.get_doc(db, load()["_id"])
         assert ddoc is not None and ddoc[VERSION_FIELD] == load()[VERSION_FIELD]
 
     again = run_cli("install-views", "--account", account_id, env=env)

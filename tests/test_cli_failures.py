@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 # the exit statuses docs/reference/cli.md lists
-CONFIGURATION, COUCHDB, NO_MODBS = 3, 4, 5
+CONFIGURATION, COUCHDB, NO_MODBS = 4, 5, 6
 
 
 def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -35,7 +35,7 @@ from qubicle_dev.seed import SeededAccount
 TOKEN = "tok-cluster-77c1"
 QUERY = {"report": "queues", "start_date": "2024-01-30", "end_date": "2024-02-01"}
 FEB_VIEW = re.compile(r"-202402/_design/qubicle_reports/_view/")
-DDOC_ID = f"_design/{design_docs.DDOC}"
+DDOC_ID = design_docs.load()["_id"]
 
 
 @pytest.fixture(scope="module")

@@ -73,7 +73,7 @@ async def test_every_family_appears_and_moves_and_names_no_account_or_token(
 ) -> None:
     await proxy.reset()
     jan = modb.modb(seeded.account_id, 2024, 1)
-    ddoc_id = f"_design/{design_docs.DDOC}"
+    ddoc_id = design_docs.load()["_id"]
     existing = await couch.get_doc(jan, ddoc_id)
     if existing is not None:  # so the service installs it and says so
         await couch.delete_doc(jan, ddoc_id, existing["_rev"])

@@ -21,7 +21,7 @@ from app.config import Settings
 from app.couch import design_docs, modb
 from app.couch.client import Couch
 
-DDOC_ID = f"_design/{design_docs.DDOC}"
+DDOC_ID = design_docs.load()["_id"]
 
 
 async def test_warm_follows_a_build_longer_than_the_query_timeout_and_exits_0(
@@ -47,7 +47,7 @@ async def test_warm_follows_a_build_longer_than_the_query_timeout_and_exits_0(
     assert progress, out
     assert f"{db}: built" in out
     assert "1 current" in out and "(indexes built)" in out
-    state = await couch.index_state(db, design_docs.DDOC)
+    state = await couch.index_state(db, design_docs.current_name())
     assert state is not None and not state.building
 
 

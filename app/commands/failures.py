@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import sys
 
-OK, NOT_READY, USAGE, CONFIGURATION, COUCHDB, NO_MODBS, INTERRUPTED = 0, 1, 2, 3, 4, 5, 130
+OK, NOT_READY, USAGE, CREDENTIALS_REFUSED = 0, 1, 2, 3
+CONFIGURATION, COUCHDB, NO_MODBS, INTERRUPTED = 4, 5, 6, 130
 
 EXIT_STATUSES: tuple[tuple[int, str], ...] = (
     (OK, "done"),
@@ -15,6 +16,11 @@ EXIT_STATUSES: tuple[tuple[int, str], ...] = (
         "(`status`, `install-views --warm`, which name them)",
     ),
     (USAGE, "a command line that does not parse, or an `--account` that is no account id"),
+    (
+        CREDENTIALS_REFUSED,
+        "CouchDB refused the credentials in `COUCHDB_URL` (nothing more was sent: CouchDB "
+        "locks a user out after a few failed logins)",
+    ),
     (
         CONFIGURATION,
         "a setting that cannot work: an environment variable that does not parse, a "

@@ -17,10 +17,12 @@ from collections.abc import AsyncIterator
 import orjson
 from aiohttp import web
 
-from app import errors
+from app import __version__, errors
 from app.config import Settings
+from app.couch import design_docs
 from app.couch.client import Couch
 from app.couch.installer import Installer
+from app.couch.nodes import node_urls, split_url
 from app.couch.upkeep import index_upkeep
 from app.couch.view_cache import ViewCache
 from app.report.load import Loader
@@ -114,6 +116,7 @@ def create_app(settings: Settings, auth: Authenticator | None = None) -> web.App
     )
     app[SETTINGS] = settings
     app[TELEMETRY] = telemetry = Telemetry()
+    telemetry.build_info.labels(__version__, design_docs.current_name()).set(1)
     app[LIMITS] = Limits(
         max_range_days=settings.max_range_days,
         max_identifiers=settings.max_identifiers,
@@ -130,6 +133,7 @@ def create_app(settings: Settings, auth: Authenticator | None = None) -> web.App
             node_retry=settings.node_retry,
             build_wait=settings.index_wait or None,
             telemetry=telemetry,
+            credentials_pause=settings.couch_auth_pause,
         )
         metrics_apart = None
         try:
@@ -156,8 +160,25 @@ def create_app(settings: Settings, auth: Authenticator | None = None) -> web.App
     return app
 
 
+def startup_line(settings: Settings, host: str, port: int) -> str:
+    """What an operator checks first: which release, how clients authenticate, which CouchDB
+    (never a password), which design doc, whether new MoDBs are followed."""
+    nodes = [split_url(url) for url in node_urls(settings.couchdb_url)]
+    user = next((u for _, u, _ in nodes if u), None)
+    auth = (
+        f"static tokens ({len(settings.tokens)})" if settings.auth == "static" else settings.auth
+    )
+    return (
+        f"qubicle-reports {__version__} on http://{host}:{port}: auth {auth}; CouchDB "
+        f"{', '.join(base for base, _, _ in nodes)} as {user or 'nobody'}; design doc "
+        f"{design_docs.current_name()}; _db_updates follower "
+        f"{'on' if settings.follow_db_updates else 'off'}"
+    )
+
+
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("qubicle_reports").info(startup_line(settings, host, port))
     web.run_app(
         create_app(settings),
         host=host,

@@ -38,6 +38,7 @@ def _default(value: Any) -> str:
 
 
 def configuration_page() -> str:
+    from app.commands.failures import CONFIGURATION
     from app.config import Settings
 
     lines = [
@@ -45,8 +46,8 @@ def configuration_page() -> str:
         "# Configuration\n",
         "Every setting is an environment variable, read once when a command starts. A value "
         "that does not parse (`30s` where seconds are a number) stops the command with one "
-        "line naming the variable and what it must look like (exit status 3, see the "
-        "[command reference](cli.md#exit-statuses)).\n",
+        f"line naming the variable and what it must look like (exit status {CONFIGURATION}, "
+        "see the [command reference](cli.md#exit-statuses)).\n",
         "| variable | default | meaning |",
         "|---|---|---|",
     ]
