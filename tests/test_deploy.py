@@ -109,7 +109,7 @@ def test_the_board_covers_what_an_operator_watches() -> None:
         "qubicle_reports_couchdb_requests_total",
         "qubicle_reports_cache_hits_total",
         "qubicle_reports_index_states",
-        "qubicle_reports_db_updates_connected",
+        "qubicle_reports_db_updates_state",
     ):
         assert family in used, family
 
