@@ -5,17 +5,21 @@ BIN    := $(VENV)/bin
 
 .PHONY: install demo test lint bench clean dashboard-vendor docs
 
-install: $(VENV)/.installed devcouch/node_modules/.package-lock.json
+install: $(VENV)/.installed devcouch/node_modules/.package-lock.json deploy/lint/node_modules/.package-lock.json
 
 $(VENV)/.installed: pyproject.toml dev/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]' -e ./dev
+	$(BIN)/pip install -q -e '.[test]' -e ./dev  # the tooling next to the service, both from here
 	touch $@
 
 # The CouchDB stand-in for machines without CouchDB or Docker (development only).
 devcouch/node_modules/.package-lock.json: devcouch/package-lock.json
 	cd devcouch && npm ci --omit=optional --no-audit --no-fund
+
+# The deployment files' linter (dockerfilelint, pinned; tests/test_deploy.py runs it).
+deploy/lint/node_modules/.package-lock.json: deploy/lint/package-lock.json
+	cd deploy/lint && npm ci --ignore-scripts --no-audit --no-fund
 
 demo: install
 	$(BIN)/qubicle-reports demo

@@ -145,3 +145,80 @@ async def test_every_metric_the_rules_and_the_board_query_is_exported(couch_url:
     for where, expr in queries:
         unknown = metric_names(sub(expr)) - names
         assert not unknown, f"{where} queries {sorted(unknown)}, which /metrics does not export"
+
+
+# -- the compose file and the Dockerfile -------------------------------------------------------
+
+COMPOSE = ROOT / "docker-compose.yml"
+DOCKERFILE = ROOT / "Dockerfile"
+DOCKERFILELINT = ROOT / "deploy" / "lint" / "node_modules" / ".bin" / "dockerfilelint"
+
+
+def tool(path: Path | str | None, what: str) -> str:
+    found = shutil.which(str(path)) if path else None
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{what} missing: .ci/run and make install provide it")
+        pytest.skip(f"{what} missing")
+    return found
+
+
+def test_promtool_checks_the_prometheus_config_of_the_monitoring_profile() -> None:
+    out = promtool("check", "config", "prometheus.yml")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "SUCCESS: 1 rule files found" in out.stdout
+
+
+def test_the_compose_file_validates_with_the_monitoring_profile() -> None:
+    compose = tool("docker-compose", "docker-compose (Debian's package)")
+    for profile in ([], ["--profile", "monitoring"]):
+        out = subprocess.run(
+            [compose, "-f", str(COMPOSE), *profile, "config", "--services"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert out.returncode == 0, out.stderr
+        services = set(out.stdout.split())
+        assert services >= {"couchdb", "seed", "reports", "prometheus"}
+    prometheus = yaml.safe_load(COMPOSE.read_text())["services"]["prometheus"]
+    assert prometheus["profiles"] == ["monitoring"]  # `docker compose up` alone runs without
+    assert "./deploy/prometheus:/etc/prometheus:ro" in prometheus["volumes"]  # with the rules
+
+
+def stages() -> dict[str, str]:
+    """Each Dockerfile stage's name and its instructions."""
+    parts = re.split(r"^FROM \S+ AS (\w+)\n", DOCKERFILE.read_text(), flags=re.M)
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
+
+
+def test_each_compose_command_is_one_its_image_has() -> None:
+    """The seed step runs a development command, so its image must install dev/; the
+    service's image must not (the wheel alone)."""
+    from app.cli import BUILT_IN, commands
+
+    service_commands = {c.name for c in BUILT_IN}
+    dev_commands = {c.name for c in commands()} - service_commands
+    assert "seed" in dev_commands
+    found = stages()
+    assert list(found)[-1] == "service"  # `docker build .` builds the service
+    assert "/src/dev" not in found["service"] and "/src/dev" in found["devtools"]
+    compose = yaml.safe_load(COMPOSE.read_text())["services"]
+    for name, service in compose.items():
+        if "build" not in service:
+            continue
+        target = service["build"]["target"]
+        has = service_commands | (dev_commands if "/src/dev" in found[target] else set())
+        argv = service.get("command") or re.findall(r'"([^"]+)"', found[target].split("CMD")[-1])
+        assert argv[0] == "qubicle-reports" and argv[1] in has, (name, target, argv)
+
+
+def test_the_dockerfile_lints_clean_and_the_linter_does_flag_mistakes(tmp_path: Path) -> None:
+    lint = tool(DOCKERFILELINT, "dockerfilelint (make install: deploy/lint)")
+    out = subprocess.run([lint, str(DOCKERFILE)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stdout
+    bad = tmp_path / "Dockerfile"
+    bad.write_text("FROM python:3.11-slim\nRUN apt-get update && apt-get install curl\n")
+    out = subprocess.run([lint, str(bad)], capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0 and "apt-get" in out.stdout
