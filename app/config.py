@@ -195,6 +195,13 @@ class Settings:
         "MoDB of an account that holds it in an earlier month (needs a server admin; refused: "
         "logged once, off, see `/metrics`); `off`: new MoDBs get it on their first report",
     )
+    follow_retry: float = _env(
+        P + "FOLLOW_RETRY",
+        300.0,
+        help="seconds before the `_db_updates` follower asks again for a feed CouchDB does not "
+        "serve (404: no `_global_changes`; 401: not a server admin), so fixing that needs no "
+        "restart",
+    )
     metrics: bool = _env(P + "METRICS", True, _on_off, help="`off`: no `/metrics`")
     metrics_address: str = _env(
         P + "METRICS_ADDRESS",

@@ -35,14 +35,16 @@ async def install_views_command(
     every: bool = False,
     prune: bool = False,
     dry_run: bool = False,
+    design_doc: dict[str, Any] | None = None,
 ) -> int:
     """``qubicle-reports install-views``: install (and with ``build`` wait until CouchDB has
     built the indexes; with ``prune`` retire other releases' design docs) in the MoDBs
-    :func:`covered_dbs` names. 0 only when all are done. ``dry_run`` changes nothing."""
+    :func:`covered_dbs` names. 0 only when all are done. ``dry_run`` changes nothing.
+    ``design_doc``: the release's design doc (default: this one's)."""
     if bad_account(account_id):
         return 2
     couch = command_couch(settings)
-    installer = Installer(couch)
+    installer = Installer(couch, design_doc)
     counts: dict[str, int] = {}
     failed: list[str] = []
     retired: list[Retired] = []
@@ -57,17 +59,17 @@ async def install_views_command(
             counts[outcome] = counts.get(outcome, 0) + 1
             if outcome == "missing":
                 continue
+            if prune:  # first: deleting design docs is a change the index then takes in
+                gone = await retire(couch, db, installer.ddoc["_id"], dry_run=dry_run)
+                if gone:
+                    print(retired_line(db, gone, dry_run), flush=True)
+                retired.extend(gone)
             if build:
                 try:
                     await follow.build(db, views)
                 except BuildFailed as e:
                     print(f"{db}: index not built: {e}", flush=True)
                     failed.append(db)
-            if prune:
-                gone = await retire(couch, db, installer.ddoc["_id"], dry_run=dry_run)
-                if gone:
-                    print(retired_line(db, gone, dry_run), flush=True)
-                retired.extend(gone)
     except CredentialsRefused as e:
         print(refused(settings, e.locked), flush=True)
         return CREDENTIALS_REFUSED

@@ -58,13 +58,16 @@ async def db_status(couch: Couch, db: str, current: dict[str, Any]) -> tuple[boo
     return ready, lines or ["no design doc of ours"]
 
 
-async def status_command(settings: Any, account_id: str | None) -> int:
-    """``qubicle-reports status``: 0 when every MoDB has this release's design doc, built."""
+async def status_command(
+    settings: Any, account_id: str | None, design_doc: dict[str, Any] | None = None
+) -> int:
+    """``qubicle-reports status``: 0 when every MoDB has this release's design doc (or
+    ``design_doc``'s), built."""
     if bad_account(account_id):
         return 2
     couch = command_couch(settings)
     try:
-        current = design_docs.load()
+        current = design_doc or design_docs.load()
         dbs = sorted(await month_dbs(couch, account_id))
         if account_id is not None and not dbs:
             raise no_modbs(account_id)
@@ -77,7 +80,8 @@ async def status_command(settings: Any, account_id: str | None) -> int:
         for db in dbs:
             built, lines = await db_status(couch, db, current)
             ready = ready and built
-            print(f"{db:<{width}}  " + f"\n{'':<{width}}  ".join(lines))
+            for line in lines:  # one per release's design doc, each naming its MoDB
+                print(f"{db:<{width}}  {line}")
         return 0 if ready else 1
     except CredentialsRefused as e:
         print(refused(settings, e.locked))

@@ -27,7 +27,7 @@ from urllib.parse import quote
 import aiohttp
 import orjson
 
-from app.couch.credentials import CredentialGate, CredentialsRefused
+from app.couch.credentials import CredentialGate, CredentialsRefused, memo_for
 from app.couch.index_state import (
     PROBE_TIMEOUT,
     IndexBuilding,
@@ -110,7 +110,7 @@ class Couch:
         self.telemetry = telemetry or Telemetry()
         self.nodes = Nodes(url, node_retry, self.telemetry)
         self.credentials = CredentialGate(
-            credentials_pause, self.telemetry, who=self.nodes.user or ""
+            credentials_pause, self.telemetry, who=self.nodes.user or "", memo=memo_for(url)
         )
         self.base = self.nodes.all[0].base
         self.timeout = timeout

@@ -19,16 +19,29 @@ password changed on CouchDB's side, each fail once: at most the CouchDB concurre
 
 A 401 for want of a role ("You are not a server admin.") is an answer, not a refusal: those
 credentials were accepted.
+
+CouchDB counts per client address, so the pause is shared by every process of this host that
+uses the same credentials (the service, a second instance, ``install-views``, ``status``): a
+refusal is remembered in a small file of the temporary directory, named by a hash of
+``COUCHDB_URL`` and holding only until when (no credential), and a process that finds it waits
+the pause out too instead of trying again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
 import logging
+import os
 import random
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Literal
+
+import orjson
 
 from app.couch.wire import CouchUnavailable, json_or_none
 from app.telemetry import Telemetry
@@ -74,21 +87,30 @@ def refusal(status: int, raw: bytes) -> State | None:
 class CredentialGate:
     """Whether our credentials may be sent now (see the module's docstring)."""
 
-    def __init__(self, pause: float, telemetry: Telemetry, who: str = "") -> None:
+    def __init__(
+        self, pause: float, telemetry: Telemetry, who: str = "", memo: Path | None = None
+    ) -> None:
+        """``memo``: the file a refusal is remembered in for this host's other processes."""
         self.pause = pause
         self.telemetry = telemetry
         self.who = who  # how the log names the user (never the password)
+        self.memo = memo
         self.state: State = "unverified"
         self.until = 0.0  # monotonic: no attempt before this while refused or locked
         self._one = asyncio.Lock()
         self._export()
 
     def check(self) -> None:
-        """Raise :class:`CredentialsRefused` while a pause runs."""
-        if self.state in ("refused", "locked"):
+        """Raise :class:`CredentialsRefused` while a pause runs (this process's or, before
+        an attempt, one another process of this host remembered)."""
+        if self.state == "accepted":
+            return
+        left = self.until - time.monotonic()
+        if left <= 0:
+            self._recall()
             left = self.until - time.monotonic()
-            if left > 0:
-                raise CredentialsRefused(self.state == "locked", left)
+        if self.state in ("refused", "locked") and left > 0:
+            raise CredentialsRefused(self.state == "locked", left)
 
     async def verified(self, ask: Callable[[], Awaitable[tuple[int, bytes]]]) -> None:
         """Before a request: raise while a pause runs; while the credentials are not known to
@@ -115,6 +137,9 @@ class CredentialGate:
                 LOG.warning("CouchDB accepts the credentials%s again", self._of())
             self.state = "accepted"
             self._export()
+            if self.memo is not None:
+                with contextlib.suppress(OSError):
+                    self.memo.unlink(missing_ok=True)
 
     def refused_now(self) -> State | None:
         """``refused``/``locked`` while a pause runs (what readiness reports), else None."""
@@ -130,6 +155,7 @@ class CredentialGate:
         self.state = state
         self.until = max(self.until, time.monotonic() + pause)
         self._export()
+        self._remember()
         if again:
             what = "locked the CouchDB user" if state == "locked" else "refused the credentials"
             LOG.error(
@@ -138,6 +164,31 @@ class CredentialGate:
                 what, self._of(), pause,
             )
 
+    def _remember(self) -> None:
+        if self.memo is None:
+            return
+        left = self.until - time.monotonic()
+        with contextlib.suppress(OSError):
+            self.memo.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            part = self.memo.with_suffix(f".{os.getpid()}")
+            part.write_bytes(orjson.dumps({"state": self.state, "until": time.time() + left}))
+            part.replace(self.memo)
+
+    def _recall(self) -> None:
+        """Take on a pause another process of this host remembered, if one runs."""
+        if self.memo is None:
+            return
+        try:
+            found = orjson.loads(self.memo.read_bytes())
+            state, until = found["state"], float(found["until"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return
+        left = until - time.time()
+        if state in ("refused", "locked") and left > 0:
+            self.state = state
+            self.until = time.monotonic() + min(left, self.pause * (1 + JITTER))
+            self._export()
+
     def _of(self) -> str:
         return f" of user {self.who!r}" if self.who else ""
 
@@ -145,3 +196,9 @@ class CredentialGate:
         for state in STATES:
             self.telemetry.couch_credentials.labels(state).set(int(state == self.state))
 
+
+def memo_for(url: str) -> Path:
+    """Where this host's processes remember a refusal of ``url``'s credentials: named by a
+    hash of the URL (credentials included), so different credentials never share one."""
+    name = hashlib.sha256(url.encode()).hexdigest()[:24]
+    return Path(tempfile.gettempdir()) / "qubicle-reports-credentials" / f"{name}.json"

@@ -91,13 +91,14 @@ def assemble(ddoc_dir: Path) -> dict[str, Any]:
         if reduce_file.exists():
             view["reduce"] = reduce_file.read_text().strip()
         views[view_dir.name] = view
-    version = _hash(views)
-    return {
-        "_id": f"_design/{ddoc_dir.name}-{version}",
-        "language": "javascript",
-        "views": views,
-        VERSION_FIELD: version,
-    }
+    return named({"language": "javascript", "views": views}, ddoc_dir.name)
+
+
+def named(doc: dict[str, Any], family: str = DDOC) -> dict[str, Any]:
+    """``doc`` (``language``, ``views``) under the name its views give it, and saying its
+    version (for people reading it in CouchDB; what counts is the views)."""
+    version = _hash(doc["views"])
+    return {**doc, "_id": f"_design/{family}-{version}", VERSION_FIELD: version}
 
 
 def _hash(views: Any) -> str:

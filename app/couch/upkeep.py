@@ -9,7 +9,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from app.couch.client import Couch
-from app.couch.db_updates import DbUpdatesFollower, follower_state
+from app.couch.db_updates import FEED_RETRY, DbUpdatesFollower, follower_state
 from app.couch.index_book import IndexBook
 from app.couch.installer import Installer
 from app.telemetry import Telemetry
@@ -19,7 +19,12 @@ REFRESH_EVERY = 30.0  # seconds between looks at the MoDBs still building
 
 @contextlib.asynccontextmanager
 async def index_upkeep(
-    couch: Couch, installer: Installer, telemetry: Telemetry, *, follow: bool
+    couch: Couch,
+    installer: Installer,
+    telemetry: Telemetry,
+    *,
+    follow: bool,
+    follow_retry: float = FEED_RETRY,
 ) -> AsyncIterator[IndexBook]:
     book = IndexBook(telemetry)
     couch.probes.seen = book.seen
@@ -32,7 +37,7 @@ async def index_upkeep(
 
     tasks = [asyncio.create_task(refresh(), name="index-book-refresh")]
     if follow:
-        follower = DbUpdatesFollower(couch, installer, telemetry)
+        follower = DbUpdatesFollower(couch, installer, telemetry, feed_retry=follow_retry)
         tasks.append(asyncio.create_task(follower.run(), name="db-updates-follower"))
     else:
         follower_state(telemetry, "off")

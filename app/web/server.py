@@ -13,6 +13,7 @@ import time
 import traceback
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import orjson
 from aiohttp import web
@@ -103,7 +104,10 @@ def where(e: BaseException) -> str:
     return f"{type(e).__name__} at {trail}"
 
 
-def create_app(settings: Settings, auth: Authenticator | None = None) -> web.Application:
+def create_app(
+    settings: Settings, auth: Authenticator | None = None, design_doc: dict[str, Any] | None = None
+) -> web.Application:
+    """The service; ``design_doc``: the release's design doc (default: this one's)."""
     app = web.Application(
         middlewares=[envelope_middleware, cors.preflight_middleware],
         client_max_size=settings.max_body_bytes,
@@ -116,7 +120,6 @@ def create_app(settings: Settings, auth: Authenticator | None = None) -> web.App
     )
     app[SETTINGS] = settings
     app[TELEMETRY] = telemetry = Telemetry()
-    telemetry.build_info.labels(__version__, design_docs.current_name()).set(1)
     app[LIMITS] = Limits(
         max_range_days=settings.max_range_days,
         max_identifiers=settings.max_identifiers,
@@ -139,13 +142,19 @@ def create_app(settings: Settings, auth: Authenticator | None = None) -> web.App
         try:
             cache = ViewCache(int(settings.cache_mb * 1024 * 1024), ttl=settings.cache_ttl)
             telemetry.watch_cache(cache.stats)
-            installer = Installer(couch)
+            installer = Installer(couch, design_doc)
+            telemetry.build_info.labels(__version__, installer.name).set(1)
             app[LOADER] = Loader(couch, installer, settings.month_concurrency, cache)
             app[AUTH] = auth or build_authenticator(settings, couch)
             if settings.metrics and settings.metrics_address:
                 metrics_apart = await serve_metrics_apart(settings.metrics_address, telemetry)
-            follow = settings.follow_db_updates
-            async with index_upkeep(couch, installer, telemetry, follow=follow):
+            async with index_upkeep(
+                couch,
+                installer,
+                telemetry,
+                follow=settings.follow_db_updates,
+                follow_retry=settings.follow_retry,
+            ):
                 yield
         finally:
             if metrics_apart is not None:
