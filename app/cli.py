@@ -15,7 +15,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 
-from app.commands.failures import CONFIGURATION, COUCHDB, EXIT_STATUSES, CommandFailed
+from app.commands.failures import (
+    CANNOT_LISTEN,
+    CONFIGURATION,
+    COUCHDB,
+    EXIT_STATUSES,
+    CommandFailed,
+)
 from app.config import Settings
 
 ENTRY_POINTS = "qubicle_reports.commands"
@@ -47,7 +53,14 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None
     problem = auth_problem(settings)
     if problem:  # a service that answers 401 to everything is no service
         raise CommandFailed(CONFIGURATION, problem)
-    run(settings, host=host, port=port)
+    try:
+        run(settings, host=host, port=port)
+    except OSError as e:  # raised while binding, before anything is served
+        raise CommandFailed(
+            CANNOT_LISTEN,
+            f"cannot listen ({e.strerror or e}): choose another --port or --host (or "
+            "QUBICLE_REPORTS_METRICS_ADDRESS), or stop the process that holds it",
+        ) from None
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:

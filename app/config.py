@@ -59,6 +59,14 @@ def couch_urls(raw: str) -> str:
     return raw
 
 
+def listen_address(raw: str) -> str:
+    """``host:port`` (``QUBICLE_REPORTS_METRICS_ADDRESS``), or empty."""
+    _host, sep, port = raw.strip().rpartition(":")
+    if raw.strip() and (not sep or not port.isdigit() or not 0 < int(port) < 65536):
+        raise ValueError(f"{raw!r} is not host:port; write it like 0.0.0.0:9100")
+    return raw.strip()
+
+
 def _env(name: str, default: Any = None, parse: Any = None, *, help: str = "") -> Any:
     """A setting: its variable, default, parser (else by type) and what it means (the docs'
     configuration table is generated from these)."""
@@ -206,6 +214,7 @@ class Settings:
     metrics_address: str = _env(
         P + "METRICS_ADDRESS",
         "",
+        listen_address,
         help="`host:port`: serve `/metrics` on a listener of its own instead of the API's port",
     )
 

@@ -4,6 +4,7 @@ the fix, never a traceback, with the exit status the command reference documents
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import uuid
@@ -11,7 +12,7 @@ import uuid
 import pytest
 
 # the exit statuses docs/reference/cli.md lists
-CONFIGURATION, COUCHDB, NO_MODBS = 4, 5, 6
+CONFIGURATION, COUCHDB, NO_MODBS, CANNOT_LISTEN = 4, 5, 6, 7
 
 
 def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -77,3 +78,28 @@ def test_an_account_with_no_modbs_is_an_error(couch_url: str, command: str) -> N
     assert out.returncode == NO_MODBS
     one_line(out, command, account, "no month databases")
     assert "no MoDBs found" not in out.stdout
+
+
+def test_a_metrics_address_without_a_port_says_how_to_write_it() -> None:
+    out = run_cli("serve", QUBICLE_REPORTS_TOKENS="t=x", QUBICLE_REPORTS_METRICS_ADDRESS="9100")
+    assert out.returncode == CONFIGURATION
+    one_line(out, "serve", "QUBICLE_REPORTS_METRICS_ADDRESS", "host:port")
+
+
+def test_serve_on_a_port_in_use_is_one_line(couch_url: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        out = run_cli(
+            "serve",
+            "--port",
+            port,
+            COUCHDB_URL=couch_url,
+            QUBICLE_REPORTS_TOKENS="t=x",
+            QUBICLE_REPORTS_FOLLOW_DB_UPDATES="off",
+        )
+    assert out.returncode == CANNOT_LISTEN
+    assert "Traceback" not in out.stderr
+    [line] = [x for x in out.stderr.splitlines() if x.startswith("qubicle-reports serve: ")]
+    assert "address already in use" in line and "--port" in line

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 
 OK, NOT_READY, USAGE, CREDENTIALS_REFUSED = 0, 1, 2, 3
-CONFIGURATION, COUCHDB, NO_MODBS, INTERRUPTED = 4, 5, 6, 130
+CONFIGURATION, COUCHDB, NO_MODBS, CANNOT_LISTEN, INTERRUPTED = 4, 5, 6, 7, 130
 
 EXIT_STATUSES: tuple[tuple[int, str], ...] = (
     (OK, "done"),
@@ -28,6 +28,11 @@ EXIT_STATUSES: tuple[tuple[int, str], ...] = (
     ),
     (COUCHDB, "CouchDB could not be reached, or failed"),
     (NO_MODBS, "`--account` names an account that has no month databases on this CouchDB"),
+    (
+        CANNOT_LISTEN,
+        "`serve` cannot listen on its address (`--host`/`--port`, or "
+        "`QUBICLE_REPORTS_METRICS_ADDRESS`): in use by another process, or not this host's",
+    ),
     (INTERRUPTED, "interrupted (Ctrl-C); CouchDB builds on"),
 )
 
