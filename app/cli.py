@@ -20,6 +20,7 @@ from app.commands.failures import (
     CONFIGURATION,
     COUCHDB,
     EXIT_STATUSES,
+    INTERRUPTED,
     CommandFailed,
 )
 from app.config import Settings
@@ -208,6 +209,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(settings, args))
     except CommandFailed as e:
         return e.report(args.command)
+    except KeyboardInterrupt:
+        message = "interrupted; nothing is left half done (CouchDB finishes what it was asked)"
+        return CommandFailed(INTERRUPTED, message).report(args.command)
     except (CouchError, CouchUnavailable) as e:
         where = ", ".join(n.split("@")[-1] for n in settings.couchdb_url.split(","))
         fix = "check COUCHDB_URL and that CouchDB runs there"
