@@ -64,3 +64,12 @@ def test_no_page_or_help_names_a_file_the_repository_does_not_hold() -> None:
         # every repository path a page names in backticks exists (a folder or a file)
         for path in re.findall(r"`((?:app|dev|bench|tests|deploy|devcouch|docs)/[\w./-]*)`", text):
             assert (ROOT / path.rstrip("/")).exists(), (name, path)
+
+
+def test_every_link_of_the_readme_into_the_repository_resolves() -> None:
+    """The site's links are checked by ``mkdocs build --strict``; the README is not in it."""
+    readme = (ROOT / "README.md").read_text()
+    links = re.findall(r"\]\(((?!https?:)[^)#]+)(?:#[^)]*)?\)", readme)
+    assert len(links) >= 10
+    for link in links:
+        assert (ROOT / link).exists(), link
