@@ -73,3 +73,12 @@ def test_every_link_of_the_readme_into_the_repository_resolves() -> None:
     assert len(links) >= 10
     for link in links:
         assert (ROOT / link).exists(), link
+
+
+def test_the_site_links_only_to_its_own_pages() -> None:
+    """A link out of docs/ (``../README.md``) is a dead link on the published site, and
+    ``mkdocs build --strict`` lets it pass."""
+    for page in sorted((ROOT / "docs").rglob("*.md")):
+        for link in re.findall(r"\]\(((?!https?:|#)[^)#\s]+)", page.read_text()):
+            target = (page.parent / link).resolve()
+            assert target.is_relative_to(ROOT / "docs") and target.exists(), (page.name, link)

@@ -43,6 +43,7 @@ from app.couch.wire import (
     couch_error,
     json_or_none,
     operation,
+    outcome_of,
     parse,
     query_params,
     view_rows,
@@ -285,7 +286,9 @@ class Couch:
             headers={"Accept": "application/json", "Authorization": node.auth},
             timeout=timeout,
         ) as resp:
-            return resp.status, await resp.read()
+            raw = await resp.read()
+        self.telemetry.couch_requests.labels("session", outcome_of(resp.status)).inc()
+        return resp.status, raw
 
     async def request(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
         """Send one request; return (status, parsed JSON body). Raise only CouchUnavailable."""
@@ -467,16 +470,6 @@ class Couch:
     async def view(self, db: str, ddoc: str, view: str, **params: Any) -> list[dict[str, Any]]:
         """Rows of a view query (reduced or not). JSON parameters are serialised here."""
         return view_rows(await self.view_raw(db, ddoc, view, **params))
-
-
-def outcome_of(status: int) -> str:
-    """``couchdb_requests_total``'s outcome of an answer: a 404 is its own (a month with no
-    MoDB, a design doc not yet installed: normal answers), never counted as an error."""
-    if status < 400:
-        return "ok"
-    if status == 404:
-        return "not_found"
-    return "client_error" if status < 500 else "server_error"
 
 
 def few_changes_left(state: IndexState) -> bool:

@@ -29,6 +29,9 @@ from app.telemetry import Telemetry
 Outcome = Literal["missing", "current", "installed", "repaired"]
 MISSING_TTL = 30.0  # seconds a missing MoDB is believed missing (KAZOO creates the new month's)
 MISSING_MAX = 100_000
+# seconds a design doc found with our views is trusted before it is looked at again: a hand
+# edit under our name is read for at most this long (then written over)
+READY_TTL = 300.0
 
 
 class ViewsNotInstallable(Exception):
@@ -44,7 +47,7 @@ class Installer:
         self.ddoc = ddoc if ddoc is not None else design_docs.load()
         self.version = design_docs.version_of(self.ddoc)
         self.name = design_docs.name_of(self.ddoc)  # what view paths name
-        self._ready: set[str] = set()
+        self._ready: dict[str, float] = {}  # MoDB -> until when its design doc is trusted
         # MoDBs found missing (archived months, months before the account): asked again only
         # after MISSING_TTL, so a 12-month report over 6 kept MoDBs costs no extra requests
         self._missing: dict[str, float] = {}
@@ -52,14 +55,15 @@ class Installer:
         self.wrote: Callable[[str], None] | None = None  # told each MoDB written into
 
     async def ensure(self, db: str) -> bool:
-        """True when ``db`` exists and holds the current design doc; False when db is missing."""
-        if db in self._ready:
+        """True when ``db`` exists and holds this release's design doc; False when db is
+        missing."""
+        if self._ready.get(db, 0.0) > time.monotonic():
             return True
         if self._missing.get(db, 0.0) > time.monotonic():
             return False
         lock = self._locks.setdefault(db, asyncio.Lock())
         async with lock:
-            if db in self._ready:
+            if self._ready.get(db, 0.0) > time.monotonic():
                 return True
             outcome = await self.install(db)
         self._locks.pop(db, None)
@@ -69,12 +73,14 @@ class Installer:
             self._missing[db] = time.monotonic() + MISSING_TTL
             return False
         self._missing.pop(db, None)
-        self._ready.add(db)
+        if len(self._ready) >= MISSING_MAX:
+            self._ready.clear()
+        self._ready[db] = time.monotonic() + READY_TTL
         return True
 
     def forget(self, db: str) -> None:
         """Drop the memo, e.g. after a query found the design doc gone."""
-        self._ready.discard(db)
+        self._ready.pop(db, None)
         self._missing.pop(db, None)
 
     async def install(self, db: str, attempts: int = 5) -> Outcome:
