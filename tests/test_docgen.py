@@ -82,3 +82,9 @@ def test_the_site_links_only_to_its_own_pages() -> None:
         for link in re.findall(r"\]\(((?!https?:|#)[^)#\s]+)", page.read_text()):
             target = (page.parent / link).resolve()
             assert target.is_relative_to(ROOT / "docs") and target.exists(), (page.name, link)
+
+
+def test_the_readme_is_a_front_page() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.splitlines()) <= 200
+    assert "](docs/dashboard.png)" in readme and "make demo" in readme and "make test" in readme
