@@ -119,6 +119,8 @@ class Couch:
         self._session: aiohttp.ClientSession | None = None  # made on first use, in the loop
         self._slots = asyncio.Semaphore(max_concurrency)
         self.probes = IndexProbes(self, timeout=probe_timeout)
+        # told (db, design doc) of every view query answered: that index is built
+        self.view_answered: Callable[[str, str], None] | None = None
 
     def __repr__(self) -> str:  # never shows credentials
         return f"Couch({', '.join(n.base for n in self.nodes.all)!r})"
@@ -459,6 +461,8 @@ class Couch:
         status, raw = await self.request_raw("GET", path, params=params, slow=slow)
         if status >= 300:
             raise couch_error(status, parse(raw))
+        if self.view_answered is not None:
+            self.view_answered(db, ddoc)
         return raw
 
     async def index_state(self, db: str, ddoc: str) -> IndexState | None:
