@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -198,8 +199,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from app.couch.client import CouchError, CouchUnavailable
 
     parser = build_parser()
-    statuses = "; ".join(f"{code} {meaning}" for code, meaning in EXIT_STATUSES)
-    parser.epilog = "exit statuses: " + statuses.replace("`", "")
+    # --help ends with the exit statuses, one to a line (so the description is wrapped here)
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.description = textwrap.fill(parser.description or "", 79)
+    parser.epilog = "exit statuses:\n" + "\n".join(
+        textwrap.fill(f"{code:>5}  {meaning.replace('`', '')}", 79, subsequent_indent=" " * 7)
+        for code, meaning in EXIT_STATUSES
+    )
     args = parser.parse_args(argv)
     try:
         try:
