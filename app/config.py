@@ -110,6 +110,17 @@ class Settings:
     jwt_leeway: float = _env(
         P + "JWT_LEEWAY", 5.0, help="jwt mode: seconds of clock skew tolerated on `exp`"
     )
+    jwt_issuer: str | None = _env(
+        P + "JWT_ISSUER",
+        help="jwt mode: the `iss` every token must carry (KAZOO writes `kazoo`); unset: not "
+        "checked",
+    )
+    jwt_max_lifetime: float = _env(
+        P + "JWT_MAX_LIFETIME",
+        86_400.0,
+        help="jwt mode: seconds ahead an `exp` may lie at most; a later one (or an `exp` that "
+        "is not a JSON number) is refused",
+    )
     account_cache_ttl: float = _env(
         P + "ACCOUNT_CACHE_TTL", 30.0, help="seconds an account's ancestry (`pvt_tree`) is reused"
     )
@@ -134,12 +145,36 @@ class Settings:
         P + "REPORT_TIMEOUT", 60.0, help="seconds for a whole report, then 503"
     )
     max_reports: int = _env(P + "MAX_REPORTS", 32, help="reports in progress per process")
+    account_reports: int = _env(
+        P + "ACCOUNT_REPORTS",
+        4,
+        help="reports of one account in progress at once: its fair share of `MAX_REPORTS` "
+        "([Fair shares](../production.md#fair-shares-one-tenant-never-slows-another))",
+    )
+    account_couch_concurrency: int = _env(
+        P + "ACCOUNT_COUCH_CONCURRENCY",
+        8,
+        help="view queries of one account in flight at once, all its reports together: its "
+        "fair share of `COUCH_CONCURRENCY`",
+    )
     queue_timeout: float = _env(
         P + "QUEUE_TIMEOUT",
         10.0,
         help="seconds a request waits for a report slot, then 503 `too busy`",
     )
     max_body_bytes: int = _env(P + "MAX_BODY_BYTES", 64 * 1024, help="request body size, else 413")
+    header_timeout: float = _env(
+        P + "HEADER_TIMEOUT",
+        10.0,
+        help="seconds a request's head may take once its first byte came; then the connection "
+        "is closed (counted, `qubicle_reports_slow_clients_total`)",
+    )
+    body_timeout: float = _env(
+        P + "BODY_TIMEOUT",
+        10.0,
+        help="seconds a request's body may take; then `408 request timeout` and the "
+        "connection is closed (counted)",
+    )
     max_range_days: int = _env(
         P + "MAX_RANGE_DAYS", 366, help="longest `start_date`..`end_date` span, in days"
     )
@@ -194,6 +229,12 @@ class Settings:
     )
     ready_timeout: float = _env(
         P + "READY_TIMEOUT", 2.0, help="seconds `/health/ready` gives CouchDB to answer"
+    )
+    ready_interval: float = _env(
+        P + "READY_INTERVAL",
+        1.0,
+        help="seconds one look at CouchDB answers every `/health/ready` probe (0: only probes "
+        "arriving while a look is in flight share it)",
     )
     follow_db_updates: bool = _env(
         P + "FOLLOW_DB_UPDATES",

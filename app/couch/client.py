@@ -210,7 +210,7 @@ class Couch:
                     t.couch_retries.labels(op).inc()
                     node = self.nodes.pick({self.nodes.index(node)}) or node
                     continue
-                raise CouchUnavailable(f"CouchDB answered {status}")
+                raise CouchUnavailable.answered(status, raw)
             return status, raw
 
     async def _send(
@@ -322,11 +322,12 @@ class Couch:
             return False
         return status == 200
 
-    async def ready(self, timeout: float = 2.0) -> str:
+    async def ready(self, timeout: float = 2.0, *, bounded: bool = False) -> str:
         """``up`` when a node answers ``/_up`` (``GET /`` where there is no ``/_up``, as on the
         stand-in) within ``timeout``, asked of every listed node at once, the first yes
         winning; ``refused``/``locked`` while CouchDB turns our credentials away (not asked);
-        else ``down``."""
+        else ``down``. ``bounded``: inside the concurrency cap (the wait for a slot counts in
+        ``timeout``)."""
         refused = self.credentials.refused_now()
         if refused is not None:
             return refused
@@ -335,7 +336,7 @@ class Couch:
             for path in ("_up", ""):
                 try:
                     status, raw = await self._send(
-                        node, "GET", path, None, None, timeout, None, bounded=False
+                        node, "GET", path, None, None, timeout, None, bounded=bounded
                     )
                 except (_NotSent, _Broken, TimeoutError, CredentialsRefused):
                     return False

@@ -3,6 +3,7 @@ bounded operation names requests are counted under. No I/O here."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,6 +24,22 @@ class CouchError(Exception):
 
 class CouchUnavailable(Exception):
     """CouchDB could not be reached, timed out, failed (5xx) or cut the answer short."""
+
+    @classmethod
+    def answered(cls, status: int, raw: bytes) -> CouchUnavailable:
+        """CouchDB failed (5xx): its status and the short name of its error, never its
+        ``reason`` (on a failing view that is an Erlang stack trace)."""
+        body = json_or_none(raw)
+        error = body.get("error") if isinstance(body, dict) else None
+        return cls(f"CouchDB answered {status}{error_name(error)}")
+
+
+ERROR_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+
+
+def error_name(error: Any) -> str:
+    """`` (name)`` of CouchDB's ``error`` field when it is a short name, else nothing."""
+    return f" ({error})" if isinstance(error, str) and ERROR_NAME.fullmatch(error) else ""
 
 
 def couch_error(status: int, body: Any) -> CouchError:
