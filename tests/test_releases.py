@@ -26,7 +26,7 @@ from app.commands.install_views import install_views_command
 from app.commands.status import status_command
 from app.config import Settings
 from app.couch import design_docs
-from app.couch.client import Couch
+from app.couch.client import Couch, few_changes_left
 from app.couch.installer import Installer
 
 TOKEN = "tok-releases-8c1e"
@@ -168,7 +168,10 @@ async def test_warm_builds_the_new_release_beside_the_running_one_with_no_gap(
     assert design_docs.name_of(new) in out
     for db in dbs:
         state = await couch.index_state(db, design_docs.name_of(new))
-        assert state is not None and not state.building, (db, state)
+        # built (on a cluster, a copy no query read may still take in its last few changes:
+        # a query then waits for it, never answers 503)
+        assert state is not None, db
+        assert not state.building or (not state.running and few_changes_left(state)), state
         revs = await ddoc_revs(couch, db)
         assert revs[design_docs.load()["_id"]] == before[db][design_docs.load()["_id"]]
 
@@ -206,7 +209,12 @@ async def test_prune_retires_every_other_release_and_never_kazoos_design_docs(
     assert code == 0
     for db in dbs:
         assert said(out, db, "would remove") == retired
-        assert await ddoc_revs(couch, db) == before[db]
+        # untouched (this release's own may appear meanwhile: on a shared CouchDB another
+        # service's _db_updates follower installs it into a reporting account's new MoDB)
+        after = await ddoc_revs(couch, db)
+        assert {k: v for k, v in after.items() if k != this_id} == {
+            k: v for k, v in before[db].items() if k != this_id
+        }
         assert set(before[db]) >= {*retired, "_design/cdrs", "_design/qubicle_reports_extra"}
     assert "would remove 4, " in out
 
@@ -227,7 +235,12 @@ async def test_prune_retires_every_other_release_and_never_kazoos_design_docs(
     async with make_client(settings(couch_url, account_id)) as client:
         data = {"start_date": START, "end_date": END, **REPORTS[1]}
         assert await ask(client, account_id, data) == ref.expected_report(docs, data)
-    assert await status_command(Settings(couchdb_url=couch_url), account_id) == 0
+    # on a cluster the copies a query did not read may go on building a little longer:
+    # `status` says built once every copy is
+    async with asyncio.timeout(120):
+        while await status_command(Settings(couchdb_url=couch_url), account_id) != 0:
+            capsys.readouterr()
+            await asyncio.sleep(1)
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith(f"qubicle-reports {design_docs_version()}, design doc ")
     for db in dbs:
