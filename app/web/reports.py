@@ -15,10 +15,10 @@ from contextlib import asynccontextmanager
 from aiohttp import web
 
 from app import errors
-from app.report.merge import Result
 from app.report.pipeline import run_report
 from app.report.render import RENDERERS
 from app.report.request import ReportRequest, validate
+from app.report.result import Result
 from app.telemetry import TELEMETRY, observe_report
 from app.web.context import (
     LIMITS,

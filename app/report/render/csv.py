@@ -18,7 +18,7 @@ import orjson
 from app.report.render.registry import Renderer, register
 
 if TYPE_CHECKING:
-    from app.report.merge import Result
+    from app.report.result import Result
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CHUNK_ROWS = 2000

@@ -18,8 +18,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, create_model, model_validator
 
 from app.report.buckets import PERIODS, UnsupportedTimezone, plan
+from app.report.formats import DEFAULT_FORMAT, FORMATS
 from app.report.metrics import DEFAULT_THRESHOLD, REPORTS, THRESHOLDS, ReportKind
-from app.report.render import DEFAULT_FORMAT, FORMATS
 from app.report.request.dates import MAX_DATE, MIN_DATE, last_day, parse_day, time_zones
 from app.report.request.types import (
     Component,
