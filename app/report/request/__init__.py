@@ -8,6 +8,7 @@ from app.report.request.models import Limits, RequestModels, request_models
 from app.report.request.types import ID_RE, split_list
 from app.report.request.validate import (
     KEYWORDS,
+    RecordRequest,
     ReportRequest,
     from_query,
     validate,
@@ -21,6 +22,7 @@ __all__ = [
     "MAX_DATE",
     "MIN_DATE",
     "Limits",
+    "RecordRequest",
     "ReportRequest",
     "RequestModels",
     "from_query",
