@@ -129,10 +129,11 @@ def validate(
     known = models.by_report.get(report) if isinstance(report, str) else None
     model = known or models.any_report  # an unknown report: check every other field anyway
     for name in given.keys() & models.any_report.model_fields.keys() - model.model_fields.keys():
-        reports = " and ".join(models.only_in(name))
+        names = models.only_in(name)
+        reports = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
         errs[name] = {
             "forbidden": {
-                "message": f"{name} applies only to the {reports} report",
+                "message": f"{name} applies only to the {reports} report{'s' * (len(names) > 1)}",
                 "value": given[name],
             }
         }
