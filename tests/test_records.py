@@ -294,3 +294,27 @@ async def test_csv_of_a_page_gives_the_next_key_in_a_header(client: TestClient, 
         client, data, {"report": "visits", **query, "format": "json", "page_size": 3}
     )
     assert resp.headers["X-Next-Start-Key"] == body["next_start_key"]
+
+
+async def test_a_csv_stream_that_fails_midway_is_broken_off(
+    data: Data, proxy: Any, couch: Couch
+) -> None:
+    """CouchDB failing after the first rows are sent: the answer ends without its final
+    chunk, so no client takes a cut CSV for a whole one; before any row, a 503."""
+    settings = Settings(couchdb_url=proxy.url, tokens={TOKEN: data.account_id})
+    second = QUEUES[1]
+    path = f"/v2/accounts/{data.account_id}/qubicle_reports/visits"
+    query = {"start_date": "2024-01-30", "end_date": "2024-02-01", "format": "csv"}
+    async with make_client(settings) as c:
+        await proxy.set_mode("http500", match=lambda method, target: second in target)
+        try:
+            resp = await c.get(path, params=query, headers={"X-Auth-Token": TOKEN})
+            assert resp.status == 200
+            with pytest.raises(Exception) as broken:
+                await resp.read()
+            assert "payload" in repr(broken.value).lower() or "closed" in repr(broken.value)
+            await proxy.set_mode("http500", match=lambda method, target: "_view" in target)
+            resp = await c.get(path, params=query, headers={"X-Auth-Token": TOKEN})
+            assert resp.status == 503
+        finally:
+            await proxy.reset()

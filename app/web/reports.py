@@ -8,6 +8,7 @@ and stream the result through the renderer of the requested format (:mod:`app.re
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -37,6 +38,7 @@ from app.web.context import (
 )
 
 PATH = "/v2/accounts/{account_id}/qubicle_reports"
+log = logging.getLogger("qubicle_reports.access")
 ACCEPT_PARAM = "accept"  # a parameter naming a format other than the body's or the default
 
 
@@ -149,14 +151,22 @@ async def respond_records(
         headers={**_csv_headers(req), "X-Request-ID": request[REQUEST_ID]}
     )
     chunks = csv_chunks(req, loaded.first, loaded.rest)
+    await response.prepare(request)
     try:
-        await response.prepare(request)
         async for chunk in chunks:
             await response.write(chunk)
-        await response.write_eof()
+    except Exception as e:  # CouchDB failing, timing out: nothing more can be said
+        # the status is sent: break the answer off, so it cannot pass for a whole one
+        log.error(
+            "record stream broken off (request %s): %s", request[REQUEST_ID], type(e).__name__
+        )
+        if request.transport is not None:
+            request.transport.abort()
+        return response
     finally:
         await chunks.aclose()
         await loaded.rest.aclose()
+    await response.write_eof()
     return response
 
 
