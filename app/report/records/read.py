@@ -100,12 +100,11 @@ class Window:
 
 def window(req: RecordRequest, now: int | None = None) -> Window:
     """The range (or the bucket of it), in the request's zone; ``now``: never past it."""
-    line = timeline(plan(req.start, req.end, req.period or "daily", req.timezone))
+    buckets = plan(req.start, req.end, req.period or "daily", req.timezone)
+    line = timeline(buckets)
     low, high = line.start, line.end
     if req.bucket is not None:
-        number = plan(req.start, req.end, req.period or "daily", req.timezone).buckets.index(
-            req.bucket
-        )
+        number = buckets.buckets.index(req.bucket)
         spans = [i for i, b in enumerate(line.bucket_of) if b == number]
         low, high = line.edges[spans[0]], line.edges[spans[-1] + 1]
     return Window(low, high if now is None else min(high, now))
