@@ -59,15 +59,35 @@ def _install_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--warm",
         action="store_true",
-        help="also wait until CouchDB has built the indexes, showing progress (any length)",
+        help="also wait until CouchDB has built the indexes, showing progress (any length); "
+        "run it with a new release before moving traffic to it",
+    )
+    p.add_argument(
+        "--prune",
+        action="store_true",
+        help="also delete every other release's design doc (qubicle_reports and "
+        "qubicle_reports-<version>, never KAZOO's) and have CouchDB delete their index "
+        "files; only once no other release runs",
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="with --prune: list what would be removed, change nothing",
     )
 
 
 def _install(settings: Settings, args: argparse.Namespace) -> int:
     from app.commands.install_views import install_views_command
 
+    if args.dry_run and (not args.prune or args.warm):
+        print("--dry-run goes with --prune alone (it lists what --prune would remove)")
+        return 2
     try:
-        return asyncio.run(install_views_command(settings, args.account, args.warm, args.all))
+        return asyncio.run(
+            install_views_command(
+                settings, args.account, args.warm, args.all, args.prune, args.dry_run
+            )
+        )
     except KeyboardInterrupt:
         print("\ninterrupted: CouchDB builds on; run the same command again to follow it")
         return 130
@@ -94,21 +114,25 @@ BUILT_IN: tuple[Command, ...] = (
     Command("serve", "run the HTTP API", "Run the HTTP API.", _serve_args, _serve),
     Command(
         "install-views",
-        "install the design document into the MoDBs of reporting accounts",
-        "Install or upgrade the qubicle_reports design document in the month databases of "
-        "accounts that already hold it in an earlier month (CONTRACT.md section 1), of one "
-        "account (--account) or of every account (--all). Needs CouchDB admin credentials; "
-        "the service itself can then run with a read-only user. With --warm, waits until "
-        "CouchDB has built every index (exit status 0 only then).",
+        "install this release's design document into the MoDBs of reporting accounts",
+        "Install this release's design document (qubicle_reports-<version>, named by its "
+        "views, so releases side by side never share one) in the month databases of "
+        "accounts that already hold some release's design document in an earlier month, of "
+        "one account (--account) or of every account (--all). Needs CouchDB admin "
+        "credentials; the service itself can then run with a read-only user. With --warm, "
+        "waits until CouchDB has built every index (exit status 0 only then): an upgrade "
+        "runs it with the new release while the old one still answers. With --prune, once "
+        "the old release is stopped, removes every other release's design doc.",
         _install_args,
         _install,
     ),
     Command(
         "status",
-        "show per MoDB whether the design doc is current and its index built",
-        "For every month database on the server (or of one account): whether the "
-        "qubicle_reports design document is current, and whether CouchDB has built its index "
-        "(with progress while it builds). Exit status 0 when all are current and built.",
+        "show per MoDB which releases' design docs it holds and whether each is built",
+        "For every month database on the server (or of one account): which releases' "
+        "design documents it holds (this release's, older ones) and whether CouchDB has built "
+        "each one's index (with progress while it builds). Exit status 0 when every one holds "
+        "this release's, built.",
         _status_args,
         _status,
     ),
@@ -129,12 +153,21 @@ def commands() -> list[Command]:
     return [*BUILT_IN, *sorted((c for c in found if isinstance(c, Command)), key=lambda c: c.name)]
 
 
+def version_line() -> str:
+    """``qubicle-reports 0.2.0 (design doc qubicle_reports-<version>)``."""
+    from app import __version__
+    from app.couch.design_docs import current_name
+
+    return f"qubicle-reports {__version__} (design doc {current_name()})"
+
+
 def build_parser(available: Sequence[Command] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qubicle-reports",
         description="KAZOO Qubicle Crossbar Reporting API served from CouchDB map/reduce views. "
         "CouchDB is taken from COUCHDB_URL (e.g. http://admin:pass@127.0.0.1:5984).",
     )
+    parser.add_argument("--version", action="version", version=version_line())
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in commands() if available is None else available:
         p = sub.add_parser(command.name, help=command.help, description=command.description)

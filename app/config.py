@@ -76,6 +76,9 @@ class Settings:
     cache_mb: float = _env(P + "CACHE_MB", 64.0)  # closed-month view answers kept; 0 = off
     cache_ttl: float = _env(P + "CACHE_TTL", 600.0)  # seconds a cached answer is trusted at most
     node_retry: float = _env(P + "NODE_RETRY", 5.0)  # seconds a failed CouchDB node is skipped
+    # seconds nothing is sent after CouchDB refused the credentials (then one attempt): longer
+    # than CouchDB's memory of failed logins (5 min), so CouchDB never locks the user
+    couch_auth_pause: float = _env(P + "COUCH_AUTH_PAUSE", 330.0)
     index_wait: float = _env(P + "INDEX_WAIT", 1.0)  # s before asking if an index is building
     # install-views --warm: seconds one view query may wait (below CouchDB's 60 s view
     # timeout), and between two looks at a build
@@ -85,6 +88,9 @@ class Settings:
     # follow CouchDB's _db_updates and install the design doc into new MoDBs of reporting
     # accounts as KAZOO creates them (needs a server admin; off: on their first report)
     follow_db_updates: bool = _env(P + "FOLLOW_DB_UPDATES", True, _on_off)
+    # seconds before the follower asks again for a feed CouchDB does not serve (404: no
+    # _global_changes; 401: not a server admin), so fixing that needs no restart
+    follow_retry: float = _env(P + "FOLLOW_RETRY", 300.0)
     metrics: bool = _env(P + "METRICS", True, _on_off)  # /metrics served at all
     metrics_address: str = _env(P + "METRICS_ADDRESS", "")  # "host:port": own listener
     tokens: dict[str, str] = _env(P + "TOKENS", {}, _tokens)

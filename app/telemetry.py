@@ -106,6 +106,12 @@ class Telemetry:
             "couchdb_failovers", "Requests moved to another CouchDB node"
         )
         self.couch_nodes_up = _gauge("couchdb_nodes_up", "Listed CouchDB nodes not marked down")
+        self.couch_credentials = _gauge(
+            "couchdb_credentials",
+            "1 for the state of the CouchDB credentials: unverified, accepted, refused (a 401: "
+            "nothing sent for a pause) or locked (CouchDB's lockout)",
+            ["state"],
+        )
         self.coalesced = _counter(
             "view_queries_coalesced",
             "View queries answered by an identical query already in flight",
@@ -118,9 +124,21 @@ class Telemetry:
         self.index_build_waits = _counter(
             "index_build_waits", "Reports answered 503 because CouchDB is still building an index"
         )
+        self.build_info = _gauge(
+            "build_info",
+            "1, labelled with the release answering and the design doc it reads",
+            ["version", "design_doc"],
+        )
         self.db_updates_enabled = _gauge(
             "db_updates_enabled",
-            "1 while the _db_updates follower runs; 0 when off or refused by CouchDB",
+            "1 while the _db_updates follower runs (whatever its state); 0 when off",
+        )
+        self.db_updates_state = _gauge(
+            "db_updates_state",
+            "1 for the follower's state: following, reconnecting (CouchDB away or failing), "
+            "no_feed (no _global_changes, or not a server admin: asked again now and then), "
+            "credentials_refused, off",
+            ["state"],
         )
         self.db_updates_connected = _gauge(
             "db_updates_connected", "1 while CouchDB's _db_updates feed answers"

@@ -74,7 +74,7 @@ from reference import status_doc
 
 from app.config import Settings
 from app.couch.client import Couch, CouchUnavailable
-from app.couch.design_docs import DDOC
+from app.couch.design_docs import current_name
 from app.couch.modb import account_db, encode, modb, modbs_for_range
 from app.report.agent_states import CAP, GREGORIAN_OFFSET, AgentSums, timeline
 from app.report.buckets import plan
@@ -462,7 +462,7 @@ async def index_sizes(url: str, ds: AgentDataset) -> list[list[str]]:
             info = await couch.db_info(m.name)
             if info is None:
                 continue
-            ddoc = await couch.ok("GET", f"{encode(m.name)}/_design/{DDOC}/_info")
+            ddoc = await couch.ok("GET", f"{encode(m.name)}/_design/{current_name()}/_info")
             docs, data = info["doc_count"], info["sizes"]["active"]
             index = ddoc["view_index"]["sizes"]["active"]
             total = [total[0] + docs, total[1] + data, total[2] + index]

@@ -36,7 +36,9 @@ if str(REPO) not in sys.path:  # run as `python bench/x.py` from anywhere
     sys.path.insert(0, str(REPO))
 
 from app.couch.client import Couch, CouchUnavailable  # noqa: E402
-from app.couch.design_docs import DDOC  # noqa: E402
+from app.couch.design_docs import current_name  # noqa: E402
+
+DDOC = current_name()
 from app.couch.installer import Installer, month_dbs  # noqa: E402
 from app.couch.modb import account_db, encode  # noqa: E402
 from app.couch.nodes import split_url  # noqa: E402

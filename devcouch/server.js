@@ -125,6 +125,10 @@ const { values: args } = parseArgs({
     password: { type: 'string', default: 'admin' },
     'reader-user': { type: 'string' },
     'reader-password': { type: 'string' },
+    // CouchDB 3.4's [chttpd_auth_lockout]: threshold failures per (address, user), counted
+    // for lifetime ms from the first; 0 turns it off
+    'lockout-threshold': { type: 'string', default: '5' },
+    'lockout-lifetime-ms': { type: 'string', default: '300000' },
     // Exit when stdin closes: a parent that holds our stdin open (app/devcouch.py)
     // can die without leaving an orphaned server behind.
     'exit-with-stdin': { type: 'boolean', default: false },
@@ -162,12 +166,45 @@ function parseBasicAuth(header) {
   return { name: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
+// ---------------------------------------------------------------------------
+// CouchDB 3.4's lockout (couch_auth_lockout.erl, mode "enforce"): failed
+// authentications are counted per (client address, user name) for
+// max_lifetime ms from the FIRST failure (a success does not reset the count);
+// once threshold failures are counted, every request of that user from that
+// address is refused 403 with CouchDB's reason, right password or not, until
+// the count expires. Nothing else is counted (a 401 for want of a role is
+// an answer to credentials that were accepted).
+// ---------------------------------------------------------------------------
+const LOCKOUT_THRESHOLD = Number(args['lockout-threshold']);
+const LOCKOUT_LIFETIME_MS = Number(args['lockout-lifetime-ms']);
+const LOCKOUT_REASON =
+  'Account is temporarily locked due to multiple authentication failures';
+const failedLogins = new Map(); // "address\u0000user" -> {count, first}
+
+function failures(key) {
+  const entry = failedLogins.get(key);
+  if (entry && Date.now() - entry.first >= LOCKOUT_LIFETIME_MS) {
+    failedLogins.delete(key);
+    return null;
+  }
+  return entry || null;
+}
+
 function authenticate(req, res, next) {
   const header = req.headers.authorization;
   if (header) {
     const creds = parseBasicAuth(header);
     const user = creds && users.get(creds.name);
+    const key = `${req.socket.remoteAddress}\u0000${creds ? creds.name : ''}`;
+    const counted = LOCKOUT_THRESHOLD > 0 ? failures(key) : null;
+    if (counted && counted.count >= LOCKOUT_THRESHOLD) {
+      return sendJSON(res, 403, { error: 'forbidden', reason: LOCKOUT_REASON });
+    }
     if (!user || user.password !== creds.password) {
+      if (LOCKOUT_THRESHOLD > 0) {
+        if (counted) counted.count += 1;
+        else failedLogins.set(key, { count: 1, first: Date.now() });
+      }
       return sendJSON(res, 401, {
         error: 'unauthorized', reason: 'Name or password is incorrect.',
       });
@@ -380,8 +417,14 @@ function dbUpdated(dbName, type) {
   for (const wake of [...dbUpdateWaiters]) wake();
 }
 
+// A seq names the server that made it ("<n>-devcouch-<epoch>", opaque like a
+// cluster's): a since from another server process, e.g. before a restart,
+// cannot be resumed, as a cluster that lost the node a seq names answers
+// 412 {"error": "nodedown", "reason": "progress not possible"}.
+const EPOCH = Math.random().toString(36).slice(2, 10);
+
 function seqOut(n) {
-  return `${n}-devcouch`;
+  return `${n}-devcouch-${EPOCH}`;
 }
 
 function recordDbUpdates(req, res, next) {
@@ -417,7 +460,11 @@ function dbUpdatesAnswer(req, res) {
     return sendJSON(res, 400, { error: 'bad_request', reason: `Invalid feed: ${feed}` });
   }
   const rawSince = String(req.query.since || '0');
-  let since = rawSince === 'now' ? dbUpdateSeq : parseInt(rawSince.split('-')[0], 10);
+  const parts = rawSince.split('-');
+  if (parts.length === 3 && parts[1] === 'devcouch' && parts[2] !== EPOCH) {
+    return sendJSON(res, 412, { error: 'nodedown', reason: 'progress not possible' });
+  }
+  let since = rawSince === 'now' ? dbUpdateSeq : parseInt(parts[0], 10);
   if (!Number.isFinite(since)) {
     return sendJSON(res, 400, {
       error: 'bad_request', reason: "Malformed sequence supplied in 'since' parameter.",
@@ -497,6 +544,25 @@ async function main() {
     });
   });
 
+  // PUT /_node/_local/_config/admins/<name> "<password>": CouchDB's way to set a server
+  // admin's password at run time (answers the old value; here "" for a new admin).
+  app.put('/_node/:node/_config/admins/:name', express.text({ type: '*/*' }), (req, res) => {
+    if (!req.userCtx.roles.includes('_admin')) {
+      return sendJSON(res, 401, { error: 'unauthorized', reason: 'You are not a server admin.' });
+    }
+    let password;
+    try {
+      password = JSON.parse(req.body);
+    } catch (e) {
+      password = undefined;
+    }
+    if (typeof password !== 'string') {
+      return sendJSON(res, 400, { error: 'bad_request', reason: 'the value must be a string' });
+    }
+    const known = users.get(req.params.name);
+    users.set(req.params.name, { password, roles: ['_admin'] });
+    return sendJSON(res, 200, known ? '-hashed-' : '');
+  });
   app.use(authorize);
   app.use(checkJsonParams);
   app.get('/_db_updates', dbUpdatesFeed);
@@ -547,6 +613,17 @@ async function main() {
       }
       next();
     });
+
+  // POST /{db}/_view_cleanup: express-pouchdb's route never answers; CouchDB deletes the
+  // index files no design doc uses any more and answers 202 {"ok": true}.
+  app.post('/:db/_view_cleanup', (req, res) => {
+    const name = req.params.db;
+    return MemPouchDB.allDbs().then((dbs) => {
+      if (!dbs.includes(name)) return sendJSON(res, 404, NO_DB);
+      return new MemPouchDB(name).viewCleanup()
+        .then(() => sendJSON(res, 202, { ok: true }));
+    }).catch((err) => sendJSON(res, 500, { error: 'unknown_error', reason: String(err) }));
+  });
 
   // Index builds, as CouchDB shows them: GET /{db}/_design/{ddoc}/_info and
   // GET /_active_tasks (see "Index builds" below).

@@ -157,9 +157,12 @@ async def build_indexes(couch: Couch, account_id: str) -> None:
 
 
 @asynccontextmanager
-async def make_client(settings: Settings) -> AsyncIterator[TestClient]:
-    """The service configured by ``settings`` behind an aiohttp test server."""
-    async with TestClient(TestServer(create_app(settings))) as client:
+async def make_client(
+    settings: Settings, design_doc: dict[str, Any] | None = None
+) -> AsyncIterator[TestClient]:
+    """The service configured by ``settings`` behind an aiohttp test server (a release whose
+    design doc is ``design_doc``, when given)."""
+    async with TestClient(TestServer(create_app(settings, design_doc=design_doc))) as client:
         yield client
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from datetime import date
@@ -10,7 +11,7 @@ from datetime import date
 import pytest
 
 from app.couch.client import Couch
-from app.couch.design_docs import DDOC, VERSION_FIELD, load
+from app.couch.design_docs import VERSION_FIELD, load
 from app.couch.installer import month_dbs
 from app.couch.modb import account_db
 from qubicle_dev.seed import plan_account
@@ -90,13 +91,13 @@ async def test_seed_then_install_views_for_one_account(
     dbs = await month_dbs(couch, account_id)
     assert dbs == sorted(dbs) and [d[-6:] for d in dbs] == ["202402", "202403"]
     for db in dbs:  # seed leaves no design doc behind: reports must not depend on it
-        assert await couch.get_doc(db, f"_design/{DDOC}") is None
+        assert await couch.get_doc(db, load()["_id"]) is None
 
     installed = run_cli("install-views", "--account", account_id, "--warm", env=env)
     assert installed.returncode == 0, installed.stderr
     assert "2 installed" in installed.stdout
     for db in dbs:
-        ddoc = await couch.get_doc(db, f"_design/{DDOC}")
+        ddoc = await couch.get_doc(db, load()["_id"])
         assert ddoc is not None and ddoc[VERSION_FIELD] == load()[VERSION_FIELD]
 
     again = run_cli("install-views", "--account", account_id, env=env)
@@ -194,3 +195,33 @@ def test_demo_prints_a_curl_and_token_per_account_and_the_dashboard() -> None:
         in text
     )
     assert accounts[1].token == "demo-token-acdc"
+
+
+def test_version_names_the_release_and_its_design_doc() -> None:
+    from app import __version__
+    from app.couch.design_docs import current_name
+
+    out = run_cli("--version")
+    assert out.returncode == 0
+    assert out.stdout.strip() == f"qubicle-reports {__version__} (design doc {current_name()})"
+    assert re.fullmatch(r"\d+\.\d+\.\d+", __version__) and __version__ != "0.1.0"
+
+
+def test_the_start_up_line_says_release_auth_nodes_design_doc_and_follower() -> None:
+    from app import __version__
+    from app.config import Settings
+    from app.couch.design_docs import current_name
+    from app.web.server import startup_line
+
+    settings = Settings(
+        couchdb_url="http://admin:s3cret-pw@10.0.0.1:5984, http://admin:s3cret-pw@10.0.0.2:5984",
+        tokens={"t1": "a" * 32, "t2": "b" * 32},
+        follow_db_updates=False,
+    )
+    line = startup_line(settings, "0.0.0.0", 8000)
+    assert line == (
+        f"qubicle-reports {__version__} on http://0.0.0.0:8000: auth static tokens (2); "
+        "CouchDB http://10.0.0.1:5984, http://10.0.0.2:5984 as admin; "
+        f"design doc {current_name()}; _db_updates follower off"
+    )
+    assert "s3cret" not in line

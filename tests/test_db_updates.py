@@ -19,7 +19,7 @@ from app.config import Settings
 from app.couch import design_docs, modb
 from app.couch.client import Couch
 
-DDOC_ID = f"_design/{design_docs.DDOC}"
+DDOC_ID = design_docs.load()["_id"]
 
 
 @pytest.fixture(autouse=True)

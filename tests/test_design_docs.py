@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import copy
 import re
 import shutil
 from pathlib import Path
 
 import pytest
 
-from app.couch.design_docs import VERSION_FIELD, assemble, design_docs_dir
+from app.couch.design_docs import (
+    VERSION_FIELD,
+    assemble,
+    design_docs_dir,
+    is_ours,
+    matches,
+    named_version,
+    version_of,
+)
 
 SOURCE = Path(__file__).resolve().parent.parent / "couch_design_docs" / "qubicle_reports"
 ALL_VIEWS = sorted(p.name for p in (SOURCE / "views").iterdir() if p.is_dir())
@@ -64,10 +73,42 @@ def test_design_docs_dir_points_at_the_repository_folder_by_default(
 
 def test_assembled_doc_has_id_language_views_and_version(ddoc: Path) -> None:
     doc = assemble(ddoc)
-    assert doc["_id"] == "_design/qubicle_reports"
+    assert re.fullmatch(r"[0-9a-f]{16}", doc[VERSION_FIELD])
+    # named by its content: two layouts never share a name
+    assert doc["_id"] == f"_design/qubicle_reports-{doc[VERSION_FIELD]}"
     assert doc["language"] == "javascript"
     assert sorted(doc["views"]) == ALL_VIEWS
-    assert re.fullmatch(r"[0-9a-f]{16}", doc[VERSION_FIELD])
+
+
+def test_a_design_docs_version_is_what_its_views_are_whatever_it_says(ddoc: Path) -> None:
+    doc = assemble(ddoc)
+    assert version_of(doc) == doc[VERSION_FIELD]
+    lying = {**doc, VERSION_FIELD: "0123456789abcdef"}
+    assert version_of(lying) == doc[VERSION_FIELD]
+    other = copy.deepcopy(doc)
+    other["views"]["agent_events"]["reduce"] = "_sum"
+    assert version_of(other) != doc[VERSION_FIELD]
+    assert matches(doc, doc) and not matches(other, doc) and not matches(None, doc)
+    assert not matches({**doc, "options": {"collation": "raw"}}, doc)
+    assert version_of(None) is None and version_of({"views": "not views"}) is None
+
+
+@pytest.mark.parametrize(
+    ("doc_id", "ours", "version"),
+    [
+        ("_design/qubicle_reports", True, None),
+        ("_design/qubicle_reports-0123456789abcdef", True, "0123456789abcdef"),
+        ("_design/qubicle_reports-0123456789ABCDEF", False, None),
+        ("_design/qubicle_reports-0123", False, None),
+        ("_design/qubicle_reportsx", False, None),
+        ("_design/callflows", False, None),  # KAZOO's own
+        ("_design/cdrs", False, None),
+        ("qubicle_reports", False, None),
+    ],
+)
+def test_which_design_docs_are_ours(doc_id: str, ours: bool, version: str | None) -> None:
+    assert is_ours(doc_id) is ours
+    assert named_version(doc_id) == version
 
 
 def test_code_macro_is_expanded_into_every_map(ddoc: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -501,3 +502,63 @@ def test_db_updates_continuous_streams_events_then_last_seq(admin: Client) -> No
 
 def test_db_updates_is_for_server_admins_only(reader: Client) -> None:
     assert reader("GET", "/_db_updates").status == 401
+
+
+@pytest.mark.usefixtures("global_changes")
+def test_db_updates_from_a_seq_another_server_made_is_412_nodedown(
+    admin: Client, devcouch: DevCouch
+) -> None:
+    """CouchDB 3.4.3 on a cluster that lost the node a seq names: 412 nodedown "progress not
+    possible"; here a seq of another server process (before a restart)."""
+    seq = admin("GET", "/_db_updates", query=[("since", "now")]).json["last_seq"]
+    assert admin("GET", "/_db_updates", query=[("since", seq)]).status == 200
+    number, _, epoch = seq.partition("-devcouch-")
+    other = f"{number}-devcouch-{'x' if epoch[0] != 'x' else 'y'}{epoch[1:]}"
+    reply = admin("GET", "/_db_updates", query=[("since", other)])
+    assert (reply.status, reply.json) == (
+        412, {"error": "nodedown", "reason": "progress not possible"}
+    )
+
+
+def test_view_cleanup_answers_202_ok(admin: Client) -> None:
+    path = "/" + quote(MODB + "-cleanup", safe="")
+    assert admin("PUT", path).status == 201
+    try:
+        reply = admin("POST", path + "/_view_cleanup", {})
+        assert (reply.status, reply.json) == (202, {"ok": True})
+    finally:
+        admin("DELETE", path)
+    assert admin("POST", path + "/_view_cleanup", {}).status == 404
+
+
+LOCKOUT = "Account is temporarily locked due to multiple authentication failures"
+
+
+def test_failed_logins_lock_the_user_from_that_address_until_they_expire() -> None:
+    """CouchDB 3.4's [chttpd_auth_lockout] (mode enforce): after `threshold` failures of one
+    user from one address, counted from the first for `max_lifetime`, that user is refused
+    403 from that address, right password or not; a success resets nothing."""
+    with DevCouch(password="right", lockout_threshold=3, lockout_lifetime_ms=1500) as dc:
+        right = Client(dc.base_url, dc.user, "right")
+        wrong = Client(dc.base_url, dc.user, "wrong")
+        assert right("GET", "/_session").status == 200
+        assert [wrong("GET", "/_all_dbs").status for _ in range(2)] == [401, 401]
+        assert right("GET", "/_all_dbs").status == 200  # two failures: not yet
+        assert wrong("GET", "/_session").status == 401  # the third
+        for client in (right, wrong):
+            reply = client("GET", "/_all_dbs")
+            assert (reply.status, reply.json) == (403, {"error": "forbidden", "reason": LOCKOUT})
+        # another user is not locked
+        assert Client(dc.base_url, "reader", "reader")("GET", "/_all_dbs").status == 200
+        time.sleep(1.6)
+        assert right("GET", "/_all_dbs").status == 200  # the count expired
+
+
+def test_an_admins_password_is_set_at_run_time_through_the_config_api() -> None:
+    with DevCouch(password="old") as dc:
+        admin = Client(dc.base_url, dc.user, "old")
+        assert admin("PUT", "/_node/_local/_config/admins/admin", "new").status == 200
+        assert Client(dc.base_url, dc.user, "new")("GET", "/_session").status == 200
+        assert admin("GET", "/_session").status == 401
+        reader = Client(dc.base_url, "reader", "reader")
+        assert reader("PUT", "/_node/_local/_config/admins/admin", "x").status == 401

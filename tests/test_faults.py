@@ -31,8 +31,10 @@ from conftest import QUERY, TOKEN, make_client, report_url, seed_account
 from faultproxy import FaultProxy
 from yarl import URL
 
+from app import __version__
 from app.commands.install_views import install_views_command
 from app.config import Settings
+from app.couch import design_docs
 from app.couch.client import Couch, Slow
 from app.couch.installer import month_dbs
 from qubicle_dev.devcouch import DevCouch
@@ -44,7 +46,7 @@ DAYS = ["20240130", "20240131", "20240201"]
 COUCH_TIMEOUT = 1.0
 REPORT_TIMEOUT = 3.0
 MARGIN = 1.5  # seconds allowed beyond the configured timeout
-FEB_VIEW = re.compile(r"-202402/_design/qubicle_reports/_view/")
+FEB_VIEW = re.compile(r"-202402/_design/qubicle_reports-[0-9a-f]{16}/_view/")
 ERROR_KEYS = {"data", "error", "message", "status", "request_id", "auth_token"}
 
 
@@ -135,10 +137,11 @@ def assert_datastore_error(body: dict[str, Any], request_id: str, *couch_urls: s
 async def assert_health(client: TestClient, up: bool) -> None:
     resp = await client.get("/health")
     body = await resp.json()
+    release = {"release": __version__, "design_doc": design_docs.current_name()}
     if up:
-        assert (resp.status, body) == (200, {"status": "ok", "couchdb": "up"})
+        assert (resp.status, body) == (200, {"status": "ok", "couchdb": "up", **release})
     else:
-        assert (resp.status, body) == (503, {"status": "degraded", "couchdb": "down"})
+        assert (resp.status, body) == (503, {"status": "degraded", "couchdb": "down", **release})
 
 
 # -- fixtures ---------------------------------------------------------------------------------
@@ -287,6 +290,8 @@ async def test_a_query_not_answering_is_looked_at_again_until_it_answers(
 
     couch = Couch(proxy.url, timeout=60)
     try:
+        # the credentials are checked on first use (app.couch.credentials): before the hold
+        assert (await couch.request_raw("GET", ""))[0] == 200
         await proxy.set_mode("hold")
         sent = asyncio.ensure_future(couch.request_raw("GET", "", slow=Slow(0.05, look)))
         async with asyncio.timeout(30):
@@ -335,7 +340,8 @@ async def test_wrong_couchdb_credentials_are_a_503_that_names_none_of_them(
         status, body, _ = await post_report(client, report_url(seeded.account_id), request_id="pw")
         assert status == 503, body
         message = assert_datastore_error(body, "pw", wrong, *couch_urls)
-        assert "401" in message  # what went wrong, without whose credentials
+        # what went wrong, without whose credentials
+        assert "CouchDB refused the service's credentials" in message
 
 
 # -- a whole CouchDB stopped, a read-only CouchDB user ---------------------------------------

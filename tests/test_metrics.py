@@ -19,6 +19,7 @@ from aiohttp.test_utils import TestClient
 from conftest import TOKEN, make_client, post
 from faultproxy import FaultProxy
 
+from app import __version__
 from app.config import Settings
 from app.couch import design_docs, modb
 from app.couch.client import Couch
@@ -47,6 +48,9 @@ FAMILIES = [
     "cache_evictions",
     "cache_bytes",
     "cache_entries",
+    "build_info",
+    "couchdb_credentials",
+    "db_updates_state",
 ]
 
 
@@ -73,7 +77,7 @@ async def test_every_family_appears_and_moves_and_names_no_account_or_token(
 ) -> None:
     await proxy.reset()
     jan = modb.modb(seeded.account_id, 2024, 1)
-    ddoc_id = f"_design/{design_docs.DDOC}"
+    ddoc_id = design_docs.load()["_id"]
     existing = await couch.get_doc(jan, ddoc_id)
     if existing is not None:  # so the service installs it and says so
         await couch.delete_doc(jan, ddoc_id, existing["_rev"])
@@ -88,6 +92,8 @@ async def test_every_family_appears_and_moves_and_names_no_account_or_token(
         text = await scrape(client)
         for family in FAMILIES:
             assert f"# HELP {P}{family}" in text, family
+        # which release answers, reading which design doc
+        assert sample(text, "build_info", version=__version__, design_doc=ddoc_id[8:]) == 1
 
         # a report
         status, body = await post(client, seeded.account_id)
@@ -108,6 +114,7 @@ async def test_every_family_appears_and_moves_and_names_no_account_or_token(
                 == 1
             )
         assert sample(text, "couchdb_requests_total", operation="view", outcome="ok") >= 2
+        assert sample(text, "couchdb_credentials", state="accepted") == 1
         assert sample(text, "couchdb_request_duration_seconds_count", operation="view") >= 2
         assert sample(text, "design_doc_writes_total", outcome="installed") >= 1
         assert sample(text, "cache_misses_total") >= 2

@@ -25,8 +25,8 @@ from app.couch.client import Couch, CouchError
 from app.couch.installer import Installer
 from qubicle_dev.seed import SeededAccount, SeedError, _write_batch, plan_account
 
-DDOC = design_docs.DDOC
-DDOC_ID = f"_design/{DDOC}"
+DDOC = design_docs.current_name()
+DDOC_ID = design_docs.load()["_id"]
 SEED = 5
 START = date(2023, 12, 10)  # 40 days: over the end of December, which is also a year end
 DAYS = 40
@@ -160,9 +160,12 @@ async def test_installs_into_existing_modbs_only(couch: Couch, accounts: Account
         assert await couch.view(db, DDOC, "queue_visits_by_quarter") == []  # usable, and empty
 
 
-async def test_changed_view_upgrades_every_modb(
+async def test_a_changed_view_is_a_new_design_doc_beside_the_current_one(
     couch: Couch, accounts: Accounts, tmp_path: Path
 ) -> None:
+    """A design doc is named by its views: a release with other views installs its own design
+    doc beside the running release's, which stays as it was (the running release still reads
+    it; CouchDB keeps its index)."""
     account = accounts.new()
     dbs = [modb.modb(account, y, m) for y, m in ((2023, 11), (2023, 12), (2024, 1))]
     for db in dbs:
@@ -171,8 +174,8 @@ async def test_changed_view_upgrades_every_modb(
     assert [await current.install(db) for db in dbs] == ["installed"] * 3
     before = {db: (await couch.get_doc(db, DDOC_ID))["_rev"] for db in dbs}  # type: ignore[index]
 
-    copy = tmp_path / DDOC
-    shutil.copytree(design_docs.design_docs_dir() / DDOC, copy)
+    copy = tmp_path / design_docs.DDOC
+    shutil.copytree(design_docs.design_docs_dir() / design_docs.DDOC, copy)
     map_js = copy / "views" / "queue_visits_by_quarter" / "map.js"
     map_js.write_text(
         map_js.read_text().replace("function (doc) {", "function (doc) {\n  // v2", 1)
@@ -181,18 +184,35 @@ async def test_changed_view_upgrades_every_modb(
     view = "queue_visits_by_quarter"
     assert changed["views"][view] != current.ddoc["views"][view]
     assert design_docs.version_of(changed) != current.version
+    assert changed["_id"] == f"_design/qubicle_reports-{design_docs.version_of(changed)}"
+    assert changed["_id"] != DDOC_ID
 
-    upgrader = Installer(couch, ddoc=changed)
-    assert [await upgrader.install(db) for db in dbs] == ["upgraded"] * 3
+    other = Installer(couch, ddoc=changed)
+    assert [await other.install(db) for db in dbs] == ["installed"] * 3
     for db in dbs:
-        doc = await couch.get_doc(db, DDOC_ID)
-        assert doc is not None
-        assert design_docs.version_of(doc) == upgrader.version
-        assert doc["_rev"] != before[db]
-        assert int(doc["_rev"].split("-")[0]) == int(before[db].split("-")[0]) + 1
-        assert "// v2" in doc["views"]["queue_visits_by_quarter"]["map"]
-        assert await design_doc_ids(couch, db) == [DDOC_ID]
-    assert [await upgrader.install(db) for db in dbs] == ["current"] * 3
+        assert (await couch.get_doc(db, DDOC_ID))["_rev"] == before[db]  # type: ignore[index]
+        doc = await couch.get_doc(db, changed["_id"])
+        assert doc is not None and "// v2" in doc["views"][view]["map"]
+        assert await design_doc_ids(couch, db) == sorted([DDOC_ID, changed["_id"]])
+    assert [await other.install(db) for db in dbs] == ["current"] * 3
+    assert [await current.install(db) for db in dbs] == ["current"] * 3
+
+
+async def test_a_design_doc_under_our_name_with_other_views_is_written_over_not_read(
+    couch: Couch, accounts: Accounts
+) -> None:
+    """The name promises the content: a document under this release's name whose views are
+    not this release's (edited by hand) is never read, it is written over first."""
+    db = modb.modb(accounts.new(), 2024, 1)
+    await couch.create_db(db)
+    forged = copy.deepcopy(design_docs.load())
+    forged["views"]["queue_visits_by_quarter"]["reduce"] = "_count"
+    await couch.put_doc(db, forged)
+    installer = Installer(couch)
+    assert await installer.install(db) == "repaired"
+    doc = await couch.get_doc(db, DDOC_ID)
+    assert design_docs.matches(doc, design_docs.load())
+    assert await installer.install(db) == "current"
 
 
 async def test_concurrent_installs_write_one_current_design_doc(
@@ -468,15 +488,18 @@ def previous_design_doc() -> dict[str, Any]:
         del views[name]
     views["offers_by_recipient_queue_by_day"] = {"map": OLD_RECIPIENT_QUEUE_MAP, "reduce": "_sum"}
     doc[design_docs.VERSION_FIELD] = "previous-release"
+    doc["_id"] = design_docs.LEGACY  # where every release up to 0.1.0 wrote its views
     return doc
 
 
 async def test_reports_stay_exact_while_modbs_upgrade_from_the_previous_design_doc(
     couch: Couch, couch_url: str, accounts: Accounts
 ) -> None:
-    """A rolling upgrade: the first MoDB still holds the previous design doc and its built
-    index, the second the current one. Each report reads every MoDB through the current views
-    only (upgrading the first on its first use), so nothing counts twice or goes missing."""
+    """A rolling upgrade: the first MoDB still holds the design doc of a release up to 0.1.0
+    (another layout under `_design/qubicle_reports`) and its built index, the second the
+    current one. Each report reads every MoDB through this release's design doc only
+    (installed beside the old one on first use, which is never written or read), so nothing
+    counts twice, goes missing or reads another layout's rows."""
 
     from app.config import Settings
 
@@ -487,7 +510,9 @@ async def test_reports_stay_exact_while_modbs_upgrade_from_the_previous_design_d
     )  # fmt: skip
     old_db, new_db = sorted(seeded.docs_per_modb)
     assert await Installer(couch, ddoc=previous_design_doc()).install(old_db) == "installed"
-    assert await couch.view(old_db, DDOC, "offers_by_recipient_queue_by_day", limit=1)  # built
+    legacy = design_docs.DDOC
+    assert await couch.view(old_db, legacy, "offers_by_recipient_queue_by_day", limit=1)  # built
+    legacy_rev = (await couch.get_doc(old_db, design_docs.LEGACY))["_rev"]  # type: ignore[index]
     assert await Installer(couch).install(new_db) == "installed"
     docs = await account_docs(couch, account)
 
@@ -517,3 +542,6 @@ async def test_reports_stay_exact_while_modbs_upgrade_from_the_previous_design_d
         doc = await couch.get_doc(db, DDOC_ID)
         assert design_docs.version_of(doc) == design_docs.load()[design_docs.VERSION_FIELD]
         assert "offers_by_recipient_queue_by_day" not in doc["views"]  # type: ignore[index]
+    # the older release's design doc is left as it was, for as long as that release runs
+    assert (await couch.get_doc(old_db, design_docs.LEGACY))["_rev"] == legacy_rev  # type: ignore[index]
+    assert await design_doc_ids(couch, new_db) == [DDOC_ID]

@@ -21,7 +21,7 @@ from app.config import Settings
 from app.couch import design_docs, modb
 from app.couch.client import Couch
 
-DDOC_ID = f"_design/{design_docs.DDOC}"
+DDOC_ID = design_docs.load()["_id"]
 
 
 async def test_warm_follows_a_build_longer_than_the_query_timeout_and_exits_0(
@@ -35,10 +35,11 @@ async def test_warm_follows_a_build_longer_than_the_query_timeout_and_exits_0(
     db = modb.modb(account_id, 2024, 3)
     await copies(couch, db, 1)  # ~500 documents: a few s in the slowed view
     first_view = next(iter(design_docs.load()["views"]))
-    await couch.put_doc(db, slowed({first_view}))
+    slow = slowed({first_view})  # a release whose index takes long to build
+    await couch.put_doc(db, slow)
     settings = Settings(couchdb_url=couch_url, warm_query_timeout=1.0, warm_poll=0.5)
 
-    code = await install_views_command(settings, account_id, True)
+    code = await install_views_command(settings, account_id, True, design_doc=slow)
 
     out = capsys.readouterr().out
     assert code == 0, out
@@ -47,19 +48,22 @@ async def test_warm_follows_a_build_longer_than_the_query_timeout_and_exits_0(
     assert progress, out
     assert f"{db}: built" in out
     assert "1 current" in out and "(indexes built)" in out
-    state = await couch.index_state(db, design_docs.DDOC)
+    state = await couch.index_state(db, design_docs.name_of(slow))
     assert state is not None and not state.building
 
 
 async def test_without_all_only_accounts_that_report_get_the_design_doc(
     couch: Couch, couch_url: str, accounts: Accounts, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    reporting, silent = accounts.new(), accounts.new()
-    for account_id in (reporting, silent):
+    reporting, silent, older = accounts.new(), accounts.new(), accounts.new()
+    for account_id in (reporting, silent, older):
         for month in (2, 3, 4):
             await couch.create_db(modb.modb(account_id, 2024, month))
     # the reporting account got it in March (a report read it), not in February
     await couch.put_doc(modb.modb(reporting, 2024, 3), dict(design_docs.load()))
+    # another reports through a release up to 0.1.0: its design doc, under the old name
+    legacy = {**design_docs.load(), "_id": design_docs.LEGACY}
+    await couch.put_doc(modb.modb(older, 2024, 3), legacy)
     settings = Settings(couchdb_url=couch_url)
 
     assert await install_views_command(settings, None, False) == 0
@@ -68,6 +72,7 @@ async def test_without_all_only_accounts_that_report_get_the_design_doc(
         return await couch.get_doc(modb.modb(account_id, 2024, month), DDOC_ID) is not None
 
     assert [await has(reporting, m) for m in (2, 3, 4)] == [False, True, True]
+    assert [await has(older, m) for m in (2, 3, 4)] == [False, True, True]
     assert [await has(silent, m) for m in (2, 3, 4)] == [False, False, False]
     capsys.readouterr()
 

@@ -1,13 +1,15 @@
-"""``qubicle-reports status``: per MoDB, is the design doc current and its index built?"""
+"""``qubicle-reports status``: per MoDB, which releases' design docs are there and whether
+their indexes are built."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from app.commands.common import bad_account, command_couch
+from app import __version__
+from app.commands.common import CREDENTIALS_REFUSED, bad_account, command_couch, refused
 from app.couch import design_docs
-from app.couch.client import Couch
-from app.couch.installer import month_dbs
+from app.couch.client import Couch, CredentialsRefused
+from app.couch.installer import month_dbs, our_design_docs
 
 BAR = 20
 
@@ -19,38 +21,67 @@ def bar(progress: int | None) -> str:
     return "[" + "#" * filled + "." * (BAR - filled) + f"] {progress:3d}%"
 
 
-async def db_status(couch: Couch, db: str, version: str) -> tuple[str, str]:
-    """(design doc state, index state) of one MoDB, as ``status`` prints them."""
-    ddoc = await couch.get_doc(db, f"_design/{design_docs.DDOC}")
-    if ddoc is None:
-        return "missing", "-"
-    found = design_docs.version_of(ddoc)
-    doc_state = "current" if found == version else f"outdated ({found or 'unversioned'})"
-    state = await couch.index_state(db, design_docs.DDOC)
+def release_of(ddoc_id: str, doc: dict[str, Any] | None, current: dict[str, Any]) -> str:
+    """Whose design doc this is, as ``status`` names it."""
+    name = ddoc_id.removeprefix("_design/")
+    if ddoc_id == current["_id"]:
+        mine = design_docs.matches(doc, current)
+        return f"{name} (this release)" if mine else f"{name} (altered: never read)"
+    if ddoc_id == design_docs.LEGACY:
+        return f"{name} (0.1.0 and before)"
+    if design_docs.named_version(ddoc_id) != design_docs.version_of(doc):
+        return f"{name} (altered: never read)"
+    return f"{name} (another release)"
+
+
+async def index_of(couch: Couch, db: str, ddoc_id: str) -> str:
+    state = await couch.index_state(db, ddoc_id.removeprefix("_design/"))
     if state is None:
-        return doc_state, "unknown (CouchDB did not say)"
+        return "unknown (CouchDB did not say)"
     if state.running:
-        return doc_state, f"building {bar(state.progress)}"
+        return f"building {bar(state.progress)}"
     if state.building:
-        return doc_state, f"not built {bar(state.progress)} (built by the next query or --warm)"
-    return doc_state, "built"
+        return f"not built {bar(state.progress)} (built by the next query or --warm)"
+    return "built"
 
 
-async def status_command(settings: Any, account_id: str | None) -> int:
-    """``qubicle-reports status``: 0 when every MoDB has the current design doc, built."""
+async def db_status(couch: Couch, db: str, current: dict[str, Any]) -> tuple[bool, list[str]]:
+    """(this release's design doc there and built, one line per release's design doc)."""
+    lines, ready = [], False
+    for ddoc_id in sorted(await our_design_docs(couch, db)):
+        doc = await couch.get_doc(db, ddoc_id)
+        index = await index_of(couch, db, ddoc_id)
+        lines.append(f"{release_of(ddoc_id, doc, current)}: index {index}")
+        if ddoc_id == current["_id"] and design_docs.matches(doc, current):
+            ready = index == "built"
+    return ready, lines or ["no design doc of ours"]
+
+
+async def status_command(
+    settings: Any, account_id: str | None, design_doc: dict[str, Any] | None = None
+) -> int:
+    """``qubicle-reports status``: 0 when every MoDB has this release's design doc (or
+    ``design_doc``'s), built."""
     if bad_account(account_id):
         return 2
     couch = command_couch(settings)
     try:
-        version = design_docs.version_of(design_docs.load()) or ""
+        current = design_doc or design_docs.load()
         dbs = sorted(await month_dbs(couch, account_id))
-        print(f"design doc {design_docs.DDOC} {version}: {len(dbs)} MoDBs")
+        print(
+            f"qubicle-reports {__version__}, design doc {design_docs.name_of(current)}: "
+            f"{len(dbs)} MoDBs"
+        )
         ready = True
         width = max((len(db) for db in dbs), default=0)
         for db in dbs:
-            doc_state, index = await db_status(couch, db, version)
-            ready = ready and doc_state == "current" and index == "built"
-            print(f"{db:<{width}}  design doc {doc_state:<10}  index {index}")
+            built, lines = await db_status(couch, db, current)
+            ready = ready and built
+            for line in lines:  # one per release's design doc, each naming its MoDB
+                print(f"{db:<{width}}  {line}")
         return 0 if ready else 1
+    except CredentialsRefused as e:
+        print(refused(settings, e.locked))
+        return CREDENTIALS_REFUSED
     finally:
         await couch.close()

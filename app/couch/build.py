@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.couch import design_docs
 from app.couch.client import NEARLY_BUILT_CHANGES, Couch, CouchUnavailable
 from app.couch.index_state import IndexState, seconds_left
 from app.couch.modb import encode
@@ -63,12 +62,14 @@ class BuildFollower:
     def __init__(
         self,
         couch: Couch,
+        ddoc: str,
         *,
         query_timeout: float,
         poll: float,
         say: Callable[[str], None] = lambda line: print(line, flush=True),
     ) -> None:
         self.couch = couch
+        self.ddoc = ddoc  # the design doc's name (this release's)
         self.query_timeout = query_timeout
         self.poll = poll
         self.say = say
@@ -143,7 +144,7 @@ class BuildFollower:
 
     async def _query(self, db: str, view: str) -> bool:
         """True when the view answered (built); False when it timed out (still building)."""
-        path = f"{encode(db)}/_design/{design_docs.DDOC}/_view/{view}"
+        path = f"{encode(db)}/_design/{self.ddoc}/_view/{view}"
         try:
             status, raw = await self.couch.request_raw(
                 "GET",
@@ -159,5 +160,5 @@ class BuildFollower:
         return True
 
     async def _look(self, db: str) -> Sample | None:
-        state = await self.couch.index_state(db, design_docs.DDOC)
+        state = await self.couch.index_state(db, self.ddoc)
         return None if state is None else Sample(time.monotonic(), state)

@@ -10,6 +10,9 @@ be connected to is marked down and the request moves on to the next (nothing was
 method may move). A read (GET/HEAD) that was sent but cut off mid-answer, reset or answered
 5xx is sent once more (a *retry*), to another node where there is one. Timeouts are not
 retried: a slow CouchDB would only be asked twice as long.
+
+Credentials CouchDB refuses are not sent again for a long pause (:mod:`app.couch.credentials`),
+so no mix of requests can get the CouchDB user locked.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from urllib.parse import quote
 import aiohttp
 import orjson
 
+from app.couch.credentials import CredentialGate, CredentialsRefused, memo_for
 from app.couch.index_state import (
     PROBE_TIMEOUT,
     IndexBuilding,
@@ -45,7 +49,15 @@ from app.couch.wire import (
 )
 from app.telemetry import Telemetry
 
-__all__ = ["Couch", "CouchError", "CouchUnavailable", "IndexBuilding", "IndexState", "Slow"]
+__all__ = [
+    "Couch",
+    "CouchError",
+    "CouchUnavailable",
+    "CredentialsRefused",
+    "IndexBuilding",
+    "IndexState",
+    "Slow",
+]
 
 IDEMPOTENT = frozenset({"GET", "HEAD"})
 CONNECT_TIMEOUT = 3.0  # seconds to open a connection: longer means that node is unreachable
@@ -53,6 +65,9 @@ RATE_SAMPLE = 0.2  # seconds between two looks at an index build, to see its pac
 NEARLY_BUILT = 3.0  # a build done within this many seconds is waited for, not reported
 NEARLY_BUILT_CHANGES = 500  # or when no more changes than this are left to index
 SLOW_LOOKS_MAX = 4.0  # seconds between two looks at a query with no answer, at most
+# seconds nothing is sent after CouchDB refused our credentials: longer than CouchDB's memory
+# of failed logins (5 minutes from the first), so one process fails at most once in it
+CREDENTIALS_PAUSE = 330.0
 
 
 class _NotSent(Exception):
@@ -86,12 +101,17 @@ class Couch:
         build_wait: float | None = None,
         telemetry: Telemetry | None = None,
         probe_timeout: float = PROBE_TIMEOUT,
+        credentials_pause: float = CREDENTIALS_PAUSE,
     ) -> None:
         """``build_wait``: seconds a report's view query waits for CouchDB to begin answering
         before looking whether an index is being built (see :meth:`view_raw`).
-        ``probe_timeout``: seconds for each request of such a look."""
+        ``probe_timeout``: seconds for each request of such a look.
+        ``credentials_pause``: seconds nothing is sent after CouchDB refused the credentials."""
         self.telemetry = telemetry or Telemetry()
         self.nodes = Nodes(url, node_retry, self.telemetry)
+        self.credentials = CredentialGate(
+            credentials_pause, self.telemetry, who=self.nodes.user or "", memo=memo_for(url)
+        )
         self.base = self.nodes.all[0].base
         self.timeout = timeout
         self.build_wait = build_wait
@@ -176,6 +196,9 @@ class Couch:
             except IndexBuilding:
                 outcome = "index_building"
                 raise
+            except CredentialsRefused:
+                outcome = "credentials_refused"
+                raise
             finally:
                 t.couch_requests.labels(op, outcome).inc()
                 t.couch_duration.labels(op).observe(time.perf_counter() - started)
@@ -212,6 +235,8 @@ class Couch:
         )
         slots = self._slots if bounded else _NO_LIMIT
         try:
+            if node.auth:
+                await self.credentials.verified(lambda: self._session_check(node, client_timeout))
             async with slots:
                 sent = asyncio.ensure_future(
                     self.session().request(
@@ -240,6 +265,8 @@ class Couch:
                     raw = await resp.read()
                 finally:
                     resp.release()
+                self.credentials.answered(resp.status, raw)  # a refusal raises from here on
+                self.credentials.check()
                 return resp.status, raw
         except aiohttp.ClientConnectorError as e:
             raise _NotSent(type(e).__name__) from None
@@ -249,6 +276,18 @@ class Couch:
             raise
         except (aiohttp.ClientError, OSError) as e:
             raise _Broken(type(e).__name__) from None
+
+    async def _session_check(
+        self, node: Node, timeout: aiohttp.ClientTimeout
+    ) -> tuple[int, bytes]:
+        """``GET /_session`` with our credentials: what CouchDB thinks of them, cheaply."""
+        assert node.auth is not None
+        async with self.session().get(
+            f"{node.base}/_session",
+            headers={"Accept": "application/json", "Authorization": node.auth},
+            timeout=timeout,
+        ) as resp:
+            return resp.status, await resp.read()
 
     async def request(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
         """Send one request; return (status, parsed JSON body). Raise only CouchUnavailable."""
@@ -280,9 +319,14 @@ class Couch:
             return False
         return status == 200
 
-    async def ready(self, timeout: float = 2.0) -> bool:
-        """A node answers ``/_up`` (``GET /`` where there is no ``/_up``, as on the stand-in)
-        within ``timeout``: asked of every listed node at once, the first yes wins."""
+    async def ready(self, timeout: float = 2.0) -> str:
+        """``up`` when a node answers ``/_up`` (``GET /`` where there is no ``/_up``, as on the
+        stand-in) within ``timeout``, asked of every listed node at once, the first yes
+        winning; ``refused``/``locked`` while CouchDB turns our credentials away (not asked);
+        else ``down``."""
+        refused = self.credentials.refused_now()
+        if refused is not None:
+            return refused
 
         async def node_up(node: Node) -> bool:
             for path in ("_up", ""):
@@ -290,7 +334,7 @@ class Couch:
                     status, raw = await self._send(
                         node, "GET", path, None, None, timeout, None, bounded=False
                     )
-                except (_NotSent, _Broken, TimeoutError):
+                except (_NotSent, _Broken, TimeoutError, CredentialsRefused):
                     return False
                 if status != 404:
                     return status == 200
@@ -304,13 +348,13 @@ class Couch:
             async with asyncio.timeout(timeout):
                 for check in asyncio.as_completed(checks):
                     if await check:
-                        return True
+                        return "up"
         except TimeoutError:
             pass
         finally:
             for check in checks:
                 check.cancel()
-        return False
+        return self.credentials.refused_now() or "down"
 
     async def all_dbs(self) -> list[str]:
         return list(await self.ok("GET", "_all_dbs"))

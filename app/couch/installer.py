@@ -1,13 +1,15 @@
-"""Make sure the current design document is in a MoDB before it is queried.
+"""Make sure this release's design document is in a MoDB before it is queried.
 
-Installed lazily on first use and remembered per process; a changed design doc (new version
-hash) is written over the old one. Two service instances may race: a 409 means someone else
-wrote first, so we re-read and decide again. On a cluster both racing creates can succeed
+Installed lazily on first use and remembered per process. The design doc is named by its
+content (:mod:`app.couch.design_docs`), so another release's design doc is never written here,
+nor read: a document under our name whose content is not ours (edited by hand) is written
+over before anything reads it. Two instances of the same release may race: a 409 means someone
+else wrote first, so we re-read and decide again. On a cluster both racing creates can succeed
 (w=2 of n=3) and leave a conflicted design doc: it is read with ``conflicts=true`` and every
 losing revision is deleted, keeping the revision CouchDB serves as the winner (the same on
 every node and for every instance: highest revision number, then highest revision hash), so
-racing instances converge on one document; if the winner is not the current version it is
-then upgraded as usual. A database that does not exist is never created here: a month without
+racing instances converge on one document; if the winner is not our content it is then
+written over as usual. A database that does not exist is never created here: a month without
 a MoDB simply has no data.
 """
 
@@ -24,9 +26,12 @@ from app.couch.modb import account_db, encode, parse_db_name
 from app.couch.wire import couch_error
 from app.telemetry import Telemetry
 
-Outcome = Literal["missing", "current", "installed", "upgraded"]
+Outcome = Literal["missing", "current", "installed", "repaired"]
 MISSING_TTL = 30.0  # seconds a missing MoDB is believed missing (KAZOO creates the new month's)
 MISSING_MAX = 100_000
+# seconds a design doc found with our views is trusted before it is looked at again: a hand
+# edit under our name is read for at most this long (then written over)
+READY_TTL = 300.0
 
 
 class ViewsNotInstallable(Exception):
@@ -41,7 +46,8 @@ class Installer:
         self.telemetry = telemetry or couch.telemetry
         self.ddoc = ddoc if ddoc is not None else design_docs.load()
         self.version = design_docs.version_of(self.ddoc)
-        self._ready: set[str] = set()
+        self.name = design_docs.name_of(self.ddoc)  # what view paths name
+        self._ready: dict[str, float] = {}  # MoDB -> until when its design doc is trusted
         # MoDBs found missing (archived months, months before the account): asked again only
         # after MISSING_TTL, so a 12-month report over 6 kept MoDBs costs no extra requests
         self._missing: dict[str, float] = {}
@@ -49,14 +55,15 @@ class Installer:
         self.wrote: Callable[[str], None] | None = None  # told each MoDB written into
 
     async def ensure(self, db: str) -> bool:
-        """True when ``db`` exists and holds the current design doc; False when db is missing."""
-        if db in self._ready:
+        """True when ``db`` exists and holds this release's design doc; False when db is
+        missing."""
+        if self._ready.get(db, 0.0) > time.monotonic():
             return True
         if self._missing.get(db, 0.0) > time.monotonic():
             return False
         lock = self._locks.setdefault(db, asyncio.Lock())
         async with lock:
-            if db in self._ready:
+            if self._ready.get(db, 0.0) > time.monotonic():
                 return True
             outcome = await self.install(db)
         self._locks.pop(db, None)
@@ -66,16 +73,19 @@ class Installer:
             self._missing[db] = time.monotonic() + MISSING_TTL
             return False
         self._missing.pop(db, None)
-        self._ready.add(db)
+        if len(self._ready) >= MISSING_MAX:
+            self._ready.clear()
+        self._ready[db] = time.monotonic() + READY_TTL
         return True
 
     def forget(self, db: str) -> None:
         """Drop the memo, e.g. after a query found the design doc gone."""
-        self._ready.discard(db)
+        self._ready.pop(db, None)
         self._missing.pop(db, None)
 
     async def install(self, db: str, attempts: int = 5) -> Outcome:
-        """Write the design doc into an existing database unless it is already current."""
+        """Write the design doc into an existing database unless it is already there with
+        our content."""
         path = f"{encode(db)}/{self.ddoc['_id']}"
         wrote: Outcome | None = None
         for _ in range(attempts):
@@ -84,14 +94,14 @@ class Installer:
                 return "missing"
             if current is not None and current.get("_conflicts"):
                 await self.resolve(db, current)
-            if design_docs.version_of(current) == self.version:
+            if design_docs.matches(current, self.ddoc):
                 return wrote or "current"
             doc = dict(self.ddoc)
             if current is not None:
                 doc["_rev"] = current["_rev"]
             status, body = await self.couch.request("PUT", path, body=doc)
             if status in (201, 202):
-                wrote = "installed" if current is None else "upgraded"
+                wrote = "installed" if current is None else "repaired"
                 self.telemetry.design_doc_writes.labels(wrote).inc()
                 if self.wrote is not None:
                     self.wrote(db)
@@ -100,9 +110,9 @@ class Installer:
                 continue
             if status in (401, 403):
                 raise ViewsNotInstallable(
-                    "the design document qubicle_reports is missing or outdated and the "
-                    "configured CouchDB user may not write it: run `qubicle-reports "
-                    "install-views` with admin credentials"
+                    f"the design document {self.name} is missing and the configured CouchDB "
+                    "user may not write it: run `qubicle-reports install-views` with admin "
+                    "credentials"
                 )
             if status == 404:
                 return "missing"
@@ -146,14 +156,28 @@ def is_modb(name: str) -> bool:
     return parsed is not None and parsed[1] is not None
 
 
+async def our_design_docs(couch: Couch, db: str) -> dict[str, str]:
+    """Every release's design doc in ``db`` (the legacy name included): id -> rev. One
+    ``_all_docs`` range read; never a design doc that is not ours (KAZOO keeps its own)."""
+    rows = await couch.all_docs(
+        db, startkey=design_docs.LEGACY, endkey=design_docs.LEGACY + "-z"
+    )
+    return {
+        str(r["id"]): str(r.get("value", {}).get("rev", ""))
+        for r in rows
+        if design_docs.is_ours(str(r.get("id", "")))
+    }
+
+
 async def has_design_doc(couch: Couch, db: str) -> bool:
-    return await couch.get_doc(db, f"_design/{design_docs.DDOC}") is not None
+    """``db`` holds some release's design doc: its account reports (CONTRACT.md section 1)."""
+    return bool(await our_design_docs(couch, db))
 
 
 async def reporting_from(couch: Couch, dbs: list[str]) -> list[str]:
-    """Of one account's MoDBs (in month order), those from the first that holds our design
-    doc on (CONTRACT.md section 1: a reporting account gets it in its later months); [] when
-    none holds it (an account that never reported gets nothing)."""
+    """Of one account's MoDBs (in month order), those from the first that holds any release's
+    design doc on (a reporting account gets it in its later months); [] when none holds it
+    (an account that never reported gets nothing)."""
     for i, db in enumerate(dbs):
         if await has_design_doc(couch, db):
             return dbs[i:]
@@ -188,8 +212,8 @@ async def covered_dbs(couch: Couch, account_id: str | None, every: bool) -> Asyn
         yield db
 
 
-async def warm(couch: Couch, db: str, views: list[str]) -> None:
+async def warm(couch: Couch, db: str, views: list[str], ddoc: str | None = None) -> None:
     """Build the indexes now: query each view once (CouchDB builds a ddoc's views together).
     For small databases (tests, demo); ``install-views --warm`` follows long builds."""
     for view in views:
-        await couch.view(db, design_docs.DDOC, view, limit=1, reduce=False)
+        await couch.view(db, ddoc or design_docs.current_name(), view, limit=1, reduce=False)

@@ -47,8 +47,10 @@ class Nodes:
 
     def __init__(self, url: str, node_retry: float, telemetry: Telemetry) -> None:
         self.all: list[Node] = []
+        self.user: str | None = None  # the first node's user, for messages (never a password)
         for node_url in node_urls(url):
             base, user, password = split_url(node_url)
+            self.user = self.user or user
             # Basic auth goes on each request (aiohttp deprecates session-level BasicAuth)
             auth = aiohttp.encode_basic_auth(user, password or "") if user else None
             self.all.append(Node(base, auth))

@@ -8,9 +8,8 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from app.couch import design_docs
 from app.couch.client import Couch
-from app.couch.db_updates import DbUpdatesFollower
+from app.couch.db_updates import FEED_RETRY, DbUpdatesFollower, follower_state
 from app.couch.index_book import IndexBook
 from app.couch.installer import Installer
 from app.telemetry import Telemetry
@@ -20,7 +19,12 @@ REFRESH_EVERY = 30.0  # seconds between looks at the MoDBs still building
 
 @contextlib.asynccontextmanager
 async def index_upkeep(
-    couch: Couch, installer: Installer, telemetry: Telemetry, *, follow: bool
+    couch: Couch,
+    installer: Installer,
+    telemetry: Telemetry,
+    *,
+    follow: bool,
+    follow_retry: float = FEED_RETRY,
 ) -> AsyncIterator[IndexBook]:
     book = IndexBook(telemetry)
     couch.probes.seen = book.seen
@@ -29,12 +33,14 @@ async def index_upkeep(
     async def refresh() -> None:
         while True:
             await asyncio.sleep(REFRESH_EVERY)
-            await book.refresh(lambda db: couch.index_state(db, design_docs.DDOC))
+            await book.refresh(lambda db: couch.index_state(db, installer.name))
 
     tasks = [asyncio.create_task(refresh(), name="index-book-refresh")]
     if follow:
-        follower = DbUpdatesFollower(couch, installer, telemetry)
+        follower = DbUpdatesFollower(couch, installer, telemetry, feed_retry=follow_retry)
         tasks.append(asyncio.create_task(follower.run(), name="db-updates-follower"))
+    else:
+        follower_state(telemetry, "off")
     try:
         yield book
     finally:

@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from app.couch.client import Couch, CouchError
-from app.couch.design_docs import DDOC
 from app.couch.index_state import seq_number
 from app.couch.installer import Installer
 from app.couch.modb import MonthDb, modbs_for_range, next_month
@@ -135,7 +134,8 @@ class Loader:
                 return EMPTY
             try:
                 raw = await self.couch.view_raw(
-                    q.db, DDOC, q.view, build_wait=self.couch.build_wait, **q.params
+                    q.db, self.installer.name, q.view, build_wait=self.couch.build_wait,
+                    **q.params,
                 )
             except CouchError as e:
                 if e.status != 404 or attempt == 2:
@@ -171,7 +171,11 @@ class Loader:
     async def read(self, q: Query) -> Answer:
         """One query's answer, read now (never from the cache; identical queries in flight
         share one request): for readers that page through a view (app.report.events)."""
-        return await self._joined(ViewCache.key(q.db, q.view, q.params), q)
+        return await self._joined(self._key(q), q)
+
+    def _key(self, q: Query) -> bytes:
+        """A query's identity: this release's design doc's, never another's answer."""
+        return ViewCache.key(q.db, f"{self.installer.name}/{q.view}", q.params)
 
     def _forget(self, key: bytes, flight: _Flight) -> None:
         if self._inflight.get(key) is flight:
@@ -213,7 +217,7 @@ class Loader:
                     seqs[q.db] = asyncio.ensure_future(self._seq(q.db))
 
         async def one(q: Query) -> None:
-            key = ViewCache.key(q.db, q.view, q.params)
+            key = self._key(q)
             if q.db not in seqs:
                 async with slots:
                     raw = await self._joined(key, q)

@@ -2,15 +2,38 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
+from app import __version__
 from app.web.context import LOADER, SETTINGS, json_response
+
+# what readiness says of CouchDB, by what the client found
+COUCHDB_SAYS = {
+    "up": "up",
+    "down": "down",
+    "refused": "credentials refused",
+    "locked": "user locked by CouchDB",
+}
+COUCHDB_DOWN = tuple(v for k, v in COUCHDB_SAYS.items() if k != "up")  # for OpenAPI
+
+
+def release(request: web.Request) -> dict[str, Any]:
+    """Which release answers, and the design doc it reads."""
+    return {"release": __version__, "design_doc": request.app[LOADER].installer.name}
 
 
 async def health_handler(request: web.Request) -> web.Response:
-    """Whether CouchDB answers."""
-    up = await request.app[LOADER].couch.ping()
-    body = {"status": "ok" if up else "degraded", "couchdb": "up" if up else "down"}
+    """Whether CouchDB answers, and which release this is."""
+    couch = request.app[LOADER].couch
+    up = await couch.ping()
+    found = "up" if up else couch.credentials.refused_now() or "down"
+    body = {
+        "status": "ok" if up else "degraded",
+        "couchdb": COUCHDB_SAYS[found],
+        **release(request),
+    }
     return json_response(200 if up else 503, body)
 
 
@@ -20,7 +43,8 @@ async def live_handler(request: web.Request) -> web.Response:
 
 
 async def ready_handler(request: web.Request) -> web.Response:
-    """A CouchDB node answers within ``QUBICLE_REPORTS_READY_TIMEOUT`` (send traffic here)."""
-    up = await request.app[LOADER].couch.ready(request.app[SETTINGS].ready_timeout)
-    body = {"status": "ready" if up else "not ready", "couchdb": "up" if up else "down"}
-    return json_response(200 if up else 503, body)
+    """A CouchDB node answers within ``QUBICLE_REPORTS_READY_TIMEOUT`` (send traffic here);
+    not while CouchDB refuses the service's credentials."""
+    found = await request.app[LOADER].couch.ready(request.app[SETTINGS].ready_timeout)
+    body = {"status": "ready" if found == "up" else "not ready", "couchdb": COUCHDB_SAYS[found]}
+    return json_response(200 if found == "up" else 503, body)

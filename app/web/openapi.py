@@ -483,11 +483,20 @@ def names_operation(method: str, limits: Limits) -> Schema:
     }
 
 
-def _probe(description: str, status: str, couchdb: str | None = None) -> Schema:
-    """A health answer: its ``status``, and whether CouchDB is ``up``."""
+def _probe(
+    description: str, status: str, couchdb: list[str] | None = None, release: bool = False
+) -> Schema:
+    """A health answer: its ``status``, what it found of CouchDB, and (``/health``) which
+    release answers with which design doc."""
     properties = {"status": enum([status])}
     if couchdb is not None:
-        properties["couchdb"] = enum([couchdb])
+        properties["couchdb"] = enum(couchdb)
+    if release:
+        properties["release"] = {"type": "string", "description": "the release answering"}
+        properties["design_doc"] = {
+            "type": "string",
+            "description": "the design doc it reads (`qubicle_reports-<version>`)",
+        }
     return response(description, json_content(obj(properties, required=list(properties))))
 
 
@@ -507,13 +516,19 @@ def service_operation(operation_id: str, summary: str, responses: Schema) -> Ope
 
 
 def probe_operation(
-    operation_id: str, summary: str, up: tuple[str, str], down: tuple[str, str] | None = None
+    operation_id: str,
+    summary: str,
+    up: tuple[str, str],
+    down: tuple[str, str] | None = None,
+    *,
+    couchdb_down: tuple[str, ...] = ("down",),
+    release: bool = False,
 ) -> Operation:
-    """A health probe: 200 ``up``, and 503 ``down`` (description, ``status`` value)."""
-    couchdb = "up" if down else None
-    responses = {"200": _probe(*up, couchdb)}
+    """A health probe: 200 ``up``, and 503 ``down`` (description, ``status`` value) saying
+    what it found of CouchDB (``couchdb_down``)."""
+    responses = {"200": _probe(*up, ["up"] if down else None, release)}
     if down:
-        responses["503"] = _probe(*down, "down")
+        responses["503"] = _probe(*down, list(couchdb_down), release)
     return service_operation(operation_id, summary, responses)
 
 

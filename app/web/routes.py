@@ -57,6 +57,8 @@ ROUTES: tuple[Route, ...] = (
             "Whether CouchDB answers (no token needed)",
             ("CouchDB answers", "ok"),
             ("CouchDB does not answer", "degraded"),
+            couchdb_down=health.COUCHDB_DOWN,
+            release=True,
         ),
     ),
     Route(
@@ -78,7 +80,8 @@ ROUTES: tuple[Route, ...] = (
             "Whether a CouchDB node answers within QUBICLE_REPORTS_READY_TIMEOUT "
             "(send traffic here)",
             ("A CouchDB node answers", "ready"),
-            ("No CouchDB node answers", "not ready"),
+            ("No CouchDB node answers, or CouchDB refuses the credentials", "not ready"),
+            couchdb_down=health.COUCHDB_DOWN,
         ),
     ),
     Route(

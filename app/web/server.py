@@ -13,14 +13,17 @@ import time
 import traceback
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import orjson
 from aiohttp import web
 
-from app import errors
+from app import __version__, errors
 from app.config import Settings
+from app.couch import design_docs
 from app.couch.client import Couch
 from app.couch.installer import Installer
+from app.couch.nodes import node_urls, split_url
 from app.couch.upkeep import index_upkeep
 from app.couch.view_cache import ViewCache
 from app.report.load import Loader
@@ -101,7 +104,10 @@ def where(e: BaseException) -> str:
     return f"{type(e).__name__} at {trail}"
 
 
-def create_app(settings: Settings, auth: Authenticator | None = None) -> web.Application:
+def create_app(
+    settings: Settings, auth: Authenticator | None = None, design_doc: dict[str, Any] | None = None
+) -> web.Application:
+    """The service; ``design_doc``: the release's design doc (default: this one's)."""
     app = web.Application(
         middlewares=[envelope_middleware, cors.preflight_middleware],
         client_max_size=settings.max_body_bytes,
@@ -130,18 +136,25 @@ def create_app(settings: Settings, auth: Authenticator | None = None) -> web.App
             node_retry=settings.node_retry,
             build_wait=settings.index_wait or None,
             telemetry=telemetry,
+            credentials_pause=settings.couch_auth_pause,
         )
         metrics_apart = None
         try:
             cache = ViewCache(int(settings.cache_mb * 1024 * 1024), ttl=settings.cache_ttl)
             telemetry.watch_cache(cache.stats)
-            installer = Installer(couch)
+            installer = Installer(couch, design_doc)
+            telemetry.build_info.labels(__version__, installer.name).set(1)
             app[LOADER] = Loader(couch, installer, settings.month_concurrency, cache)
             app[AUTH] = auth or build_authenticator(settings, couch)
             if settings.metrics and settings.metrics_address:
                 metrics_apart = await serve_metrics_apart(settings.metrics_address, telemetry)
-            follow = settings.follow_db_updates
-            async with index_upkeep(couch, installer, telemetry, follow=follow):
+            async with index_upkeep(
+                couch,
+                installer,
+                telemetry,
+                follow=settings.follow_db_updates,
+                follow_retry=settings.follow_retry,
+            ):
                 yield
         finally:
             if metrics_apart is not None:
@@ -156,8 +169,25 @@ def create_app(settings: Settings, auth: Authenticator | None = None) -> web.App
     return app
 
 
+def startup_line(settings: Settings, host: str, port: int) -> str:
+    """What an operator checks first: which release, how clients authenticate, which CouchDB
+    (never a password), which design doc, whether new MoDBs are followed."""
+    nodes = [split_url(url) for url in node_urls(settings.couchdb_url)]
+    user = next((u for _, u, _ in nodes if u), None)
+    auth = (
+        f"static tokens ({len(settings.tokens)})" if settings.auth == "static" else settings.auth
+    )
+    return (
+        f"qubicle-reports {__version__} on http://{host}:{port}: auth {auth}; CouchDB "
+        f"{', '.join(base for base, _, _ in nodes)} as {user or 'nobody'}; design doc "
+        f"{design_docs.current_name()}; _db_updates follower "
+        f"{'on' if settings.follow_db_updates else 'off'}"
+    )
+
+
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("qubicle_reports").info(startup_line(settings, host, port))
     web.run_app(
         create_app(settings),
         host=host,

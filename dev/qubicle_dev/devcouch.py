@@ -95,12 +95,16 @@ class DevCouch:
         password: str = "admin",
         reader_user: str = "reader",
         reader_password: str = "reader",
+        lockout_threshold: int = 5,
+        lockout_lifetime_ms: int = 300_000,
     ) -> None:
+        """``lockout_*``: CouchDB 3.4's lockout of a user after failed logins (0: off)."""
         self.requested_port = port
         self.user = user
         self.password = password
         self.reader_user = reader_user
         self.reader_password = reader_password
+        self.lockout = (lockout_threshold, lockout_lifetime_ms)
         self.port: int | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._workdir: Path | None = None
@@ -151,6 +155,10 @@ class DevCouch:
             self.reader_user,
             "--reader-password",
             self.reader_password,
+            "--lockout-threshold",
+            str(self.lockout[0]),
+            "--lockout-lifetime-ms",
+            str(self.lockout[1]),
             "--exit-with-stdin",
         ]
         # Output goes to files, not pipes: nobody has to drain them, and the
