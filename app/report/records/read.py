@@ -44,7 +44,7 @@ VIEWS = {
     "offers": "offers_by_recipient_by_quarter",
     "agent_intervals": "agent_events",
 }
-FIRST_BATCH = 200  # rows of a MoDB's first read (a page asks for its size + 1)
+FIRST_BATCH = 200  # rows of a MoDB's first read (a page asks for a few more than its size)
 BATCH = 5_000  # rows of each later read: ~2-5 MB of answer with the documents
 Ranked = tuple[Place, Row]  # a row and its place in the report's order
 
@@ -306,7 +306,9 @@ class Page:
 async def read_page(loader: Loader, account_id: str, req: RecordRequest, now: int) -> Page:
     """One page (``page_size`` rows, 8c) and the key of the next, if there are more rows."""
     size = req.page_size or DEFAULT_PAGE_SIZE
-    reader = Reader(loader, account_id, req, now, first=size + 1)
+    # a read that ends inside a key reads that key again, whole: a few rows more than the
+    # page needs usually end the page inside the read's complete keys instead
+    reader = Reader(loader, account_id, req, now, first=size + 1 + max(8, size // 8))
     out: list[Ranked] = []
     async with aclosing(reader.rows(req.start_key)) as batches:
         async for batch in batches:
