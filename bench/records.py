@@ -32,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,7 @@ from common import (
 )
 
 from app.couch.modb import modb
+from app.report.agent_states import GREGORIAN_OFFSET
 from app.report.load import HIGH
 
 TOKEN = "bench-records"
@@ -82,13 +84,16 @@ async def pages(
     day = last.replace(day=15)
     key = day.strftime("%Y%m%d")
     db = modb(ds.account_id, day.year, day.month)
+    start = gregorian(day)
     cases = [
-        ("visits", ds.queue_ids[0], "queue_visits_by_quarter"),
-        ("offers", ds.recipient_ids[0], "offers_by_recipient_by_quarter"),
+        ("visits", ds.queue_ids[0], "queue_visits_by_quarter", [key], [key, HIGH]),
+        ("offers", ds.recipient_ids[0], "offers_by_recipient_by_quarter", [key], [key, HIGH]),
+        # 50 intervals are the states of 50 events (the first may be open at the day's start)
+        ("agent_intervals", ds.recipient_ids[0], "agent_events", [start], [start + 86399, HIGH]),
     ]
     out = []
     async with aiohttp.ClientSession() as session:
-        for report, entity, view in cases:
+        for report, entity, view, low, high in cases:
             url = svc.url + report_path(ds.account_id) + "/" + report
             params = {
                 "start_date": day.isoformat(),
@@ -99,11 +104,11 @@ async def pages(
             _, body = await timed_get(session, url, params)
             middle = orjson.loads(body)["next_start_key"]
             floor_params = {
-                "reduce": "false",
-                "include_docs": "true",
+                "reduce": False,
+                "include_docs": True,
                 "limit": 50,
-                "startkey": orjson.dumps([entity, key]).decode(),
-                "endkey": orjson.dumps([entity, key, HIGH]).decode(),
+                "startkey": [entity, *low],
+                "endkey": [entity, *high],
             }
             service, service_mid, floor = [], [], []
             for _ in range(args.repeats):
@@ -116,9 +121,10 @@ async def pages(
                 floor.append(time.perf_counter() - started)
                 assert len(rows) == 50
             s, m, f = (statistics.median(x) * 1000 for x in (service, service_mid, floor))
+            who = {"visits": "queue", "offers": "agent", "agent_intervals": "agent"}[report]
             out.append(
                 [
-                    f"{report}, 1 {report[:-1] if report != 'visits' else 'queue'}, 1 day",
+                    f"{report}, 1 {who}, 1 day",
                     f"{s:.1f}",
                     f"{m:.1f}",
                     f"{f:.1f}",
@@ -155,7 +161,11 @@ async def csv_floor(
     months = sorted({(d.year, d.month) for d in (first, last)})
     y, m = months[-1]
     months.append((y + m // 12, m % 12 + 1))
-    low, high = first.strftime("%Y%m%d"), last.strftime("%Y%m%d")
+    low: Any = first.strftime("%Y%m%d")
+    high: Any = last.strftime("%Y%m%d")
+    if view == "agent_events":  # keyed by Gregorian seconds, from 12 h before (7b)
+        low = gregorian(first) - 43_200
+        high = gregorian(last) + 86_399
     rows = 0
     started = time.perf_counter()
     for entity in entities:
@@ -164,14 +174,18 @@ async def csv_floor(
                 modb(ds.account_id, year, month),
                 view,
                 {
-                    "reduce": "false",
-                    "include_docs": "true",
-                    "startkey": orjson.dumps([entity, low]).decode(),
-                    "endkey": orjson.dumps([entity, high, HIGH]).decode(),
+                    "reduce": False,
+                    "include_docs": True,
+                    "startkey": [entity, low],
+                    "endkey": [entity, high, HIGH],
                 },
             )
             rows += len(orjson.loads(body).get("rows", []))
     return rows, time.perf_counter() - started
+
+
+def gregorian(day: Any) -> int:
+    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()) + GREGORIAN_OFFSET
 
 
 def design_doc_unchanged() -> str:
@@ -225,6 +239,7 @@ async def run(args: argparse.Namespace) -> None:
         for report, view, entities in (
             ("visits", "queue_visits_by_quarter", ds.queue_ids),
             ("offers", "offers_by_recipient_by_quarter", ds.recipient_ids),
+            ("agent_intervals", "agent_events", ds.recipient_ids),
         ):
             with Service(url, {TOKEN: ds.account_id}) as svc:
                 n, seconds = await csv_run(svc, ds, report)

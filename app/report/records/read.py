@@ -226,6 +226,26 @@ class Reader:
                     if batch:
                         yield batch
 
+    async def _last_before(self, agent: str, at: int) -> list[Any]:
+        """Where an agent's events begin to matter: at its last event of the 12 hours
+        before ``at`` (the state open at ``at``), found by one short read backwards per
+        MoDB instead of reading all 12 hours forwards."""
+
+        async def last(month: MonthDb) -> list[Any] | None:
+            params = {
+                "reduce": False,
+                "descending": True,
+                "limit": 1,
+                "startkey": [agent, at - 1, HIGH],
+                "endkey": [agent, at - CAP],
+            }
+            raw = await self.loader.read(Query(month, self.view, params))
+            rows = _GROUPED.decode(raw).rows
+            return list(rows[0].key) if rows else None
+
+        found = [k for k in await every([last(m) for m in self.dbs]) if k is not None]
+        return max(found) if found else [agent, at]
+
     def _streams(self, low: list[Any], high: list[Any]) -> list[AsyncGenerator[Group, None]]:
         return [groups(self.loader, m, self.view, low, high, self.first) for m in self.dbs]
 
@@ -280,9 +300,10 @@ class Reader:
         """An agent's events from 12 hours before the window (the state at its start), or
         from the event of ``after``, folded into intervals."""
         win = self.win
-        low: list[Any] = [agent, win.low - CAP]
         if after is not None:
-            low = [agent, after[1], STATUSES.index(after[2])]
+            low: list[Any] = [agent, after[1], STATUSES.index(after[2])]
+        else:
+            low = await self._last_before(agent, win.low)
         fold = Intervals(win.low, win.high, self.when, after, self.values)
         async for rows in merged(self._streams(low, [agent, win.high - 1, HIGH])):
             out: list[Ranked] = []
