@@ -17,12 +17,13 @@ drops every row up to that place.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -47,6 +48,7 @@ VIEWS = {
 FIRST_BATCH = 200  # rows of a MoDB's first read (a page asks for a few more than its size)
 BATCH = 5_000  # rows of each later read: ~2-5 MB of answer with the documents
 Ranked = tuple[Place, Row]  # a row and its place in the report's order
+T = TypeVar("T")
 
 
 class DocRow(msgspec.Struct, gc=False):
@@ -137,7 +139,7 @@ async def groups(
             yield group
         whole = await _read(loader, month, view, {"startkey": list(last), "endkey": list(last)})
         yield tuple(last), whole
-        low, limit = [*last, HIGH], BATCH
+        low, limit = [*last, HIGH], min(BATCH, 2 * limit)
 
 
 def _grouped(rows: list[DocRow]) -> list[Group]:
@@ -153,19 +155,20 @@ def _grouped(rows: list[DocRow]) -> list[Group]:
 async def merged(
     streams: list[AsyncGenerator[Group, None]],
 ) -> AsyncGenerator[list[tuple[int, DocRow]], None]:
-    """The groups of every MoDB merged by key: each key's rows, with their MoDB's number."""
+    """The groups of every MoDB merged by key: each key's rows, with their MoDB's number.
+    A MoDB's next group is read only when the next key is asked for, so a page that is full
+    reads nothing more."""
     heads: list[Group | None] = await every([anext(s, None) for s in streams])
     while True:
         live = [h[0] for h in heads if h is not None]
         if not live:
             return
         key = min(live)
-        out: list[tuple[int, DocRow]] = []
-        for i, head in enumerate(heads):
-            if head is not None and head[0] == key:
-                out.extend((i, row) for row in head[1])
-                heads[i] = await anext(streams[i], None)
-        yield out
+        taken = [(i, h) for i, h in enumerate(heads) if h is not None and h[0] == key]
+        yield [(i, row) for i, h in taken for row in h[1]]
+        following = await every([anext(streams[i], None) for i, _ in taken])
+        for (i, _), head in zip(taken, following, strict=True):
+            heads[i] = head
 
 
 async def entities(loader: Loader, dbs: list[MonthDb], view: str) -> list[str]:
@@ -226,25 +229,27 @@ class Reader:
                     if batch:
                         yield batch
 
-    async def _last_before(self, agent: str, at: int) -> list[Any]:
-        """Where an agent's events begin to matter: at its last event of the 12 hours
-        before ``at`` (the state open at ``at``), found by one short read backwards per
-        MoDB instead of reading all 12 hours forwards."""
+    async def _open_at(self, agent: str, at: int) -> Event | None:
+        """The event whose state is open at ``at``: the agent's last of the 12 hours before
+        (of several at its last second, the last in order), one short read backwards per
+        MoDB, instead of reading 12 hours of events forwards."""
 
-        async def last(month: MonthDb) -> list[Any] | None:
+        async def last(month: MonthDb) -> DocRow | None:
             params = {
-                "reduce": False,
                 "descending": True,
                 "limit": 1,
                 "startkey": [agent, at - 1, HIGH],
                 "endkey": [agent, at - CAP],
             }
-            raw = await self.loader.read(Query(month, self.view, params))
-            rows = _GROUPED.decode(raw).rows
-            return list(rows[0].key) if rows else None
+            rows = await _read(self.loader, month, self.view, params)
+            return rows[0] if rows else None
 
-        found = [k for k in await every([last(m) for m in self.dbs]) if k is not None]
-        return max(found) if found else [agent, at]
+        found = [r for r in await every([last(m) for m in self.dbs]) if r is not None]
+        if not found:
+            return None
+        row = max(found, key=lambda r: (tuple(r.key), r.id))
+        _, when, code = row.key
+        return Event(agent, when, STATUSES[code], row.id, row.doc)
 
     def _streams(self, low: list[Any], high: list[Any]) -> list[AsyncGenerator[Group, None]]:
         return [groups(self.loader, m, self.view, low, high, self.first) for m in self.dbs]
@@ -300,12 +305,24 @@ class Reader:
         """An agent's events from 12 hours before the window (the state at its start), or
         from the event of ``after``, folded into intervals."""
         win = self.win
+        fold = Intervals(win.low, win.high, self.when, after, self.values)
         if after is not None:
             low: list[Any] = [agent, after[1], STATUSES.index(after[2])]
         else:
-            low = await self._last_before(agent, win.low)
-        fold = Intervals(win.low, win.high, self.when, after, self.values)
-        async for rows in merged(self._streams(low, [agent, win.high - 1, HIGH])):
+            low = [agent, win.low]
+        batches = merged(self._streams(low, [agent, win.high - 1, HIGH]))
+        if after is None:  # the state open at the window's start, read beside the first rows
+            opening_task = asyncio.ensure_future(self._open_at(agent, win.low))
+            try:
+                head = await anext(batches, None)
+                opening = await opening_task
+            finally:
+                opening_task.cancel()
+            if opening is not None:
+                fold.add(opening)
+            if head is not None:
+                batches = _chain(head, batches)
+        async for rows in batches:
             out: list[Ranked] = []
             for _, row in sorted(rows, key=lambda r: r[1].id):
                 _, at, code = row.key
@@ -316,6 +333,13 @@ class Reader:
         last = fold.close()
         if last is not None:
             yield [last]
+
+
+async def _chain(first: T, rest: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
+    yield first
+    async with aclosing(rest) as more:
+        async for item in more:
+            yield item
 
 
 @dataclass(frozen=True)
@@ -329,7 +353,9 @@ async def read_page(loader: Loader, account_id: str, req: RecordRequest, now: in
     size = req.page_size or DEFAULT_PAGE_SIZE
     # a read that ends inside a key reads that key again, whole: a few rows more than the
     # page needs usually end the page inside the read's complete keys instead
-    reader = Reader(loader, account_id, req, now, first=size + 1 + max(8, size // 8))
+    # (and a page that goes on from a start_key rereads the rows of its key up to that place)
+    slack = max(8, size // 8) * (2 if req.start_key is not None else 1)
+    reader = Reader(loader, account_id, req, now, first=size + 1 + slack)
     out: list[Ranked] = []
     async with aclosing(reader.rows(req.start_key)) as batches:
         async for batch in batches:
