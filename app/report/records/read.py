@@ -18,7 +18,7 @@ drops every row up to that place.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -121,25 +121,50 @@ Group = tuple[tuple[Any, ...], list[DocRow]]
 
 
 async def groups(
-    loader: Loader, month: MonthDb, view: str, low: list[Any], high: list[Any], first: int
+    loader: Loader,
+    month: MonthDb,
+    view: str,
+    low: list[Any],
+    high: list[Any],
+    first: int,
+    ahead: bool = False,
 ) -> AsyncGenerator[Group, None]:
-    """One MoDB's rows of ``[low, high]``, whole keys at a time, in key order."""
+    """One MoDB's rows of ``[low, high]``, whole keys at a time, in key order. ``ahead``
+    (every row is wanted: CSV): the next read and the reread of a cut key are sent as soon
+    as a read is in, so CouchDB reads while the rows before are written out."""
+
+    def read(params: dict[str, Any]) -> asyncio.Future[list[DocRow]]:
+        return asyncio.ensure_future(_read(loader, month, view, {"endkey": high, **params}))
+
     limit = first
-    while True:
-        rows = await _read(loader, month, view, {"startkey": low, "endkey": high, "limit": limit})
-        if len(rows) < limit:
-            for group in _grouped(rows):
+    nxt: asyncio.Future[list[DocRow]] | None = read({"startkey": low, "limit": limit})
+    whole: asyncio.Future[list[DocRow]] | None = None
+    try:
+        while nxt is not None:
+            rows = await nxt
+            nxt = None
+            if len(rows) < limit:
+                for group in _grouped(rows):
+                    yield group
+                return
+            last = list(rows[-1].key)
+            cut = len(rows) - 1
+            while cut > 0 and rows[cut - 1].key == rows[-1].key:
+                cut -= 1
+            low, limit = [*last, HIGH], min(BATCH, 2 * limit)
+            if ahead:
+                whole = read({"startkey": last, "endkey": last})
+                nxt = read({"startkey": low, "limit": limit})
+            for group in _grouped(rows[:cut]):
                 yield group
-            return
-        last = rows[-1].key
-        cut = len(rows) - 1
-        while cut > 0 and rows[cut - 1].key == last:
-            cut -= 1
-        for group in _grouped(rows[:cut]):
-            yield group
-        whole = await _read(loader, month, view, {"startkey": list(last), "endkey": list(last)})
-        yield tuple(last), whole
-        low, limit = [*last, HIGH], min(BATCH, 2 * limit)
+            whole = whole or read({"startkey": last, "endkey": last})
+            yield tuple(last), await whole
+            whole = None
+            nxt = nxt or read({"startkey": low, "limit": limit})
+    finally:
+        for pending in (nxt, whole):
+            if pending is not None:
+                pending.cancel()
 
 
 def _grouped(rows: list[DocRow]) -> list[Group]:
@@ -158,17 +183,21 @@ async def merged(
     """The groups of every MoDB merged by key: each key's rows, with their MoDB's number.
     A MoDB's next group is read only when the next key is asked for, so a page that is full
     reads nothing more."""
-    heads: list[Group | None] = await every([anext(s, None) for s in streams])
-    while True:
-        live = [h[0] for h in heads if h is not None]
-        if not live:
-            return
-        key = min(live)
-        taken = [(i, h) for i, h in enumerate(heads) if h is not None and h[0] == key]
-        yield [(i, row) for i, h in taken for row in h[1]]
-        following = await every([anext(streams[i], None) for i, _ in taken])
-        for (i, _), head in zip(taken, following, strict=True):
-            heads[i] = head
+    try:
+        heads: list[Group | None] = await every([anext(s, None) for s in streams])
+        while True:
+            live = [h[0] for h in heads if h is not None]
+            if not live:
+                return
+            key = min(live)
+            taken = [(i, h) for i, h in enumerate(heads) if h is not None and h[0] == key]
+            yield [(i, row) for i, h in taken for row in h[1]]
+            following = await every([anext(streams[i], None) for i, _ in taken])
+            for (i, _), head in zip(taken, following, strict=True):
+                heads[i] = head
+    finally:  # the reads still in flight are not waited for
+        for stream in streams:
+            await stream.aclose()
 
 
 async def entities(loader: Loader, dbs: list[MonthDb], view: str) -> list[str]:
@@ -252,7 +281,8 @@ class Reader:
         return Event(agent, when, STATUSES[code], row.id, row.doc)
 
     def _streams(self, low: list[Any], high: list[Any]) -> list[AsyncGenerator[Group, None]]:
-        return [groups(self.loader, m, self.view, low, high, self.first) for m in self.dbs]
+        ahead = self.first >= BATCH  # every row (CSV): read ahead
+        return [groups(self.loader, m, self.view, low, high, self.first, ahead) for m in self.dbs]
 
     async def _calls(self, entity: str, after: Place | None) -> AsyncGenerator[list[Ranked], None]:
         """Visits of a queue or offers to a recipient, key by key."""
@@ -260,16 +290,17 @@ class Reader:
         start = max(win.low, after[1]) if after is not None else win.low
         low, high = [entity, *slot(start)], [entity, *slot(win.high - 1)]
         pick = self._visits if self.req.report == "visits" else self._offers
-        async for rows in merged(self._streams(low, high)):
-            out: list[Ranked] = []
-            seen: set[tuple[int, str]] = set()
-            for n, row in rows:
-                if (n, row.id) in seen:
-                    continue  # a document with two offers to one recipient in one slot
-                seen.add((n, row.id))
-                out.extend(r for r in pick(entity, row) if after is None or r[0] > after)
-            out.sort(key=lambda r: r[0])
-            yield out
+        async with aclosing(merged(self._streams(low, high))) as batches:
+            async for rows in batches:
+                out: list[Ranked] = []
+                seen: set[tuple[int, str]] = set()
+                for n, row in rows:
+                    if (n, row.id) in seen:
+                        continue  # a document with two offers to one recipient in one slot
+                    seen.add((n, row.id))
+                    out.extend(r for r in pick(entity, row) if after is None or r[0] > after)
+                out.sort(key=lambda r: r[0])
+                yield out
 
     def _visits(self, queue: str, row: DocRow) -> list[Ranked]:
         v = visit_of(row.doc)
@@ -310,36 +341,36 @@ class Reader:
             low: list[Any] = [agent, after[1], STATUSES.index(after[2])]
         else:
             low = [agent, win.low]
-        batches = merged(self._streams(low, [agent, win.high - 1, HIGH]))
-        if after is None:  # the state open at the window's start, read beside the first rows
-            opening_task = asyncio.ensure_future(self._open_at(agent, win.low))
-            try:
-                head = await anext(batches, None)
-                opening = await opening_task
-            finally:
-                opening_task.cancel()
-            if opening is not None:
-                fold.add(opening)
-            if head is not None:
-                batches = _chain(head, batches)
-        async for rows in batches:
-            out: list[Ranked] = []
-            for _, row in sorted(rows, key=lambda r: r[1].id):
-                _, at, code = row.key
-                ranked = fold.add(Event(agent, at, STATUSES[code], row.id, row.doc))
-                if ranked is not None:
-                    out.append(ranked)
-            yield out
+        async with aclosing(merged(self._streams(low, [agent, win.high - 1, HIGH]))) as source:
+            batches: AsyncIterator[list[tuple[int, DocRow]]] = source
+            if after is None:  # the state open at the window's start, beside the first rows
+                opening_task = asyncio.ensure_future(self._open_at(agent, win.low))
+                try:
+                    head = await anext(source, None)
+                    opening = await opening_task
+                finally:
+                    opening_task.cancel()
+                if opening is not None:
+                    fold.add(opening)
+                if head is not None:
+                    batches = _chain(head, source)
+            async for rows in batches:
+                out: list[Ranked] = []
+                for _, row in sorted(rows, key=lambda r: r[1].id):
+                    _, at, code = row.key
+                    ranked = fold.add(Event(agent, at, STATUSES[code], row.id, row.doc))
+                    if ranked is not None:
+                        out.append(ranked)
+                yield out
         last = fold.close()
         if last is not None:
             yield [last]
 
 
-async def _chain(first: T, rest: AsyncGenerator[T, None]) -> AsyncGenerator[T, None]:
+async def _chain(first: T, rest: AsyncIterator[T]) -> AsyncIterator[T]:
     yield first
-    async with aclosing(rest) as more:
-        async for item in more:
-            yield item
+    async for item in rest:
+        yield item
 
 
 @dataclass(frozen=True)
