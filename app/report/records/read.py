@@ -384,8 +384,11 @@ async def read_page(loader: Loader, account_id: str, req: RecordRequest, now: in
     size = req.page_size or DEFAULT_PAGE_SIZE
     # a read that ends inside a key reads that key again, whole: a few rows more than the
     # page needs usually end the page inside the read's complete keys instead
-    # (and a page that goes on from a start_key rereads the rows of its key up to that place)
+    # (and a page that goes on from a start_key rereads the rows of its key up to that place);
+    # agent events are keyed to the second: a few more for the logged-out states (no rows)
     slack = max(8, size // 8) * (2 if req.start_key is not None else 1)
+    if req.report == "agent_intervals":
+        slack = 8
     reader = Reader(loader, account_id, req, now, first=size + 1 + slack)
     out: list[Ranked] = []
     async with aclosing(reader.rows(req.start_key)) as batches:
