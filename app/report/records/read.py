@@ -18,6 +18,7 @@ drops every row up to that place.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -128,10 +129,11 @@ async def groups(
     high: list[Any],
     first: int,
     ahead: bool = False,
-) -> AsyncGenerator[Group, None]:
-    """One MoDB's rows of ``[low, high]``, whole keys at a time, in key order. ``ahead``
-    (every row is wanted: CSV): the next read and the reread of a cut key are sent as soon
-    as a read is in, so CouchDB reads while the rows before are written out."""
+) -> AsyncGenerator[list[Group], None]:
+    """One MoDB's rows of ``[low, high]`` in key order, whole keys at a time, as the runs of
+    keys each read completes. ``ahead`` (every row is wanted: CSV): the next read and the
+    reread of a cut key are sent as soon as a read is in, so CouchDB reads while the rows
+    before are written out."""
 
     def read(params: dict[str, Any]) -> asyncio.Future[list[DocRow]]:
         return asyncio.ensure_future(_read(loader, month, view, {"endkey": high, **params}))
@@ -144,8 +146,8 @@ async def groups(
             rows = await nxt
             nxt = None
             if len(rows) < limit:
-                for group in _grouped(rows):
-                    yield group
+                if rows:
+                    yield _grouped(rows)
                 return
             last = list(rows[-1].key)
             cut = len(rows) - 1
@@ -155,10 +157,10 @@ async def groups(
             if ahead:
                 whole = read({"startkey": last, "endkey": last})
                 nxt = read({"startkey": low, "limit": limit})
-            for group in _grouped(rows[:cut]):
-                yield group
+            if cut:
+                yield _grouped(rows[:cut])
             whole = whole or read({"startkey": last, "endkey": last})
-            yield tuple(last), await whole
+            yield [(tuple(last), await whole)]
             whole = None
             nxt = nxt or read({"startkey": low, "limit": limit})
     finally:
@@ -177,24 +179,34 @@ def _grouped(rows: list[DocRow]) -> list[Group]:
     return out
 
 
-async def merged(
-    streams: list[AsyncGenerator[Group, None]],
-) -> AsyncGenerator[list[tuple[int, DocRow]], None]:
-    """The groups of every MoDB merged by key: each key's rows, with their MoDB's number.
-    A MoDB's next group is read only when the next key is asked for, so a page that is full
-    reads nothing more."""
+Merged = list[list[tuple[int, DocRow]]]  # keys in order, each its rows and their MoDB
+
+
+async def merged(streams: list[AsyncGenerator[list[Group], None]]) -> AsyncGenerator[Merged, None]:
+    """The keys of every MoDB merged in order, each key's rows with their MoDB's number, a
+    run at a time: as far as every MoDB's rows read so far go. A MoDB is read again only
+    when the next run is asked for, so a page that is full reads nothing more."""
     try:
-        heads: list[Group | None] = await every([anext(s, None) for s in streams])
+        firsts = await every([anext(s, None) for s in streams])
+        bufs: list[deque[Group] | None] = [deque(b) if b else None for b in firsts]
         while True:
-            live = [h[0] for h in heads if h is not None]
+            empty = [i for i, b in enumerate(bufs) if b is not None and not b]
+            if empty:
+                refills = await every([anext(streams[i], None) for i in empty])
+                for i, got in zip(empty, refills, strict=True):
+                    bufs[i] = deque(got) if got else None
+            live = [b for b in bufs if b is not None]
             if not live:
                 return
-            key = min(live)
-            taken = [(i, h) for i, h in enumerate(heads) if h is not None and h[0] == key]
-            yield [(i, row) for i, h in taken for row in h[1]]
-            following = await every([anext(streams[i], None) for i, _ in taken])
-            for (i, _), head in zip(taken, following, strict=True):
-                heads[i] = head
+            run: Merged = []
+            while live and all(live):  # every MoDB's next key is known
+                key = min(b[0][0] for b in live)
+                rows: list[tuple[int, DocRow]] = []
+                for i, b in enumerate(bufs):
+                    if b and b[0][0] == key:
+                        rows.extend((i, row) for row in b.popleft()[1])
+                run.append(rows)
+            yield run
     finally:  # the reads still in flight are not waited for
         for stream in streams:
             await stream.aclose()
@@ -280,7 +292,7 @@ class Reader:
         _, when, code = row.key
         return Event(agent, when, STATUSES[code], row.id, row.doc)
 
-    def _streams(self, low: list[Any], high: list[Any]) -> list[AsyncGenerator[Group, None]]:
+    def _streams(self, low: list[Any], high: list[Any]) -> list[AsyncGenerator[list[Group], None]]:
         ahead = self.first >= BATCH  # every row (CSV): read ahead
         return [groups(self.loader, m, self.view, low, high, self.first, ahead) for m in self.dbs]
 
@@ -290,16 +302,19 @@ class Reader:
         start = max(win.low, after[1]) if after is not None else win.low
         low, high = [entity, *slot(start)], [entity, *slot(win.high - 1)]
         pick = self._visits if self.req.report == "visits" else self._offers
-        async with aclosing(merged(self._streams(low, high))) as batches:
-            async for rows in batches:
+        async with aclosing(merged(self._streams(low, high))) as runs:
+            async for run in runs:
                 out: list[Ranked] = []
-                seen: set[tuple[int, str]] = set()
-                for n, row in rows:
-                    if (n, row.id) in seen:
-                        continue  # a document with two offers to one recipient in one slot
-                    seen.add((n, row.id))
-                    out.extend(r for r in pick(entity, row) if after is None or r[0] > after)
-                out.sort(key=lambda r: r[0])
+                for rows in run:
+                    mine: list[Ranked] = []
+                    seen: set[tuple[int, str]] = set()
+                    for n, row in rows:
+                        if (n, row.id) in seen:
+                            continue  # a document with two offers to one recipient in one slot
+                        seen.add((n, row.id))
+                        mine.extend(r for r in pick(entity, row) if after is None or r[0] > after)
+                    mine.sort(key=lambda r: r[0])
+                    out += mine
                 yield out
 
     def _visits(self, queue: str, row: DocRow) -> list[Ranked]:
@@ -342,7 +357,7 @@ class Reader:
         else:
             low = [agent, win.low]
         async with aclosing(merged(self._streams(low, [agent, win.high - 1, HIGH]))) as source:
-            batches: AsyncIterator[list[tuple[int, DocRow]]] = source
+            batches: AsyncIterator[Merged] = source
             if after is None:  # the state open at the window's start, beside the first rows
                 opening_task = asyncio.ensure_future(self._open_at(agent, win.low))
                 try:
@@ -354,13 +369,14 @@ class Reader:
                     fold.add(opening)
                 if head is not None:
                     batches = _chain(head, source)
-            async for rows in batches:
+            async for run in batches:
                 out: list[Ranked] = []
-                for _, row in sorted(rows, key=lambda r: r[1].id):
-                    _, at, code = row.key
-                    ranked = fold.add(Event(agent, at, STATUSES[code], row.id, row.doc))
-                    if ranked is not None:
-                        out.append(ranked)
+                for rows in run:
+                    for _, row in sorted(rows, key=lambda r: r[1].id):
+                        _, at, code = row.key
+                        ranked = fold.add(Event(agent, at, STATUSES[code], row.id, row.doc))
+                        if ranked is not None:
+                            out.append(ranked)
                 yield out
         last = fold.close()
         if last is not None:
