@@ -66,8 +66,16 @@ class Settings:
     month_concurrency: int = _env(P + "MONTH_CONCURRENCY", 8)  # view queries in flight, report
     report_timeout: float = _env(P + "REPORT_TIMEOUT", 60.0)  # seconds for a whole report
     max_reports: int = _env(P + "MAX_REPORTS", 32)  # reports in progress per process
+    # fair shares: what one account may hold at once of the report slots above and of the
+    # CouchDB requests in flight (COUCH_CONCURRENCY); past them its requests wait, then 503
+    account_reports: int = _env(P + "ACCOUNT_REPORTS", 4)
+    account_couch_concurrency: int = _env(P + "ACCOUNT_COUCH_CONCURRENCY", 8)
     queue_timeout: float = _env(P + "QUEUE_TIMEOUT", 10.0)  # wait for a report slot, then 503
     max_body_bytes: int = _env(P + "MAX_BODY_BYTES", 64 * 1024)
+    # slow clients: seconds for a request's head once its first byte came, and for its body;
+    # past them the connection is closed (counted in /metrics, not logged as an error)
+    header_timeout: float = _env(P + "HEADER_TIMEOUT", 10.0)
+    body_timeout: float = _env(P + "BODY_TIMEOUT", 10.0)
     max_range_days: int = _env(P + "MAX_RANGE_DAYS", 366)
     max_identifiers: int = _env(P + "MAX_IDENTIFIERS", 1000)
     max_queue_ids: int = _env(P + "MAX_QUEUE_IDS", 100)
@@ -85,6 +93,7 @@ class Settings:
     warm_query_timeout: float = _env(P + "WARM_QUERY_TIMEOUT", 50.0)
     warm_poll: float = _env(P + "WARM_POLL", 5.0)
     ready_timeout: float = _env(P + "READY_TIMEOUT", 2.0)  # /health/ready: CouchDB answers within
+    ready_interval: float = _env(P + "READY_INTERVAL", 1.0)  # s one CouchDB look serves probes
     # follow CouchDB's _db_updates and install the design doc into new MoDBs of reporting
     # accounts as KAZOO creates them (needs a server admin; off: on their first report)
     follow_db_updates: bool = _env(P + "FOLLOW_DB_UPDATES", True, _on_off)
@@ -98,6 +107,8 @@ class Settings:
     auth: str = _env(P + "AUTH", "static", lambda raw: raw.strip().lower() or "static")
     jwt_public_key: str | None = _env(P + "JWT_PUBLIC_KEY")  # KAZOO public key PEM (jwt mode)
     jwt_leeway: float = _env(P + "JWT_LEEWAY", 5.0)  # seconds of clock skew tolerated on exp
+    jwt_issuer: str | None = _env(P + "JWT_ISSUER")  # the iss every JWT must carry; unset: any
+    jwt_max_lifetime: float = _env(P + "JWT_MAX_LIFETIME", 86_400.0)  # s an exp may lie ahead
     account_cache_ttl: float = _env(P + "ACCOUNT_CACHE_TTL", 30.0)  # seconds pvt_tree is reused
     # origins whose pages may call the API: "*" (as Crossbar) or a comma-separated list
     cors_origins: tuple[str, ...] = _env(P + "CORS_ORIGINS", ("*",), parse_origins)

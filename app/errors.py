@@ -94,6 +94,10 @@ RETRY_AFTER: Schema = {
     "description": "seconds until the index is likely built",
     "schema": {"type": "integer", "minimum": 0},
 }
+RETRY_AFTER_BUSY: Schema = {
+    "description": "seconds after which a retry is likely to find a slot",
+    "schema": {"type": "integer", "minimum": 1},
+}
 
 INVALID_JSON = Kind(
     400,
@@ -132,6 +136,13 @@ TOO_LARGE = Kind(
     "request too large",
     "The body is larger than QUBICLE_REPORTS_MAX_BODY_BYTES (64 KiB by default)",
 )
+REQUEST_TIMEOUT = Kind(
+    408,
+    "request timeout",
+    "The body did not arrive within QUBICLE_REPORTS_BODY_TIMEOUT seconds (10 by default); "
+    "the connection is closed",
+    "the request body did not arrive in time",
+)
 INTERNAL = Kind(
     500,
     "internal error",
@@ -146,8 +157,10 @@ DATASTORE = Kind(
 TOO_BUSY = Kind(
     503,
     "too busy",
-    "`too busy`: too many reports in progress, retry shortly",
+    "`too busy`: too many reports in progress (the account's own share of the report slots, "
+    "QUBICLE_REPORTS_ACCOUNT_REPORTS, or all of them), retry after `Retry-After` seconds",
     "too many reports in progress, retry shortly",
+    headers={"Retry-After": RETRY_AFTER_BUSY},
 )
 INDEX_BUILDING = Kind(
     503,
@@ -174,6 +187,7 @@ CATALOGUE: tuple[Kind, ...] = (
     NOT_FOUND,
     METHOD_NOT_ALLOWED,
     TOO_LARGE,
+    REQUEST_TIMEOUT,
     INTERNAL,
     DATASTORE,
     TOO_BUSY,
@@ -228,8 +242,8 @@ def datastore(message: str) -> ApiError:
     return DATASTORE({"message": message})
 
 
-def too_busy() -> ApiError:
-    return TOO_BUSY()
+def too_busy(retry_after: int) -> ApiError:
+    return TOO_BUSY(headers={"Retry-After": str(max(1, retry_after))})
 
 
 def too_large(text: str) -> ApiError:
@@ -238,6 +252,23 @@ def too_large(text: str) -> ApiError:
 
 def method_not_allowed() -> ApiError:
     return METHOD_NOT_ALLOWED()
+
+
+def request_timeout() -> ApiError:
+    return REQUEST_TIMEOUT()
+
+
+def too_deep(field_name: str, limit: int) -> ApiError:
+    """A value nested deeper than any parameter is: named, never echoed (it may not even
+    be renderable)."""
+    if field_name == "":
+        return VALIDATION(BAD_JSON)
+    return invalid(
+        field_name,
+        "type",
+        f"Value nested more than {limit} levels deep",
+        target=f"at most {limit} levels of lists and objects",
+    )
 
 
 def internal() -> ApiError:

@@ -87,6 +87,11 @@ class Telemetry:
         self.reports_rejected = _counter(
             "reports_rejected_busy", "Reports answered 503 for want of a slot"
         )
+        self.slow_clients = _counter(
+            "slow_clients",
+            "Connections closed because a request's head or body came too slowly",
+            ["phase"],
+        )
         self.couch_requests = _counter(
             "couchdb_requests",
             "CouchDB requests by operation and outcome",

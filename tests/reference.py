@@ -30,6 +30,10 @@ from zoneinfo import ZoneInfo
 
 GREGORIAN_OFFSET = 62167219200  # KAZOO Gregorian seconds - Unix seconds
 MAX_UNIX = 253402300799  # 9999-12-31T23:59:59Z
+# CONTRACT.md 2c: the values a document may hold
+MAX_TIMESTAMP = 2**37  # Gregorian seconds
+MAX_AMOUNT = 2**32 - 1  # seconds of a duration, or a count
+ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.@:+-")
 VISIT_RESULTS = frozenset({"answered", "abandoned", "timeout"})
 OFFER_RESULTS = frozenset({"answered", "missed", "rejected"})
 
@@ -83,19 +87,33 @@ def _is_json_number(v: object) -> bool:
 
 
 def is_number(v: object) -> bool:
-    return _is_json_number(v) and v >= 0  # type: ignore[operator]
+    """A duration or count (2c): finite, 0 to 2^32 - 1."""
+    return _is_json_number(v) and 0 <= v <= MAX_AMOUNT  # type: ignore[operator]
 
 
 def is_id(v: object) -> bool:
-    return isinstance(v, str) and len(v) > 0
+    """An entity id (2c): 1-128 allowed characters, a letter or digit first, not ``total``."""
+    return (
+        isinstance(v, str)
+        and 1 <= len(v) <= 128
+        and set(v) <= ID_CHARS
+        and v[0].isascii()
+        and v[0].isalnum()
+        and v != "total"
+    )
 
 
 def is_timestamp(v: object) -> bool:
-    """An integral Gregorian second between 1970-01-01 and 9999-12-31 UTC."""
+    """An integral Gregorian second from 1970-01-01 UTC (earlier: Unix seconds stored by
+    mistake) to 2^37 (2c)."""
     if not _is_json_number(v) or not float(v).is_integer():  # type: ignore[arg-type]
         return False
-    unix = v - GREGORIAN_OFFSET  # type: ignore[operator]
-    return 0 <= unix <= MAX_UNIX
+    return GREGORIAN_OFFSET <= v <= MAX_TIMESTAMP  # type: ignore[operator]
+
+
+def absent_or(doc: Mapping[str, Any], name: str, check: Callable[[object], bool]) -> bool:
+    """A field the shape may leave out: absent, or sane (2c: every value a document holds)."""
+    return name not in doc or check(doc[name])
 
 
 def is_valid_offer(o: object) -> bool:
@@ -121,6 +139,10 @@ def session(doc: object) -> dict[str, Any] | None:
     if not isinstance(doc.get("result"), str) or doc["result"] not in VISIT_RESULTS:
         return None
     if not is_number(doc.get("wait_time")):
+        return None
+    if not absent_or(doc, "exited_timestamp", is_timestamp) or not absent_or(
+        doc, "recipient_id", is_id
+    ):
         return None
     offers = doc.get("offers", [])
     if not isinstance(offers, list) or not all(is_valid_offer(o) for o in offers):
@@ -154,6 +176,11 @@ def call_stat(doc: object) -> dict[str, Any] | None:
     if doc.get("pvt_type") != "call_stat" or doc.get("pvt_deleted") is True:
         return None
     if not is_id(doc.get("queue_id")) or not is_timestamp(doc.get("entered_timestamp")):
+        return None
+    held = [("agent_id", is_id), ("talk_time", is_number)] + [
+        (f"{name}_timestamp", is_timestamp) for name in ("handled", "processed", "abandoned")
+    ]
+    if not all(absent_or(doc, name, check) for name, check in held):
         return None
     status = doc.get("status")
     if not isinstance(status, str) or status not in CALL_STAT_STATUSES:
@@ -666,7 +693,8 @@ def good_doc(
     recipient_id: str | None = None,
 ) -> dict[str, Any]:
     """A well-formed session; the MoDB prefix of ``_id`` is the UTC month of its exit."""
-    exited = entered + wait + (talk if result == "answered" else 0)
+    # KAZOO's timestamps are whole seconds even where the wait is not (2c)
+    exited = entered + math.ceil(wait) + (talk if result == "answered" else 0)
     doc: dict[str, Any] = {
         "_id": f"{utc(exited).strftime('%Y%m')}-{call_id}-{queue_id}",
         "pvt_type": "qubicle_session",
@@ -1064,8 +1092,10 @@ def status_stat(doc: object) -> dict[str, Any] | None:
         return None
     if doc.get("pvt_deleted") is True or not is_id(doc.get("agent_id")):
         return None
-    ts = doc.get("timestamp")
-    if not _is_json_number(ts) or not float(ts).is_integer():  # type: ignore[arg-type]
+    if not is_timestamp(doc.get("timestamp")):
+        return None
+    held = [("queue_id", is_id), ("wait_time", is_number), ("pause_time", is_number)]
+    if not all(absent_or(doc, name, check) for name, check in held):
         return None
     status = doc.get("status")
     return doc if isinstance(status, str) and status in AGENT_STATUSES else None
@@ -1229,6 +1259,132 @@ def malformed_status_stats(account_id: str, agent_id: str, at: int) -> list[dict
         doc["_id"] = f"bad-{flaw}-{agent_id[:4]}"
         spoil(doc)
         docs.append(doc)
+    return docs
+
+
+# -- CONTRACT.md 2c: documents holding a value no document may hold --------------------------
+
+HUGE = 1e200  # one such wait made a sum inside CouchDB overflow: every view of its MoDB failed
+BEYOND_TIMESTAMP = 2**37 + 1
+BEYOND_AMOUNT = 2**32
+
+# ids a document may not hold, each with the trouble it made (or would make)
+BAD_IDS = {
+    "total": "total",  # the totals item's id: the dashboard took it for the totals
+    "129_chars": "i" * 129,  # a names lookup of its batch was refused
+    "5000_chars": "a" * 5000,  # the per-agent read's URL was too long for CouchDB
+    "leading_dot": ".hidden",
+    "leading_underscore": "_design",
+    "space": "queue one",
+    "slash": "a/b",
+    "quote": 'a"b',
+    "comma": "a,b",
+    "non_ascii": "caf\u00e9",
+    "full_width_digit": "\uff11abc",
+}
+# values at the bounds, which a document may hold
+EDGE_ID = "Z" + "9a_.@:+-" * 15 + "abcdefg"  # 128 characters, every kind allowed
+EDGE_AMOUNT = 2**32 - 1
+
+
+def poisoned_docs(
+    account_id: str, queue_id: str, agent_id: str, at: int, *, spoil: bool = True
+) -> list[dict[str, Any]]:
+    """One document of each shape per value 2c forbids, each otherwise good (and so counted
+    were it not skipped whole), at ``at`` (a Gregorian second, not in a month's last two
+    hours, so each is stored in the month of ``at``); ids ``poison-<shape>-<flaw>``.
+    ``spoil=False``: the same documents without their flaw (each counted)."""
+
+    def session_base() -> dict[str, Any]:
+        return good_doc(
+            account_id,
+            queue_id,
+            "poison",
+            at,
+            wait=40,
+            talk=100,
+            offers=[
+                offer(agent_id, at + 10, "missed", ring=20),
+                offer(agent_id, at + 35, "answered", ring=5, talk=100),
+            ],
+            recipient_id=agent_id,
+        )
+
+    def call_base(status: str = "processed") -> dict[str, Any]:
+        return good_call_stat(
+            account_id,
+            queue_id,
+            "poison",
+            at,
+            status=status,
+            wait=40,
+            talk=100,
+            agent_id=agent_id,
+            misses=[miss(agent_id, at + 5, "timeout")],
+            archived=at + 600,
+        )
+
+    def status_base(status: str = "connected") -> dict[str, Any]:
+        return status_doc(account_id, agent_id, at, status, archived=at + 600)
+
+    def setter(name: str, value: Any) -> Callable[[dict[str, Any]], None]:
+        return lambda d: d.update({name: value})
+
+    def offer_field(name: str, value: Any) -> Callable[[dict[str, Any]], None]:
+        return lambda d: d["offers"][1].update({name: value})
+
+    def miss_field(name: str, value: Any) -> Callable[[dict[str, Any]], None]:
+        return lambda d: d["misses"][0].update({name: value})
+
+    sessions: dict[str, Callable[[dict[str, Any]], Any]] = {
+        "wait_1e200": lambda d: d.update(wait_time=HUGE),
+        "wait_1.7e308": lambda d: d.update(wait_time=1.7e308),
+        "wait_2^32": lambda d: d.update(wait_time=BEYOND_AMOUNT),
+        "ring_2^32": offer_field("ring_time", BEYOND_AMOUNT),
+        "call_duration_1e200": offer_field("call_duration", HUGE),
+        "entered_2^37": lambda d: d.update(entered_timestamp=BEYOND_TIMESTAMP),
+        "exited_2^37": lambda d: d.update(exited_timestamp=BEYOND_TIMESTAMP),
+        "offered_2^37": offer_field("offered_timestamp", BEYOND_TIMESTAMP),
+        **{f"queue_{k}": setter("queue_id", v) for k, v in BAD_IDS.items()},
+        **{f"offer_{k}": offer_field("recipient_id", v) for k, v in BAD_IDS.items()},
+        "answered_by_5000_chars": lambda d: d.update(recipient_id=BAD_IDS["5000_chars"]),
+    }
+    call_stats: dict[str, Callable[[dict[str, Any]], Any]] = {
+        "wait_1e200": lambda d: d.update(wait_time=HUGE),
+        "talk_2^32": lambda d: d.update(talk_time=BEYOND_AMOUNT),
+        "handled_2^37": lambda d: d.update(handled_timestamp=BEYOND_TIMESTAMP),
+        "processed_2^37": lambda d: d.update(processed_timestamp=BEYOND_TIMESTAMP),
+        "miss_2^37": miss_field("timestamp", BEYOND_TIMESTAMP),
+        **{f"queue_{k}": setter("queue_id", v) for k, v in BAD_IDS.items()},
+        **{f"agent_{k}": setter("agent_id", v) for k, v in BAD_IDS.items()},
+        **{f"miss_{k}": miss_field("agent_id", v) for k, v in BAD_IDS.items()},
+    }
+    abandoned: dict[str, Callable[[dict[str, Any]], Any]] = {
+        "abandoned_2^37": lambda d: d.update(abandoned_timestamp=BEYOND_TIMESTAMP),
+        "abandoned_with_agent_5000_chars": lambda d: d.update(agent_id=BAD_IDS["5000_chars"]),
+        "abandoned_with_talk_1e200": lambda d: d.update(talk_time=HUGE),
+    }
+    statuses: dict[str, Callable[[dict[str, Any]], Any]] = {
+        "timestamp_2^37": lambda d: d.update(timestamp=BEYOND_TIMESTAMP),
+        "queue_total": lambda d: d.update(queue_id="total"),
+        "queue_5000_chars": lambda d: d.update(queue_id=BAD_IDS["5000_chars"]),
+        "wait_1e200": lambda d: d.update(wait_time=HUGE),
+        "pause_1.7e308": lambda d: d.update(pause_time=1.7e308),
+        **{f"agent_{k}": setter("agent_id", v) for k, v in BAD_IDS.items()},
+    }
+    docs = []
+    for shape, base, cases in (
+        ("session", session_base, sessions),
+        ("call_stat", call_base, call_stats),
+        ("call_stat", lambda: call_base("abandoned"), abandoned),
+        ("status_stat", status_base, statuses),
+    ):
+        for flaw, flawed in cases.items():
+            doc = base()
+            if spoil:
+                flawed(doc)
+            doc["_id"] = f"poison-{shape}-{flaw}"
+            docs.append(doc)
     return docs
 
 

@@ -485,7 +485,11 @@ async def test_closed_month_cache_sees_a_late_write(
     entered = int(datetime(2024, 1, 15, 10, tzinfo=UTC).timestamp()) + ref.GREGORIAN_OFFSET
     late = ref.good_doc(a.account_id, a.queue_ids[0], "late-write-call", entered, wait=10)
     db = f"account/{a.account_id[:2]}/{a.account_id[2:4]}/{a.account_id[4:]}-202401"
-    [row] = await couch.bulk_docs(db, [late])
+    # written to every copy before CouchDB answers (w=3; a cluster acknowledges two of three
+    # otherwise, and a read of update_seq may come from the third a moment before it has it)
+    [row] = await couch.ok(
+        "POST", f"{db.replace('/', '%2F')}/_bulk_docs", params={"w": 3}, body={"docs": [late]}
+    )
     assert row.get("ok"), row
     after = as_dict(await post(client, TOKEN_A, a.account_id, params))
     q = a.queue_ids[0]

@@ -221,6 +221,46 @@ async def test_jwt_rejection_logs_no_token(
     assert all(part not in caplog.text for part in token.split("."))
 
 
+async def test_jwt_issuer_checked_where_configured(keys: Keys, tree: AccountTree) -> None:
+    key = load_public_key(str(keys.public_path))
+    account = uuid.uuid4().hex
+    checking = JwtTokens(key, tree, issuer="kazoo")
+    assert await checking.authenticate(kazoo_token(keys.private, claims(account))) == account
+    await _rejects(checking, kazoo_token(keys.private, claims(account, iss="evil")))
+    no_iss = claims(account)
+    del no_iss["iss"]
+    await _rejects(checking, kazoo_token(keys.private, no_iss))
+    # not configured: any issuer (as before)
+    lax = JwtTokens(key, tree)
+    assert await lax.authenticate(kazoo_token(keys.private, claims(account, iss="x"))) == account
+
+
+@pytest.mark.parametrize(
+    "exp",
+    [
+        1e30,  # never expires
+        str(int(time.time() + 600)),  # a numeric string (PyJWT would take it)
+        int(time.time() + 86_400 + 120),  # beyond the longest lifetime
+        True,
+    ],
+)
+async def test_jwt_absurd_or_mistyped_expiry_is_refused(
+    keys: Keys, tree: AccountTree, exp: Any
+) -> None:
+    token = kazoo_token(keys.private, {**claims(uuid.uuid4().hex), "exp": exp})
+    await _rejects(_jwt_tokens(keys, tree), token)
+
+
+async def test_jwt_expiry_within_the_lifetime_is_fine(keys: Keys, tree: AccountTree) -> None:
+    account = uuid.uuid4().hex
+    key = load_public_key(str(keys.public_path))
+    for exp in (int(time.time() + 86_000), time.time() + 60.5):
+        token = kazoo_token(keys.private, {**claims(account), "exp": exp})
+        assert await JwtTokens(key, tree).authenticate(token) == account
+    short = JwtTokens(key, tree, max_lifetime=60)
+    await _rejects(short, kazoo_token(keys.private, claims(account, exp_in=3600)))
+
+
 def test_jwt_negative_leeway_is_a_configuration_error(keys: Keys, tree: AccountTree) -> None:
     with pytest.raises(AuthConfigError):
         _jwt_tokens(keys, tree, leeway=-1)

@@ -208,7 +208,7 @@ async def test_a_dead_node_is_failed_over_and_used_again_once_back(
 async def test_readiness_fails_within_its_timeout_while_no_node_answers_and_recovers(
     nodes: tuple[FaultProxy, FaultProxy], seeded: SeededAccount, fault: str
 ) -> None:
-    settings = cluster_settings(nodes, seeded.account_id, ready_timeout=0.5)
+    settings = cluster_settings(nodes, seeded.account_id, ready_timeout=0.5, ready_interval=0)
     async with make_client(settings) as client:
         resp = await client.get("/health/ready")
         assert (resp.status, await resp.json()) == (200, {"status": "ready", "couchdb": "up"})

@@ -533,6 +533,51 @@ async def test_hostile_names_are_shown_as_text(browser: Browser, api: Api, hosti
     await context.close()
 
 
+async def test_an_entity_called_total_and_a_failed_names_lookup_break_nothing(
+    browser: Browser, api: Api, seeded: Seeded
+) -> None:
+    """The totals are the report's last item, never an entity that happens to be called
+    ``total`` (here put first by the browser's own network layer), and a names lookup the
+    API refuses leaves the page whole, its ids shown as ids."""
+    context = await new_context(browser)
+    page = await context.new_page()
+    watch = Watch(page)
+
+    async def with_total_entity(route: Any) -> None:
+        response = await route.fetch()
+        body = await response.json()
+        items = body["data"][0]["report"]
+        ones = {m: dict.fromkeys(series, 1) for m, series in items[0]["data"].items()}
+        body["data"][0]["report"] = [{"id": "total", "data": ones}, *items]
+        await route.fulfill(response=response, body=json.dumps(body))
+
+    refused = []
+
+    async def refuse(route: Any) -> None:
+        refused.append(route.request.url)
+        error = {"data": {"ids": {"maxLength": {"message": "too long"}}}, "error": "400",
+                 "message": "validation error", "status": "error"}  # fmt: skip
+        await route.fulfill(status=400, content_type="application/json", body=json.dumps(error))
+
+    await page.route("**/qubicle_reports", with_total_entity)
+    await page.route("**/qubicle_names?**", refuse)
+    s = state(seeded)
+    hash_ = f"#account={api.account}&preset=custom&start={s['start']}&end={s['end']}&tz=UTC"
+    await after(page, lambda: sign_in(page, api, path="/dashboard/" + hash_))
+    shown = await page.evaluate(READ_PAGE)
+    async with aiohttp.ClientSession() as http:
+        answer = await api_report(http, api, s)
+    items = {item["id"]: item["data"] for item in answer["report"]}
+    total = items.pop("total")
+    assert refused
+    assert shown["tiles"] == {m: total[m]["total"] for m in TILES["queues"]}
+    assert {r["id"] for r in shown["rows"]} == {*items, "total"}
+    assert all(r["name"] == r["id"] for r in shown["rows"])  # no names: ids
+    assert await page.locator("#error").is_hidden()
+    assert watch.dialogs == []
+    await context.close()
+
+
 async def test_empty_range_and_readable_errors(browser: Browser, api: Api, seeded: Seeded) -> None:
     context = await new_context(browser)
     page = await context.new_page()

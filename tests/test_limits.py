@@ -452,8 +452,14 @@ async def test_get_carries_as_many_identifiers_as_post_and_over_the_limit_is_cro
 async def test_identical_reports_in_flight_share_one_couchdb_request_per_query(
     proxy: FaultProxy, seeded: SeededAccount, cache_mb: float
 ) -> None:
-    """Ten users open the same report at once: CouchDB sees each view query once."""
-    settings = Settings(couchdb_url=proxy.url, tokens={TOKEN: seeded.account_id}, cache_mb=cache_mb)
+    """Ten users open the same report at once: CouchDB sees each view query once (ten
+    reports of one account at once: its share of report slots raised to that)."""
+    settings = Settings(
+        couchdb_url=proxy.url,
+        tokens={TOKEN: seeded.account_id},
+        cache_mb=cache_mb,
+        account_reports=10,
+    )
     async with make_client(settings) as c:
         status, body = await post(
             c, seeded.account_id, QUERY, request_id="warm-up"

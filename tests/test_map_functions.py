@@ -360,3 +360,55 @@ def test_agent_events_emits_one_row_per_well_formed_status_stat() -> None:
     ]
     assert all(not r["emits"] and not r["error"] for r in out[len(good) :])
     assert sorted(STATUSES) == list(STATUSES)
+
+
+# -- CONTRACT.md 2c: values a document may hold ------------------------------------------------
+
+POISONED = ref.poisoned_docs(ACCOUNT, QUEUE, R1, greg(2024, 3, 15, 12, 0, 0))
+# the same good documents holding values at the bounds: counted
+AT_BOUNDS = [
+    good_doc(ACCOUNT, ref.EDGE_ID, "e1", greg(2024, 3, 15, 12), wait=ref.EDGE_AMOUNT),
+    good_doc(
+        ACCOUNT, QUEUE, "e2", greg(2024, 3, 15, 12), wait=1,
+        offers=[offer(ref.EDGE_ID, ref.MAX_TIMESTAMP, "answered", ring=ref.EDGE_AMOUNT)],
+    ),
+    ref.good_call_stat(
+        ACCOUNT, "Total", "e3", greg(2024, 3, 15, 12), agent_id="totals", talk=ref.EDGE_AMOUNT,
+    ),
+]  # fmt: skip
+
+
+def test_every_poisoned_document_is_counted_nowhere() -> None:
+    shapes = {doc["pvt_type"] for doc in POISONED}
+    assert shapes == {"qubicle_session", "call_stat", "status_stat"} and len(POISONED) > 60
+    out = run_maps(POISONED)
+    for view, rows in out.items():
+        for doc, r in zip(POISONED, rows, strict=True):
+            assert r == {"emits": [], "error": None, "mutated": False}, (view, doc["_id"])
+    for doc in POISONED:
+        assert not ref.is_counted(doc) and ref.status_stat(doc) is None, doc["_id"]
+
+
+def test_each_poisoned_document_is_counted_without_its_flaw() -> None:
+    """The bound, not something else, skips each: the same document unspoilt is counted."""
+    unspoilt = ref.poisoned_docs(ACCOUNT, QUEUE, R1, greg(2024, 3, 15, 12, 0, 0), spoil=False)
+    assert [d["_id"] for d in unspoilt] == [d["_id"] for d in POISONED]
+    out = run_maps(unspoilt)
+    for i, doc in enumerate(unspoilt):
+        view = "agent_events" if doc["pvt_type"] == "status_stat" else "queue_visits_by_quarter"
+        assert out[view][i]["emits"] and not out[view][i]["error"], doc["_id"]
+        assert ref.is_counted(doc) or ref.status_stat(doc) is not None
+
+
+def test_values_at_the_bounds_are_counted() -> None:
+    out = run_maps(AT_BOUNDS)
+    assert [r["emits"] for r in out["queue_waits_by_quarter"]] == [
+        [[[ref.EDGE_ID, "20240315", 12, 0], ref.EDGE_AMOUNT]],
+        [[[QUEUE, "20240315", 12, 0], 1]],
+        [[["Total", "20240315", 12, 0], 30]],
+    ]
+    [[key, value]] = out["offers_by_recipient_by_quarter"][1]["emits"]
+    assert key[0] == ref.EDGE_ID and value == [1, 0, ref.EDGE_AMOUNT, 1]
+    assert key[1:] == [ref.utc_day(ref.quarter_slot(ref.MAX_TIMESTAMP)), *key[2:]]
+    assert [e[0][0] for e in out["offers_by_recipient_by_quarter"][2]["emits"]] == ["totals"]
+    assert all(ref.is_counted(d) for d in AT_BOUNDS)

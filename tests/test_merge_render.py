@@ -425,12 +425,28 @@ def test_csv_of_a_report_without_entities_is_only_the_header() -> None:
     assert csv_text(run(request(metrics=("call_count",)), [])) == "id,period,call_count\r\n"
 
 
-@pytest.mark.parametrize("entity", ["=SUM(A1:A9)", "+1", "-2", "@cmd", "\tx", "\rx"])
-def test_csv_neutralises_ids_a_spreadsheet_would_run_as_a_formula(entity: str) -> None:
+# OWASP's CSV injection prefixes, what spreadsheets also act on (LF, ";", "%", "|"), the
+# full-width forms some fold to ASCII, and other control characters
+FORMULA_PREFIXES = ["=", "+", "-", "@", "\t", "\r", "\n", ";", "%", "|",
+                    "\uff1d", "\uff0b", "\uff0d", "\uff20", "\uff1b", "\uff05", "\uff5c",
+                    "\x01", "\x1b", "\x7f"]  # fmt: skip
+
+
+@pytest.mark.parametrize("prefix", FORMULA_PREFIXES)
+def test_csv_neutralises_ids_a_spreadsheet_would_run_as_a_formula(prefix: str) -> None:
+    entity = prefix + "SUM(A1:A9)"
     req = request(end=date(2017, 1, 1), metrics=("call_count",))
     text = csv_text(run(req, [row([entity, "20170101"], visits(1, 1))]))
     parsed = list(csv.reader(io.StringIO(text, newline="")))
     assert parsed[1] == ["'" + entity, "20170101", "1"]
+
+
+@pytest.mark.parametrize(("entity", "cell"), [("a\0b", "ab"), ("\0=1", "'=1"), ("\0", "")])
+def test_csv_removes_nul(entity: str, cell: str) -> None:
+    req = request(end=date(2017, 1, 1), metrics=("call_count",))
+    text = csv_text(run(req, [row([entity, "20170101"], visits(1, 1))]))
+    assert "\0" not in text
+    assert list(csv.reader(io.StringIO(text, newline="")))[1][0] == cell
 
 
 @pytest.mark.parametrize("entity", ["q1", "a=b", "1-2", "x@y"])

@@ -491,7 +491,7 @@ ERRORS_ANSWERED = [
     errors.too_large("Maximum request body size 65536 exceeded, actual body size 70000"),
     errors.internal(),
     errors.datastore("the datastore is unavailable: connection refused"),
-    errors.too_busy(),
+    errors.too_busy(10),
     errors.index_being_built("2024-01", 40, 12),
     errors.index_being_built("unknown month", None, 300),
 ]

@@ -43,6 +43,7 @@ from app.couch.wire import (
     couch_error,
     json_or_none,
     operation,
+    outcome_of,
     parse,
     query_params,
     view_rows,
@@ -118,6 +119,8 @@ class Couch:
         self._session: aiohttp.ClientSession | None = None  # made on first use, in the loop
         self._slots = asyncio.Semaphore(max_concurrency)
         self.probes = IndexProbes(self, timeout=probe_timeout)
+        # told (db, design doc) of every view query answered: that index is built
+        self.view_answered: Callable[[str, str], None] | None = None
 
     def __repr__(self) -> str:  # never shows credentials
         return f"Couch({', '.join(n.base for n in self.nodes.all)!r})"
@@ -169,9 +172,7 @@ class Couch:
                 status, raw = await self._send(
                     node, method, path, params, data, timeout, slow, bounded
                 )
-                outcome = (
-                    "ok" if status < 400 else "client_error" if status < 500 else "server_error"
-                )
+                outcome = outcome_of(status)
             except _NotSent:
                 outcome = "unreachable"
                 self.nodes.mark_down(node)
@@ -209,7 +210,7 @@ class Couch:
                     t.couch_retries.labels(op).inc()
                     node = self.nodes.pick({self.nodes.index(node)}) or node
                     continue
-                raise CouchUnavailable(f"CouchDB answered {status}")
+                raise CouchUnavailable.answered(status, raw)
             return status, raw
 
     async def _send(
@@ -287,7 +288,9 @@ class Couch:
             headers={"Accept": "application/json", "Authorization": node.auth},
             timeout=timeout,
         ) as resp:
-            return resp.status, await resp.read()
+            raw = await resp.read()
+        self.telemetry.couch_requests.labels("session", outcome_of(resp.status)).inc()
+        return resp.status, raw
 
     async def request(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
         """Send one request; return (status, parsed JSON body). Raise only CouchUnavailable."""
@@ -319,11 +322,12 @@ class Couch:
             return False
         return status == 200
 
-    async def ready(self, timeout: float = 2.0) -> str:
+    async def ready(self, timeout: float = 2.0, *, bounded: bool = False) -> str:
         """``up`` when a node answers ``/_up`` (``GET /`` where there is no ``/_up``, as on the
         stand-in) within ``timeout``, asked of every listed node at once, the first yes
         winning; ``refused``/``locked`` while CouchDB turns our credentials away (not asked);
-        else ``down``."""
+        else ``down``. ``bounded``: inside the concurrency cap (the wait for a slot counts in
+        ``timeout``)."""
         refused = self.credentials.refused_now()
         if refused is not None:
             return refused
@@ -332,7 +336,7 @@ class Couch:
             for path in ("_up", ""):
                 try:
                     status, raw = await self._send(
-                        node, "GET", path, None, None, timeout, None, bounded=False
+                        node, "GET", path, None, None, timeout, None, bounded=bounded
                     )
                 except (_NotSent, _Broken, TimeoutError, CredentialsRefused):
                     return False
@@ -458,6 +462,8 @@ class Couch:
         status, raw = await self.request_raw("GET", path, params=params, slow=slow)
         if status >= 300:
             raise couch_error(status, parse(raw))
+        if self.view_answered is not None:
+            self.view_answered(db, ddoc)
         return raw
 
     async def index_state(self, db: str, ddoc: str) -> IndexState | None:

@@ -65,8 +65,7 @@ class CredentialsRefused(CouchUnavailable):
         what = (
             "CouchDB has locked the service's CouchDB user after failed logins"
             if locked
-            else "CouchDB refused the service's credentials (wrong user or password in "
-            "COUCHDB_URL)"
+            else "CouchDB refused the service's credentials (those of COUCHDB_URL)"
         )
         super().__init__(f"{what}; next attempt in {self.retry_in:.0f} s")
 

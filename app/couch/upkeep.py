@@ -30,6 +30,12 @@ async def index_upkeep(
     couch.probes.seen = book.seen
     installer.wrote = lambda db: book.record(db, "building")
 
+    def answered(db: str, ddoc: str) -> None:
+        if ddoc == installer.name and book.states.get(db) != "built":
+            book.record(db, "built")
+
+    couch.view_answered = answered
+
     async def refresh() -> None:
         while True:
             await asyncio.sleep(REFRESH_EVERY)

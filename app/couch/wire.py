@@ -3,6 +3,7 @@ bounded operation names requests are counted under. No I/O here."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,6 +24,22 @@ class CouchError(Exception):
 
 class CouchUnavailable(Exception):
     """CouchDB could not be reached, timed out, failed (5xx) or cut the answer short."""
+
+    @classmethod
+    def answered(cls, status: int, raw: bytes) -> CouchUnavailable:
+        """CouchDB failed (5xx): its status and the short name of its error, never its
+        ``reason`` (on a failing view that is an Erlang stack trace)."""
+        body = json_or_none(raw)
+        error = body.get("error") if isinstance(body, dict) else None
+        return cls(f"CouchDB answered {status}{error_name(error)}")
+
+
+ERROR_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+
+
+def error_name(error: Any) -> str:
+    """`` (name)`` of CouchDB's ``error`` field when it is a short name, else nothing."""
+    return f" ({error})" if isinstance(error, str) and ERROR_NAME.fullmatch(error) else ""
 
 
 def couch_error(status: int, body: Any) -> CouchError:
@@ -67,6 +84,11 @@ def view_rows(raw: bytes) -> list[dict[str, Any]]:
     if not isinstance(rows, list):
         raise CouchUnavailable("CouchDB answered a view query without rows")
     return rows
+
+
+def outcome_of(status: int) -> str:
+    """How a request that CouchDB answered is counted (``couchdb_requests_total``)."""
+    return "ok" if status < 400 else "client_error" if status < 500 else "server_error"
 
 
 def operation(method: str, path: str) -> str:

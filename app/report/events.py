@@ -26,12 +26,17 @@ from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from app.couch.modb import MonthDb, modbs_for_range
+from app.report import offload
 from app.report.agent_states import CAP, GREGORIAN_OFFSET, AgentSums
 from app.report.load import HIGH, PER_ENTITY_RANGES, Loader, Query
 from app.report.rows import EventRow, event_batches, row_batches
 
 VIEW = "agent_events"
 PAGE = 20_000  # rows per view request: ~2 MB of answer
+
+
+def parsed(raw: bytes) -> list[EventRow]:
+    return [row for batch in event_batches(raw) for row in batch]
 T = TypeVar("T")
 
 
@@ -68,7 +73,8 @@ async def pages(
     async def page(p: dict[str, Any]) -> list[EventRow]:
         async with slots:
             raw = await loader.read(Query(month, VIEW, p))
-        return [row for batch in event_batches(raw) for row in batch]
+        # a page of ~2 MB is parsed in the report worker, off the event loop
+        return await offload.run(len(raw) <= offload.SMALL_ANSWER, parsed, raw)
 
     current = asyncio.ensure_future(page({**params, "limit": PAGE}))
     try:

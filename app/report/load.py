@@ -13,20 +13,25 @@ whole when part of it is missing. Rows of closed months come from the
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractAsyncContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from app.couch.client import Couch, CouchError
+from app.couch.build_eta import month_of
+from app.couch.client import Couch, CouchError, CouchUnavailable
 from app.couch.index_state import seq_number
 from app.couch.installer import Installer
-from app.couch.modb import MonthDb, modbs_for_range, next_month
+from app.couch.modb import MonthDb, modbs_for_range, next_month, parse_db_name
 from app.couch.view_cache import ViewCache
+from app.couch.wire import error_name
+from app.report import offload
 from app.report.buckets import BucketPlan
 from app.report.merge import Source
 from app.report.metrics import REPORTS, View
 from app.report.request import ReportRequest
+from app.report.shares import Shares
 
 Answer = bytes  # a view answer as CouchDB sent it: parsed by its folder, batch by batch
 EMPTY = b'{"rows": []}'  # the answer of a MoDB that does not exist
@@ -108,6 +113,22 @@ def is_closed(month: MonthDb, now: datetime) -> bool:
     return (now.year, now.month) >= (y, m)
 
 
+class MonthUnreadable(Exception):
+    """One MoDB's answer failed: the month and why, in one line (the report is a 503)."""
+
+
+@contextmanager
+def month_failures(q: Query) -> Iterator[None]:
+    """CouchDB's failure for one query, as :class:`MonthUnreadable` naming its month."""
+    try:
+        yield
+    except CouchError as e:
+        why = f"CouchDB answered {e.status}{error_name(e.error)}"
+        raise MonthUnreadable(f"the report could not read {month_of(q.db)}: {why}") from None
+    except CouchUnavailable as e:
+        raise MonthUnreadable(f"the report could not read {month_of(q.db)}: {e}") from None
+
+
 @dataclass
 class _Flight:
     """A view request in flight and how many report loads wait for it."""
@@ -125,7 +146,22 @@ class Loader:
     installer: Installer
     concurrency: int = 8
     cache: ViewCache | None = None
+    # view queries one account may have in flight, all its reports together (a fair share
+    # of the process's CouchDB requests); None: no limit but the process's
+    account_concurrency: int | None = None
     _inflight: dict[bytes, _Flight] = field(default_factory=dict)
+    _shares: Shares | None = None
+
+    def __post_init__(self) -> None:
+        if self.account_concurrency is not None:
+            self._shares = Shares(self.account_concurrency)
+
+    def _share(self, db: str) -> AbstractAsyncContextManager[None]:
+        """One of the account's CouchDB slots (its fair share), held for one request."""
+        parsed = parse_db_name(db)
+        if self._shares is None or parsed is None:
+            return nullcontext()
+        return self._shares.hold(parsed[0])
 
     async def _view(self, q: Query) -> Answer:
         """The answer as sent (shared by every asker, kept by the cache; app.rows parses it)."""
@@ -133,10 +169,11 @@ class Loader:
             if not await self.installer.ensure(q.db):
                 return EMPTY
             try:
-                raw = await self.couch.view_raw(
-                    q.db, self.installer.name, q.view, build_wait=self.couch.build_wait,
-                    **q.params,
-                )
+                async with self._share(q.db):
+                    raw = await self.couch.view_raw(
+                        q.db, self.installer.name, q.view, build_wait=self.couch.build_wait,
+                        **q.params,
+                    )
             except CouchError as e:
                 if e.status != 404 or attempt == 2:
                     raise
@@ -171,7 +208,8 @@ class Loader:
     async def read(self, q: Query) -> Answer:
         """One query's answer, read now (never from the cache; identical queries in flight
         share one request): for readers that page through a view (app.report.events)."""
-        return await self._joined(self._key(q), q)
+        with month_failures(q):
+            return await self._joined(self._key(q), q)
 
     def _key(self, q: Query) -> bytes:
         """A query's identity: this release's design doc's, never another's answer."""
@@ -189,7 +227,8 @@ class Loader:
         call with no writes (app.couch.seq_number), and the number is what changes with data."""
         if not await self.installer.ensure(db):
             return None
-        info = await self.couch.db_info(db)
+        async with self._share(db):
+            info = await self.couch.db_info(db)
         if info is None:
             return None
         number = seq_number(info.get("update_seq"))
@@ -203,7 +242,11 @@ class Loader:
     ) -> None:
         """Hand every query's answer to ``sink`` as it arrives (in any order), to be folded
         at once and not kept (a process holds at most the answers being received and the
-        one being folded). ``use_cache=False`` bypasses the cache."""
+        one being folded). ``use_cache=False`` bypasses the cache.
+
+        ``sink`` runs in a worker thread, one answer of this load at a time: parsing and
+        folding a large answer never holds up the event loop, so other requests (a liveness
+        probe, another account's report) are answered meanwhile."""
         slots = asyncio.Semaphore(self.concurrency)
         cache = (
             self.cache if use_cache and self.cache is not None and self.cache.max_bytes else None
@@ -216,12 +259,22 @@ class Loader:
                 if q.db not in seqs and is_closed(q.month, now):
                     seqs[q.db] = asyncio.ensure_future(self._seq(q.db))
 
+        folding = asyncio.Lock()
+
+        async def folded(q: Query, raw: Answer) -> None:
+            async with folding:
+                await offload.run(len(raw) <= offload.SMALL_ANSWER, sink, q, raw)
+
         async def one(q: Query) -> None:
+            with month_failures(q):
+                await fold(q)
+
+        async def fold(q: Query) -> None:
             key = self._key(q)
             if q.db not in seqs:
                 async with slots:
                     raw = await self._joined(key, q)
-                sink(q, raw)
+                await folded(q, raw)
                 return
             seq = await seqs[q.db]
             if seq is None:  # no such MoDB
@@ -229,12 +282,12 @@ class Loader:
             assert cache is not None  # seqs are read only when there is a cache
             hit = cache.get(key, seq)
             if hit is not None:
-                sink(q, hit)
+                await folded(q, hit)
                 return
             # joining only a request started after a read of this same seq keeps the rule
             async with slots:
                 raw = await self._joined(key + repr(seq).encode(), q)
-            sink(q, raw)  # first: an answer that does not parse is not cached
+            await folded(q, raw)  # first: an answer that does not parse is not cached
             cache.put(key, seq, raw)
 
         tasks = [asyncio.ensure_future(one(q)) for q in queries]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from app import errors
+from app.report import offload
 from app.report.agent_states import FIELDS, AgentSums, TooManyAgents, gregorian_now, timeline
 from app.report.buckets import BucketPlan, plan
 from app.report.events import read_events
@@ -57,7 +58,8 @@ async def run_report(
 
     await loader.load(plan_queries(account_id, req, buckets, sources), fold, use_cache)
     try:
-        result = merge.result()
+        cells = max(len(merge.sums), len(req.identifiers or ())) * len(buckets.buckets)
+        result = await offload.run(cells <= offload.SMALL_REPORT, merge.result)
     except TooManyCells as e:
         raise too_large(e.cells, max_cells) from None
     folding = merge.fold_seconds

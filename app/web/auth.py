@@ -140,12 +140,28 @@ class JwtTokens(_TreeAuthorized):
     the reason goes to the debug log, never the token itself.
     """
 
-    def __init__(self, public_key: RSAPublicKey, tree: AccountTree, *, leeway: float = 5.0) -> None:
+    def __init__(
+        self,
+        public_key: RSAPublicKey,
+        tree: AccountTree,
+        *,
+        leeway: float = 5.0,
+        issuer: str | None = None,
+        max_lifetime: float = 86_400.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """``issuer``: the ``iss`` every token must carry (None: not checked);
+        ``max_lifetime``: seconds from now an ``exp`` may lie at most."""
         if leeway < 0:
             raise AuthConfigError("QUBICLE_REPORTS_JWT_LEEWAY must not be negative")
+        if max_lifetime <= 0:
+            raise AuthConfigError("QUBICLE_REPORTS_JWT_MAX_LIFETIME must be positive")
         self._key = public_key
         self._tree = tree
         self._leeway = leeway
+        self._issuer = issuer or None
+        self._max_lifetime = max_lifetime
+        self._clock = clock
 
     async def authenticate(self, token: str | None) -> str:
         if not token:
@@ -156,16 +172,27 @@ class JwtTokens(_TreeAuthorized):
                 self._key,
                 algorithms=JWT_ALGORITHMS,
                 leeway=self._leeway,
-                options={"require": ["exp"]},
+                issuer=self._issuer,
+                options={"require": ["exp", "iss"] if self._issuer else ["exp"]},
             )
         except (jwt.PyJWTError, ValueError, TypeError) as e:
             log.debug("JWT rejected: %s: %s", type(e).__name__, e)
             raise errors.unauthorized() from None
+        if not self._expiry_is_sane(claims.get("exp")):
+            log.debug("JWT rejected: exp is not a number of seconds within the max lifetime")
+            raise errors.unauthorized()
         account = claims.get(ACCOUNT_CLAIM)
         if not is_account_id(account):
             log.debug("JWT rejected: %r claim missing or not an account id", ACCOUNT_CLAIM)
             raise errors.unauthorized()
         return str(account)
+
+    def _expiry_is_sane(self, exp: Any) -> bool:
+        """A JSON number (PyJWT also takes a numeric string) no further ahead than the
+        longest lifetime a token may have (``exp`` = 1e30 would never expire)."""
+        if isinstance(exp, bool) or not isinstance(exp, int | float):
+            return False
+        return exp <= self._clock() + self._max_lifetime
 
 
 def load_public_key(path: str | None) -> RSAPublicKey:
@@ -191,5 +218,11 @@ def build_authenticator(settings: Settings, couch: Couch) -> Authenticator:
         return StaticTokens(settings.tokens, tree)
     if settings.auth == "jwt":
         key = load_public_key(settings.jwt_public_key)
-        return JwtTokens(key, tree, leeway=settings.jwt_leeway)
+        return JwtTokens(
+            key,
+            tree,
+            leeway=settings.jwt_leeway,
+            issuer=settings.jwt_issuer,
+            max_lifetime=settings.jwt_max_lifetime,
+        )
     raise AuthConfigError(f"QUBICLE_REPORTS_AUTH must be one of {', '.join(AUTH_MODES)}")

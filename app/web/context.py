@@ -25,14 +25,17 @@ from app.couch.build_eta import month_of, retry_after
 from app.couch.client import CouchError, CouchUnavailable, IndexBuilding
 from app.couch.installer import ViewsNotInstallable
 from app.couch.modb import is_account_id
-from app.report.load import Loader
+from app.report.load import Loader, MonthUnreadable
 from app.report.request import Limits, from_query
+from app.report.shares import Shares
 from app.web.auth import Authenticator
+from app.web.slow_clients import read_body
 
 SETTINGS = web.AppKey("settings", Settings)
 LOADER = web.AppKey("loader", Loader)
 LIMITS = web.AppKey("limits", Limits)
 REPORT_SLOTS = web.AppKey("report_slots", asyncio.Semaphore)
+REPORT_SHARES = web.AppKey("report_shares", Shares)
 AUTH = web.AppKey("auth", Authenticator)
 REQUEST_ID = web.RequestKey("request_id", str)
 TOKEN = web.RequestKey("auth_token", str)
@@ -40,6 +43,7 @@ LOG_EXTRA = web.RequestKey("log_extra", dict)
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Params = dict[str, Any]
+MAX_DEPTH = 10  # levels a body may nest: {"data": {field: [...]}} needs 3
 
 
 def json_response(status: int, body: dict[str, Any]) -> web.Response:
@@ -52,9 +56,11 @@ def envelope(request: web.Request) -> dict[str, Any]:
 
 
 def error_response(request: web.Request, err: errors.ApiError) -> web.Response:
-    response = json_response(
-        err.status, err.body(request.get(REQUEST_ID, ""), request.get(TOKEN) or "")
-    )
+    request_id, token = request.get(REQUEST_ID, ""), request.get(TOKEN) or ""
+    try:
+        response = json_response(err.status, err.body(request_id, token))
+    except orjson.JSONEncodeError:  # data that cannot be written (nested too deep): not echoed
+        response = json_response(500, errors.internal().body(request_id, token))
     response.headers.update(err.headers)
     return response
 
@@ -64,7 +70,7 @@ def datastore_errors() -> Iterator[None]:
     """Any CouchDB trouble is a Crossbar 503 that names no URL and no credential."""
     try:
         yield
-    except ViewsNotInstallable as e:
+    except (ViewsNotInstallable, MonthUnreadable) as e:
         raise errors.datastore(str(e)) from None
     except IndexBuilding as e:
         state = e.state
@@ -107,7 +113,7 @@ async def read_params(request: web.Request) -> tuple[Params, str | None]:
     if request.method == "GET":
         params = from_query(request.query)
         return params, params.pop("auth_token", None)
-    raw = await request.read()
+    raw = await read_body(request, request.app[SETTINGS].body_timeout)
     if not raw.strip():
         return {}, request.query.get("auth_token")
     try:
@@ -116,11 +122,35 @@ async def read_params(request: web.Request) -> tuple[Params, str | None]:
         raise errors.invalid_json() from None
     if not isinstance(body, dict) or not isinstance(body.get("data", {}), dict):
         raise errors.not_an_envelope()
+    deep = too_deep(body, MAX_DEPTH)
+    if deep is not None:
+        raise errors.too_deep(deep, MAX_DEPTH - 2)
     data = dict(body.get("data", {}))
     token = (
         body.get("auth_token") or data.pop("auth_token", None) or request.query.get("auth_token")
     )
     return data, token if isinstance(token, str) else None
+
+
+def too_deep(body: dict[str, Any], limit: int) -> str | None:
+    """Where ``body`` holds a value nested more than ``limit`` levels deep: the name of the
+    ``data`` field holding it, or ``""`` (elsewhere); None when nothing is. Iterative, so no
+    depth can exhaust the stack."""
+    stack: list[tuple[Any, int, str]] = [(body, 1, "")]
+    while stack:
+        value, depth, where = stack.pop()
+        if depth > limit:
+            return where
+        children = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, child in children:
+            if not isinstance(child, dict | list):
+                continue
+            if depth == 1:
+                field = "data" if key == "data" else ""
+            else:
+                field = str(key) if (depth, where) == (2, "data") else where
+            stack.append((child, depth + 1, field))
+    return None
 
 
 # -- the sequence ------------------------------------------------------------------------
@@ -145,7 +175,7 @@ V = TypeVar("V")  # what a route's validation makes of the parameters
 R = TypeVar("R")  # what it loads
 
 
-def _unlimited(app: web.Application) -> AbstractAsyncContextManager[None]:
+def _unlimited(app: web.Application, account_id: str) -> AbstractAsyncContextManager[None]:
     return nullcontext()
 
 
@@ -156,13 +186,14 @@ class AccountRoute(Generic[V, R]):
     ``validate(request, params)``: the parameters checked (a 400 names every bad one);
     ``load(request, account_id, valid)``: the answer from CouchDB, under the report timeout
     and :func:`datastore_errors`; ``respond(request, valid, loaded)``: the response, in
-    Crossbar's envelope; ``admit(app)``: what a request waits for before loading (a slot).
+    Crossbar's envelope; ``admit(app, account_id)``: what a request waits for before loading
+    (a slot).
     """
 
     validate: Callable[[web.Request, Params], V]
     load: Callable[[web.Request, str, V], Awaitable[R]]
     respond: Callable[[web.Request, V, R], Awaitable[web.StreamResponse]]
-    admit: Callable[[web.Application], AbstractAsyncContextManager[None]] = field(
+    admit: Callable[[web.Application, str], AbstractAsyncContextManager[None]] = field(
         default=_unlimited
     )
 
@@ -171,7 +202,7 @@ class AccountRoute(Generic[V, R]):
         account_id = await authorized_account(request, token_of(request, param_token))
         request[LOG_EXTRA] = {"account_id": account_id}
         valid = self.validate(request, params)
-        async with self.admit(request.app):
+        async with self.admit(request.app, account_id):
             with datastore_errors():
                 async with asyncio.timeout(request.app[SETTINGS].report_timeout):
                     loaded = await self.load(request, account_id, valid)
@@ -192,7 +223,7 @@ ACCOUNT_SCOPED: tuple[errors.Kind, ...] = (
     errors.DATASTORE,
 )
 # what a route reading a JSON body adds
-WITH_BODY: tuple[errors.Kind, ...] = (errors.INVALID_JSON, errors.TOO_LARGE)
+WITH_BODY: tuple[errors.Kind, ...] = (errors.INVALID_JSON, errors.TOO_LARGE, errors.REQUEST_TIMEOUT)
 
 
 def always(settings: Settings) -> bool:

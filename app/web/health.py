@@ -7,7 +7,8 @@ from typing import Any
 from aiohttp import web
 
 from app import __version__
-from app.web.context import LOADER, SETTINGS, json_response
+from app.web import readiness
+from app.web.context import LOADER, json_response
 
 # what readiness says of CouchDB, by what the client found
 COUCHDB_SAYS = {
@@ -44,7 +45,8 @@ async def live_handler(request: web.Request) -> web.Response:
 
 async def ready_handler(request: web.Request) -> web.Response:
     """A CouchDB node answers within ``QUBICLE_REPORTS_READY_TIMEOUT`` (send traffic here);
-    not while CouchDB refuses the service's credentials."""
-    found = await request.app[LOADER].couch.ready(request.app[SETTINGS].ready_timeout)
+    not while CouchDB refuses the service's credentials. Asked at most once per
+    ``QUBICLE_REPORTS_READY_INTERVAL`` (:mod:`app.web.readiness`)."""
+    found = await readiness.ready(request.app)
     body = {"status": "ready" if found == "up" else "not ready", "couchdb": COUCHDB_SAYS[found]}
     return json_response(200 if found == "up" else 503, body)

@@ -8,8 +8,10 @@ scan of the account database, nothing needing more than read access.
 
 Answer (Crossbar envelope): ``{"data": {"queues": {id: name}, "recipients": {id: "First
 Last"}}}``; an id without a name (no such document, another type, no name fields) is left
-out, and the page shows the id. Authorized exactly like the reports. Names are cached per
-account and id for :data:`TTL` seconds, bounded to :data:`MAX_ENTRIES`.
+out, and the page shows the id. So is an id no report can hold (CONTRACT.md 2c: more than 128
+characters, other characters, ``total``): one such id never costs the rest of its batch their
+names. Authorized exactly like the reports. Names are cached per account and id for
+:data:`TTL` seconds, bounded to :data:`MAX_ENTRIES`.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from aiohttp import web
 
 from app.couch.client import Couch
 from app.couch.modb import account_db, encode
-from app.report.request import validate_ids
+from app.report.request import ID_RE, split_list, validate_ids
 from app.web.context import LIMITS, LOADER, AccountRoute, Params, envelope, json_response
 from app.web.ttlcache import MISS, TtlCache
 
@@ -102,13 +104,26 @@ NAMES = web.AppKey("names", NameCache)
 
 
 def validate_names(request: web.Request, params: Params) -> list[str]:
-    """``ids`` of the query string, checked as a report's identifiers are (Crossbar 400s)."""
+    """The well-formed ``ids`` of the query string (none, or too many, is a Crossbar 400);
+    the others have no name and are not looked up."""
     limits = request.app[LIMITS]
-    return validate_ids(
-        params.get(FIELD, ""),
-        field=FIELD,
-        limit=limits.max_identifiers + limits.max_queue_ids,
-        max_length=limits.max_id_length,
+    given = split_list(params.get(FIELD, ""))
+    limit = limits.max_identifiers + limits.max_queue_ids
+    if isinstance(given, list) and 0 < len(given) <= limit:
+        well_formed = [i for i in given if is_entity_id(i, limits.max_id_length)]
+        if not well_formed:
+            return []
+        given = well_formed
+    return validate_ids(given, field=FIELD, limit=limit, max_length=limits.max_id_length)
+
+
+def is_entity_id(value: object, max_length: int) -> bool:
+    """An id a report may hold (CONTRACT.md 2c)."""
+    return (
+        isinstance(value, str)
+        and len(value) <= max_length
+        and value != "total"
+        and ID_RE.fullmatch(value) is not None
     )
 
 

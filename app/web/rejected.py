@@ -70,6 +70,9 @@ class RejectedLog:
 
 
 REJECTED_LOG = RejectedLog()
+# on every API response, errors, streams and the parser's rejections included: no content
+# sniffing of JSON that may echo input, and no cache keeping an answer carrying a token
+API_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
 _aiohttp_handle_error = web_protocol.RequestHandler.handle_error
 
 
@@ -89,7 +92,9 @@ def _handle_error(
     client_error = 400 <= status < 500
     err = errors.malformed(status, reason_of(exc)) if client_error else errors.internal()
     body = orjson.dumps(err.body(uuid.uuid4().hex, ""))
-    resp = web.Response(status=status, body=body, content_type="application/json")
+    resp = web.Response(
+        status=status, body=body, content_type="application/json", headers=API_HEADERS
+    )
     resp.force_close()
     return resp
 

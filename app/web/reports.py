@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from app import errors
+from app.report import offload
 from app.report.agent_states import gregorian_now
 from app.report.pipeline import run_report
 from app.report.records.read import Page, Ranked, first_batch, read_page
@@ -29,6 +31,7 @@ from app.web.context import (
     LIMITS,
     LOADER,
     LOG_EXTRA,
+    REPORT_SHARES,
     REPORT_SLOTS,
     REQUEST_ID,
     SETTINGS,
@@ -36,6 +39,7 @@ from app.web.context import (
     Params,
     envelope,
 )
+from app.web.negotiate import prefers
 
 PATH = "/v2/accounts/{account_id}/qubicle_reports"
 log = logging.getLogger("qubicle_reports.access")
@@ -47,7 +51,7 @@ def _wants_csv(request: web.Request, params: Params) -> bool:
     csv = RENDERERS["csv"]
     if accept in (csv.name, csv.media_type):
         return True
-    return csv.media_type in request.headers.get("Accept", "")
+    return prefers(request.headers.get("Accept"), csv.media_type, RENDERERS["json"].media_type)
 
 
 @dataclass
@@ -107,26 +111,30 @@ async def respond_report(request: web.Request, req: Request, loaded: Loaded) -> 
     renderer = RENDERERS[req.format]
     started = time.perf_counter()
     headers = {"Content-Type": renderer.content_type, **renderer.headers(result)}
-    response = await respond_chunks(request, renderer.chunks(result, envelope(request)), headers)
+    small = len(result.entities) * len(result.keys) <= offload.SMALL_REPORT
+    chunks = renderer.chunks(result, envelope(request))
+    response = await respond_chunks(request, chunks, headers, small)
     timings = {**result.timings, "render": (time.perf_counter() - started) * 1000}
     observe_report(request.app[TELEMETRY], req.report, req.period, timings)
     return response
 
 
 async def respond_chunks(
-    request: web.Request, chunks: Iterator[bytes], headers: dict[str, str]
+    request: web.Request, chunks: Iterator[bytes], headers: dict[str, str], small: bool = True
 ) -> web.StreamResponse:
     """A body that fits one chunk is sent whole; a larger one is streamed chunk by chunk, so
-    a large report is never held whole as text."""
-    first = next(chunks, b"")
-    second = next(chunks, None)
+    a large report is never held whole as text. The chunks of a report that is not
+    ``small`` are made in the report worker (:mod:`app.report.offload`): its rendering never
+    holds up the event loop (other requests, liveness probes)."""
+    first = await offload.run(small, next, chunks, b"")
+    second = await offload.run(small, next, chunks, None)
     if second is None:
         return web.Response(body=first, headers=headers)
     response = web.StreamResponse(headers={**headers, "X-Request-ID": request[REQUEST_ID]})
     await response.prepare(request)
     await response.write(first)
     await response.write(second)
-    for chunk in chunks:
+    while (chunk := await offload.run(small, next, chunks, None)) is not None:
         await response.write(chunk)
     await response.write_eof()
     return response
@@ -178,15 +186,24 @@ def _csv_headers(req: RecordRequest) -> dict[str, str]:
 
 
 @asynccontextmanager
-async def report_slot(app: web.Application) -> AsyncIterator[None]:
-    """At most ``max_reports`` reports at once; a request waits ``queue_timeout`` for a slot."""
-    slots, telemetry = app[REPORT_SLOTS], app[TELEMETRY]
+async def report_slot(app: web.Application, account_id: str) -> AsyncIterator[None]:
+    """At most ``account_reports`` reports of one account and ``max_reports`` in all at once:
+    a request waits ``queue_timeout`` for both, first its account's share (so an account over
+    its share waits, and is told ``too busy``, without holding a slot the others need)."""
+    slots, shares, telemetry = app[REPORT_SLOTS], app[REPORT_SHARES], app[TELEMETRY]
+    wait = app[SETTINGS].queue_timeout
     telemetry.reports_waiting.inc()
     try:
-        await asyncio.wait_for(slots.acquire(), app[SETTINGS].queue_timeout)
+        async with asyncio.timeout(wait):
+            release_share = await shares.acquire(account_id)
+            try:
+                await slots.acquire()
+            except BaseException:
+                release_share()
+                raise
     except TimeoutError:
         telemetry.reports_rejected.inc()
-        raise errors.too_busy() from None
+        raise errors.too_busy(math.ceil(wait)) from None
     finally:
         telemetry.reports_waiting.dec()
     telemetry.reports_running.inc()
@@ -195,6 +212,7 @@ async def report_slot(app: web.Application) -> AsyncIterator[None]:
     finally:
         telemetry.reports_running.dec()
         slots.release()
+        release_share()
 
 
 REPORT_ROUTE: AccountRoute[Request, Loaded] = AccountRoute(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import time
 import traceback
 import uuid
@@ -28,14 +29,16 @@ from app.couch.upkeep import index_upkeep
 from app.couch.view_cache import ViewCache
 from app.report.load import Loader
 from app.report.request import Limits
+from app.report.shares import Shares
 from app.telemetry import TELEMETRY, Telemetry, observe_request, serve_metrics_apart
-from app.web import cors, dashboard, names, routes
+from app.web import cors, dashboard, names, readiness, routes
 from app.web.auth import Authenticator, build_authenticator
 from app.web.context import (
     AUTH,
     LIMITS,
     LOADER,
     LOG_EXTRA,
+    REPORT_SHARES,
     REPORT_SLOTS,
     REQUEST_ID,
     REQUEST_ID_RE,
@@ -45,7 +48,8 @@ from app.web.context import (
     error_response,
     token_of,
 )
-from app.web.rejected import REJECTED_LOG
+from app.web.rejected import API_HEADERS
+from app.web.slow_clients import CLIENT_GONE, ClientGone, SlowClientLog
 
 log = logging.getLogger("qubicle_reports.access")
 
@@ -59,6 +63,9 @@ async def envelope_middleware(request: web.Request, handler: Handler) -> web.Str
     request[TOKEN] = token_of(request, request.query.get("auth_token")) or ""
     try:
         response = await handler(request)
+    except ClientGone:
+        response = web.Response(status=CLIENT_GONE)  # counted and logged; nobody to answer
+        response.force_close()
     except errors.ApiError as e:
         response = error_response(request, e)
     except web.HTTPException as e:
@@ -94,7 +101,19 @@ async def envelope_middleware(request: web.Request, handler: Handler) -> web.Str
             }
         ).decode(),
     )
+    if response.status == errors.REQUEST_TIMEOUT.status and not response.prepared:
+        # sent now and the connection closed: aiohttp would otherwise linger, reading the
+        # rest of the slow body for another lingering_time
+        await response.prepare(request)
+        await response.write_eof()
+        request.protocol.force_close()
     return response
+
+
+async def add_api_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """:data:`API_HEADERS`, where a response did not set its own (the dashboard's files)."""
+    for name, value in API_HEADERS.items():
+        response.headers.setdefault(name, value)
 
 
 def where(e: BaseException) -> str:
@@ -108,6 +127,7 @@ def create_app(
     settings: Settings, auth: Authenticator | None = None, design_doc: dict[str, Any] | None = None
 ) -> web.Application:
     """The service; ``design_doc``: the release's design doc (default: this one's)."""
+    telemetry = Telemetry()
     app = web.Application(
         middlewares=[envelope_middleware, cors.preflight_middleware],
         client_max_size=settings.max_body_bytes,
@@ -115,11 +135,11 @@ def create_app(
         # parser rejections: Crossbar's envelope and one log line without request bytes
         handler_args={
             "max_line_size": max(8190, settings.max_body_bytes),
-            "logger": REJECTED_LOG,
+            "logger": SlowClientLog(settings.header_timeout, telemetry),
         },
     )
     app[SETTINGS] = settings
-    app[TELEMETRY] = telemetry = Telemetry()
+    app[TELEMETRY] = telemetry
     app[LIMITS] = Limits(
         max_range_days=settings.max_range_days,
         max_identifiers=settings.max_identifiers,
@@ -127,6 +147,7 @@ def create_app(
         max_id_length=settings.max_id_length,
     )
     app[REPORT_SLOTS] = asyncio.Semaphore(settings.max_reports)
+    app[REPORT_SHARES] = Shares(settings.account_reports)
 
     async def couch_lifecycle(app: web.Application) -> AsyncIterator[None]:
         couch = Couch(
@@ -144,7 +165,13 @@ def create_app(
             telemetry.watch_cache(cache.stats)
             installer = Installer(couch, design_doc)
             telemetry.build_info.labels(__version__, installer.name).set(1)
-            app[LOADER] = Loader(couch, installer, settings.month_concurrency, cache)
+            app[LOADER] = Loader(
+                couch,
+                installer,
+                settings.month_concurrency,
+                cache,
+                account_concurrency=settings.account_couch_concurrency,
+            )
             app[AUTH] = auth or build_authenticator(settings, couch)
             if settings.metrics and settings.metrics_address:
                 metrics_apart = await serve_metrics_apart(settings.metrics_address, telemetry)
@@ -166,6 +193,8 @@ def create_app(
     routes.add_routes(app, settings)
     dashboard.setup(app)
     cors.setup(app, settings.cors_origins)
+    app.on_response_prepare.append(add_api_headers)
+    readiness.setup(app)
     return app
 
 
@@ -187,6 +216,9 @@ def startup_line(settings: Settings, host: str, port: int) -> str:
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    # the event loop takes the interpreter lock back from the report worker within 1 ms
+    # (Python's default: 5 ms), so a request waits at most that per step behind report work
+    sys.setswitchinterval(0.001)
     logging.getLogger("qubicle_reports").info(startup_line(settings, host, port))
     web.run_app(
         create_app(settings),

@@ -9,11 +9,14 @@ Absent values stay absent, as KAZOO omits them.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
 GREGORIAN_OFFSET = 62167219200  # KAZOO Gregorian seconds - Unix seconds
-MAX_UNIX = 253402300799  # 9999-12-31T23:59:59Z, as lib/common.js
+MAX_TIMESTAMP = 2**37  # CONTRACT.md 2c, as lib/common.js
+MAX_AMOUNT = 2**32 - 1
+ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,127}")
 SESSION_RESULTS = frozenset({"answered", "abandoned", "timeout"})
 OFFER_RESULTS = frozenset({"answered", "missed", "rejected"})
 CALL_STAT_STATUSES = frozenset({"processed", "abandoned"})
@@ -23,12 +26,19 @@ Row = dict[str, Any]
 
 
 def is_number(v: Any) -> bool:
-    """A finite JSON number >= 0 (never a boolean), as lib/common.js ``isNumber``."""
-    return not isinstance(v, bool) and isinstance(v, int | float) and math.isfinite(v) and v >= 0
+    """A duration or count: a finite JSON number from 0 to 2^32 - 1 (never a boolean), as
+    lib/common.js ``isNumber``."""
+    return (
+        not isinstance(v, bool)
+        and isinstance(v, int | float)
+        and math.isfinite(v)
+        and 0 <= v <= MAX_AMOUNT
+    )
 
 
 def is_id(v: Any) -> bool:
-    return isinstance(v, str) and len(v) > 0
+    """An id a request may name (CONTRACT.md 2c), never ``total``."""
+    return isinstance(v, str) and v != "total" and ID.fullmatch(v) is not None
 
 
 def is_timestamp(v: Any) -> bool:
@@ -36,7 +46,11 @@ def is_timestamp(v: Any) -> bool:
         return False
     if isinstance(v, float) and not v.is_integer():
         return False
-    return 0 <= v - GREGORIAN_OFFSET <= MAX_UNIX
+    return GREGORIAN_OFFSET <= v <= MAX_TIMESTAMP
+
+
+def _absent_or(doc: dict[str, Any], name: str, check: Any) -> bool:
+    return name not in doc or check(doc[name])
 
 
 @dataclass(frozen=True)
@@ -61,6 +75,10 @@ class Visit:
 
 
 def _session(doc: dict[str, Any]) -> Visit | None:
+    if not (
+        _absent_or(doc, "exited_timestamp", is_timestamp) and _absent_or(doc, "recipient_id", is_id)
+    ):
+        return None
     raw = doc.get("offers", [])
     if not isinstance(raw, list) or not isinstance(doc.get("result"), str):
         return None
@@ -99,7 +117,17 @@ def _session(doc: dict[str, Any]) -> Visit | None:
 
 
 def _call_stat(doc: dict[str, Any]) -> Visit | None:
+    sane = (
+        _absent_or(doc, "agent_id", is_id)
+        and all(
+            _absent_or(doc, f"{t}_timestamp", is_timestamp)
+            for t in ("handled", "processed", "abandoned")
+        )
+        and _absent_or(doc, "talk_time", is_number)
+    )
     status = doc.get("status")
+    if not sane:
+        return None
     if not isinstance(status, str) or status not in CALL_STAT_STATUSES:
         return None
     processed = status == "processed"

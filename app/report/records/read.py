@@ -31,6 +31,7 @@ import msgspec
 
 from app.couch.client import CouchUnavailable
 from app.couch.modb import MonthDb
+from app.report import offload
 from app.report.agent_states import CAP, GREGORIAN_OFFSET, STATUSES, timeline
 from app.report.buckets import plan
 from app.report.events import every, months
@@ -115,7 +116,7 @@ def window(req: RecordRequest, now: int | None = None) -> Window:
 
 async def _read(loader: Loader, month: MonthDb, view: str, params: dict[str, Any]) -> list[DocRow]:
     raw = await loader.read(Query(month, view, {"reduce": False, "include_docs": True, **params}))
-    return parse(raw)
+    return await offload.run(len(raw) <= offload.SMALL_ANSWER, parse, raw)
 
 
 Group = tuple[tuple[Any, ...], list[DocRow]]

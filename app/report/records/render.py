@@ -12,12 +12,14 @@ from typing import Any
 
 import orjson
 
+from app.report import offload
 from app.report.records.kinds import RECORDS
 from app.report.records.read import Page, Ranked
 from app.report.render.csv import neutralise
 from app.report.request import RecordRequest
 
 Row = dict[str, Any]
+SMALL_ROWS = 500  # rows written out on the event loop (~1 ms); more go to the report worker
 
 
 def page_json(req: RecordRequest, page: Page, envelope: dict[str, Any]) -> bytes:
@@ -66,4 +68,5 @@ async def csv_chunks(
     columns = RECORDS[req.report].columns
     yield csv_lines(columns, first, header=True)
     async for batch in rest:
-        yield csv_lines(columns, [row for _, row in batch])
+        rows = [row for _, row in batch]
+        yield await offload.run(len(rows) < SMALL_ROWS, csv_lines, columns, rows)

@@ -2,8 +2,10 @@
 
 With totals, each entity also gets a row whose period is ``total``, and the rows of the
 all-entities item have the id ``total``. Produced as a stream of chunks so a large report is
-never held in memory twice. Text cells that a spreadsheet would run as a formula (starting
-``=``, ``+``, ``-``, ``@``) are prefixed with ``'`` (OWASP's advice for CSV injection).
+never held in memory twice. Text cells that a spreadsheet would act on (OWASP's CSV injection
+guidance: starting with ``=``, ``+``, ``-``, ``@``, a tab, CR or LF; also ``;``, ``%``, ``|``
+and their full-width forms such as U+FF1D, and any other control character) are prefixed
+with ``'``; NUL is removed.
 """
 
 from __future__ import annotations
@@ -20,12 +22,19 @@ from app.report.render.registry import Renderer, register
 if TYPE_CHECKING:
     from app.report.result import Result
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# what a spreadsheet may read as the start of a formula or a command, with the full-width
+# forms (U+FF01..U+FF5E mirror ASCII) some programs fold to ASCII before parsing
+FORMULA_CHARS = "=+-@;%|"
+FORMULA_START = frozenset(FORMULA_CHARS + "".join(chr(ord(c) + 0xFEE0) for c in FORMULA_CHARS))
 CHUNK_ROWS = 2000
 
 
 def neutralise(cell: str) -> str:
-    return "'" + cell if cell.startswith(FORMULA_START) else cell
+    """``cell`` without NUL, prefixed with ``'`` when a spreadsheet would act on its start."""
+    cell = cell.replace("\0", "")
+    if cell and (cell[0] in FORMULA_START or cell[0] < " " or cell[0] == "\x7f"):
+        return "'" + cell
+    return cell
 
 
 def csv_filename(result: Result) -> str:

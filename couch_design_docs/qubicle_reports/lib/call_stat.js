@@ -13,8 +13,17 @@ function validMiss(m) {
     isTimestamp(m.timestamp);
 }
 
+// Every id, timestamp and duration a call_stat may hold, where it holds one (CONTRACT.md
+// 2c), whatever its status.
+function saneCallStat(doc) {
+  return absentOr(doc.agent_id, isId) && absentOr(doc.handled_timestamp, isTimestamp) &&
+    absentOr(doc.processed_timestamp, isTimestamp) &&
+    absentOr(doc.abandoned_timestamp, isTimestamp) && absentOr(doc.talk_time, isNumber);
+}
+
 function callStatVisit(doc) {
   if (!isId(doc.queue_id) || !isTimestamp(doc.entered_timestamp)) return null;
+  if (!saneCallStat(doc)) return null;
   if (typeof doc.status !== 'string' || !CALL_STAT_STATUSES.hasOwnProperty(doc.status)) {
     return null;
   }

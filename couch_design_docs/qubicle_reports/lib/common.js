@@ -3,20 +3,33 @@
 // CouchDB and PouchDB do not share code between map functions the same way.
 
 var GREGORIAN_OFFSET = 62167219200; // KAZOO Gregorian seconds - Unix seconds
-var MAX_UNIX = 253402300799; // 9999-12-31T23:59:59Z: keeps day keys 8 digits long
+// CONTRACT.md 2c: the values a document may hold. A document holding any other is skipped
+// whole, so no sum can overflow and no key can make a read's URL too long for CouchDB.
+var MAX_TIMESTAMP = 137438953472; // 2^37 Gregorian seconds
+var MAX_AMOUNT = 4294967295; // 2^32 - 1: seconds of one duration, or one count
+var ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,127}$/;
 
+// A duration or count: finite, 0 to 2^32 - 1.
 function isNumber(v) {
-  return typeof v === 'number' && isFinite(v) && v >= 0;
+  return typeof v === 'number' && isFinite(v) && v >= 0 && v <= MAX_AMOUNT;
 }
 
+// An entity id a request may name: 1-128 of [A-Za-z0-9_.@:+-], a letter or digit first, and
+// never `total` (the totals item's id).
 function isId(v) {
-  return typeof v === 'string' && v.length > 0;
+  return typeof v === 'string' && v !== 'total' && ID_PATTERN.test(v);
 }
 
+// An integral Gregorian second from 1970 (earlier ones are Unix seconds stored by mistake) to
+// 2^37.
 function isTimestamp(v) {
   if (typeof v !== 'number' || Math.floor(v) !== v) return false;
-  var unix = v - GREGORIAN_OFFSET;
-  return unix >= 0 && unix <= MAX_UNIX;
+  return v >= GREGORIAN_OFFSET && v <= MAX_TIMESTAMP;
+}
+
+// A field the shape may leave out: absent, or sane.
+function absentOr(v, check) {
+  return v === undefined || check(v);
 }
 
 function isObject(v) {

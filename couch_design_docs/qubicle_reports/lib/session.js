@@ -1,5 +1,6 @@
 // A Qubicle `qubicle_session` (CONTRACT.md section 2) as a visit record, or null when it is
-// not well formed: a bad document is skipped whole and counted nowhere.
+// not well formed: a bad document is skipped whole and counted nowhere. Fields it is not
+// counted by (`exited_timestamp`, the answering `recipient_id`) are held to section 2c too.
 
 var SESSION_RESULTS = {answered: true, abandoned: true, timeout: true};
 var OFFER_RESULTS = {answered: true, missed: true, rejected: true};
@@ -21,6 +22,9 @@ function sessionVisit(doc) {
   if (!isId(doc.queue_id) || !isTimestamp(doc.entered_timestamp)) return null;
   if (typeof doc.result !== 'string' || !SESSION_RESULTS.hasOwnProperty(doc.result)) return null;
   if (!isNumber(doc.wait_time)) return null;
+  if (!absentOr(doc.exited_timestamp, isTimestamp) || !absentOr(doc.recipient_id, isId)) {
+    return null;
+  }
   var raw = doc.offers === undefined ? [] : doc.offers;
   if (!Array.isArray(raw)) return null;
   var offers = [];

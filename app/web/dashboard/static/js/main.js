@@ -194,15 +194,27 @@ function showError(message) {
   $("error").textContent = message || "";
 }
 
+// Names of the ids the API may be asked about, a batch at a time: a batch that fails costs
+// only its own names (its ids show as ids), never the others'.
 async function learnNames(ids, signal) {
-  const wanted = [...new Set(ids)].filter((id) => !names.has(id) && S.ID_RE.test(id));
+  const wanted = [...new Set(ids)]
+    .filter((id) => !names.has(id) && id !== "total" && S.ID_RE.test(id));
+  let failure = null;
   for (let i = 0; i < wanted.length; i += NAME_BATCH) {
     const batch = wanted.slice(i, i + NAME_BATCH);
-    const found = await fetchNames(state.account, batch, signal);
+    let found;
+    try {
+      found = await fetchNames(state.account, batch, signal);
+    } catch (e) {
+      if (e.name === "AbortError" || e.status === 401) throw e;
+      failure = e;
+      continue;
+    }
     for (const id of batch) {
       names.set(id, found.queues[id] || found.recipients[id] || "");
     }
   }
+  if (failure) throw failure;
 }
 
 // Queue ids for the agents view's queue picker, from a small queues report of the range.
@@ -239,7 +251,7 @@ async function load() {
       fetchReport(state.account, reportRequest(s), signal),
       needQueues ? learnQueues(s, signal) : null,
     ]);
-    const ids = report.report.map((item) => item.id).filter((id) => id !== "total");
+    const ids = splitTotals(report.report).entities.map((item) => item.id);
     if (!s.ids.length) for (const id of ids) known[kind].add(id);
     busy("Loading names…");
     try {
@@ -282,12 +294,18 @@ async function load() {
 
 // -- drawing ------------------------------------------------------------------------------
 
+// The totals item is the report's last (the request asks for totals): an entity called
+// "total" elsewhere in the list is an entity, never taken for the totals.
+function splitTotals(items) {
+  const last = items[items.length - 1];
+  if (last && last.id === "total") return { totalItem: last, entities: items.slice(0, -1) };
+  return { totalItem: { data: {} }, entities: items };
+}
+
 function render(s, report) {
   shown = { s, report };
   const view = VIEWS[s.report];
-  const items = report.report;
-  const totalItem = items.find((i) => i.id === "total") || { data: {} };
-  const entities = items.filter((i) => i.id !== "total");
+  const { totalItem, entities } = splitTotals(report.report);
   const first = Object.values(totalItem.data)[0] || {};
   const buckets = Object.keys(first).filter((k) => k !== "total");
   const labels = buckets.map((k) => bucketLabel(k, s.period));

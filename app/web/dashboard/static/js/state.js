@@ -16,7 +16,8 @@ export const PRESETS = {
 };
 const ACCOUNT_RE = /^[0-9a-f]{32}$/;
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
-export const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.@:+-]*$/;
+// an id a report may hold and a request may name (the API's rule: at most 128 characters)
+export const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,127}$/;
 
 export function browserZone() {
   try {

@@ -1,0 +1,39 @@
+"""Where a report's CPU work runs: parsing and folding CouchDB's answers, finishing the sums
+and rendering, off the event loop, so the loop always answers other requests (a liveness
+probe, another account's report) within milliseconds.
+
+One worker thread: Python runs one thread's bytecode at a time, so more workers would add no
+throughput, only more threads for the event loop to wait behind for the interpreter lock.
+Jobs are taken in order, so every report in progress moves on one step at a time. Small jobs
+(a small answer, a small report) run on the loop at once: they take less time than a trip
+through the worker's queue, and a small report never waits behind a large one's steps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import ParamSpec, TypeVar
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+WORKER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qubicle-report")
+SMALL_ANSWER = 64 * 1024  # bytes of a CouchDB answer folded on the loop (~1 ms)
+SMALL_REPORT = 5_000  # entity x bucket cells finished and rendered on the loop (~1 ms)
+
+
+async def off_loop(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """``fn(*args, **kwargs)`` in the report worker, awaited."""
+    call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
+    return await asyncio.get_running_loop().run_in_executor(WORKER, call)
+
+
+async def run(small: bool, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """``fn(*args, **kwargs)`` now when ``small``, else in the report worker."""
+    if small:
+        return fn(*args, **kwargs)
+    return await off_loop(fn, *args, **kwargs)
