@@ -11,10 +11,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 
+from app.commands.failures import (
+    CANNOT_LISTEN,
+    CONFIGURATION,
+    COUCHDB,
+    EXIT_STATUSES,
+    INTERRUPTED,
+    CommandFailed,
+)
 from app.config import Settings
 
 ENTRY_POINTS = "qubicle_reports.commands"
@@ -40,9 +49,20 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
     """Run the HTTP API: the one way to the app's assembly (app.web.server), for the
     ``serve`` command and the development tooling's ``demo``."""
+    from app.web.auth import auth_problem
     from app.web.server import serve as run
 
-    run(settings, host=host, port=port)
+    problem = auth_problem(settings)
+    if problem:  # a service that answers 401 to everything is no service
+        raise CommandFailed(CONFIGURATION, problem)
+    try:
+        run(settings, host=host, port=port)
+    except OSError as e:  # raised while binding, before anything is served
+        raise CommandFailed(
+            CANNOT_LISTEN,
+            f"cannot listen ({e.strerror or e}): choose another --port or --host (or "
+            "QUBICLE_REPORTS_METRICS_ADDRESS), or stop the process that holds it",
+        ) from None
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -53,9 +73,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 def _install_args(p: argparse.ArgumentParser) -> None:
     which = p.add_mutually_exclusive_group()
     which.add_argument("--account", metavar="ID", help="this account's MoDBs (every month)")
-    which.add_argument(
-        "--all", action="store_true", help="every account's MoDBs, reporting or not"
-    )
+    which.add_argument("--all", action="store_true", help="every account's MoDBs, reporting or not")
     p.add_argument(
         "--warm",
         action="store_true",
@@ -140,7 +158,7 @@ BUILT_IN: tuple[Command, ...] = (
         "metrics",
         "print every report metric and its definition (Markdown)",
         "Print every metric of both reports, its exact definition and whether it is in the "
-        "default (published) list, as the Markdown table the README shows.",
+        "default (published) list, as the Markdown table the documentation shows.",
         lambda p: None,
         _metrics,
     ),
@@ -177,8 +195,33 @@ def build_parser(available: Sequence[Command] | None = None) -> argparse.Argumen
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return int(args.run(Settings.from_env(), args))
+    """Run a command; a failure is one line and an exit status of its own (EXIT_STATUSES)."""
+    from app.couch.client import CouchError, CouchUnavailable
+
+    parser = build_parser()
+    # --help ends with the exit statuses, one to a line (so the description is wrapped here)
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.description = textwrap.fill(parser.description or "", 79)
+    parser.epilog = "exit statuses:\n" + "\n".join(
+        textwrap.fill(f"{code:>5}  {meaning.replace('`', '')}", 79, subsequent_indent=" " * 7)
+        for code, meaning in EXIT_STATUSES
+    )
+    args = parser.parse_args(argv)
+    try:
+        try:
+            settings = Settings.from_env()
+        except ValueError as e:
+            raise CommandFailed(CONFIGURATION, str(e)) from None
+        return int(args.run(settings, args))
+    except CommandFailed as e:
+        return e.report(args.command)
+    except KeyboardInterrupt:
+        message = "interrupted; nothing is left half done (CouchDB finishes what it was asked)"
+        return CommandFailed(INTERRUPTED, message).report(args.command)
+    except (CouchError, CouchUnavailable) as e:
+        where = ", ".join(n.split("@")[-1] for n in settings.couchdb_url.split(","))
+        fix = "check COUCHDB_URL and that CouchDB runs there"
+        return CommandFailed(COUCHDB, f"{e} (CouchDB at {where}); {fix}").report(args.command)
 
 
 if __name__ == "__main__":

@@ -20,10 +20,17 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    disable_created_metrics,
     generate_latest,
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+# no `_created` twin beside every counter and histogram: it doubles a scrape and says nothing
+# a counter's reset does not (prometheus_client's switch is process-wide)
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 PREFIX = "qubicle_reports_"
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"})
@@ -94,7 +101,8 @@ class Telemetry:
         )
         self.couch_requests = _counter(
             "couchdb_requests",
-            "CouchDB requests by operation and outcome",
+            "CouchDB requests by operation and outcome (ok, not_found, client_error, "
+            "server_error, timeout, unreachable, broken, index_building)",
             ["operation", "outcome"],
         )
         self.couch_duration = Histogram(
@@ -165,6 +173,9 @@ class Telemetry:
         )
         self._cache = _CacheCollector()
         r.register(self._cache)
+        # the process's CPU, memory and open files (process_*) and python_info
+        ProcessCollector(registry=r)
+        PlatformCollector(registry=r)
 
     def watch_cache(self, stats: Callable[[], dict[str, int]]) -> None:
         """Export a cache's counters (``hits``, ``misses``, ``evictions``, ``bytes``...)."""

@@ -1,5 +1,6 @@
-"""What the README says about the metrics is what the service computes: the table in the
-README is the very text ``qubicle-reports metrics`` prints from ``app/metrics.py``."""
+"""What the documentation says about the metrics is what the service computes: its report
+metrics page holds the very text ``qubicle-reports metrics`` prints from
+``app/report/metrics.py``."""
 
 from __future__ import annotations
 
@@ -11,15 +12,15 @@ import reference as ref
 
 from app.report.metrics import REPORTS, markdown_table
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+PAGE = Path(__file__).resolve().parent.parent / "docs" / "reference" / "report-metrics.md"
 
 
-def test_readme_holds_the_metric_table_the_cli_prints() -> None:
+def test_the_docs_hold_the_metric_table_the_cli_prints() -> None:
     printed = subprocess.run(
         [sys.executable, "-m", "app.cli", "metrics"], capture_output=True, text=True, check=True
     ).stdout
     assert printed == markdown_table()
-    assert printed in README.read_text()
+    assert printed in PAGE.read_text()
 
 
 def test_the_table_names_every_metric_of_the_contract_once_per_report() -> None:

@@ -199,3 +199,21 @@ async def test_metrics_can_be_turned_off_or_served_on_a_port_of_their_own(couch_
             text = await resp.text()
         assert f"# HELP {P}http_requests" in text
         assert sample(text, "http_requests_total", route="/health/live", method="GET", status="200")
+
+
+async def test_a_missing_month_is_not_an_error_and_no_created_twins_and_process_series(
+    couch_url: str, seeded: SeededAccount
+) -> None:
+    """A report over a month with no MoDB (a normal 404) counts as ``not_found``, never as
+    ``client_error``; no family has a ``_created`` twin; the process's own series are there."""
+    settings = Settings(couchdb_url=couch_url, tokens={TOKEN: seeded.account_id})
+    async with make_client(settings) as client:
+        query = {"report": "queues", "start_date": "2023-11-01", "end_date": "2024-01-31"}
+        status, body = await post(client, seeded.account_id, query)
+        assert status == 200, body
+        text = await scrape(client)
+    assert sample(text, "couchdb_requests_total", operation="db_get", outcome="not_found") >= 2
+    assert not [line for line in text.splitlines() if 'outcome="client_error"' in line]
+    assert not [line for line in text.splitlines() if "_created" in line.split(" ")[0]]
+    for name in ("process_cpu_seconds_total", "process_resident_memory_bytes", "python_info"):
+        assert re.search(rf"^{name}[ {{]", text, re.M), name

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.commands.failures import CREDENTIALS_REFUSED
 from app.couch.client import Couch
 from app.couch.modb import is_account_id
 from app.couch.nodes import split_url
 
-CREDENTIALS_REFUSED = 3  # exit status: CouchDB refused the credentials (nothing more sent)
+__all__ = ["CREDENTIALS_REFUSED", "bad_account", "command_couch", "refused"]
 
 
 def bad_account(account_id: str | None) -> bool:

@@ -8,6 +8,7 @@ from typing import Any
 
 from app import __version__
 from app.commands.common import CREDENTIALS_REFUSED, bad_account, command_couch, refused
+from app.commands.failures import COUCHDB, CommandFailed, no_modbs
 from app.couch.build import BuildFailed, BuildFollower
 from app.couch.client import CouchError, CouchUnavailable, CredentialsRefused
 from app.couch.installer import Installer, ViewsNotInstallable, covered_dbs
@@ -76,10 +77,12 @@ async def install_views_command(
         print(str(e))
         return 1
     except (CouchError, CouchUnavailable) as e:
-        print(f"CouchDB failed: {e}; run the command again to go on where it stopped")
-        return 1
+        fix = "check COUCHDB_URL and CouchDB, then run the command again to go on"
+        raise CommandFailed(COUCHDB, f"CouchDB failed: {e}; {fix}") from None
     finally:
         await couch.close()
+    if account_id is not None and not counts:
+        raise no_modbs(account_id)
     summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "no MoDBs found"
     built = f" ({len(failed)} indexes NOT built)" if failed else " (indexes built)"
     print(f"design doc {installer.name}: {summary}" + (built if build else ""))

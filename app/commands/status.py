@@ -7,6 +7,7 @@ from typing import Any
 
 from app import __version__
 from app.commands.common import CREDENTIALS_REFUSED, bad_account, command_couch, refused
+from app.commands.failures import no_modbs
 from app.couch import design_docs
 from app.couch.client import Couch, CredentialsRefused
 from app.couch.installer import month_dbs, our_design_docs
@@ -68,6 +69,8 @@ async def status_command(
     try:
         current = design_doc or design_docs.load()
         dbs = sorted(await month_dbs(couch, account_id))
+        if account_id is not None and not dbs:
+            raise no_modbs(account_id)
         print(
             f"qubicle-reports {__version__}, design doc {design_docs.name_of(current)}: "
             f"{len(dbs)} MoDBs"

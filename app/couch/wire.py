@@ -87,8 +87,14 @@ def view_rows(raw: bytes) -> list[dict[str, Any]]:
 
 
 def outcome_of(status: int) -> str:
-    """How a request that CouchDB answered is counted (``couchdb_requests_total``)."""
-    return "ok" if status < 400 else "client_error" if status < 500 else "server_error"
+    """How a request that CouchDB answered is counted (``couchdb_requests_total``): a 404 is
+    its own (a month with no MoDB, a design doc not yet installed: normal answers), never
+    counted as an error."""
+    if status < 400:
+        return "ok"
+    if status == 404:
+        return "not_found"
+    return "client_error" if status < 500 else "server_error"
 
 
 def operation(method: str, path: str) -> str:

@@ -321,7 +321,7 @@ REPORTS: dict[str, ReportKind] = {k.name: k for k in (QUEUES, RECIPIENTS, AGENT_
 
 def markdown_table() -> str:
     """Every metric and its definition as a Markdown table (``qubicle-reports metrics``; the
-    README holds this very text, checked by a test)."""
+    docs' report metrics page is generated from it)."""
     lines = ["| report | metric | definition | default |", "|---|---|---|---|"]
     for kind in REPORTS.values():
         for name, metric in kind.metrics.items():
@@ -333,7 +333,8 @@ def markdown_table() -> str:
         f"T is `service_level_threshold`: one of {thresholds} seconds (default "
         f"{DEFAULT_THRESHOLD}). Rates are percentages and averages seconds, both rounded to 2 "
         "decimals and 0 where the divisor is 0; counts are integers; `max_wait` is a maximum. "
-        "Agent times are integer seconds, counted as CONTRACT.md 7b says (12-hour cap, the "
-        "state at the range's start, never past now)."
+        "Agent times are integer seconds: each status event starts a state that lasts until "
+        "the agent's next event, at most 12 hours; the state at the range's start comes from "
+        "the last event of the 12 hours before it; nothing is counted past now."
     )
     return "\n".join(lines) + "\n"

@@ -226,3 +226,23 @@ def build_authenticator(settings: Settings, couch: Couch) -> Authenticator:
             max_lifetime=settings.jwt_max_lifetime,
         )
     raise AuthConfigError(f"QUBICLE_REPORTS_AUTH must be one of {', '.join(AUTH_MODES)}")
+
+
+def auth_problem(settings: Settings) -> str | None:
+    """Why the authentication settings would let no request in (what to set), or None: the
+    check ``serve`` makes before it starts."""
+    if settings.auth == "static" and not settings.tokens:
+        return (
+            "no way to authenticate: QUBICLE_REPORTS_TOKENS is empty; set it to "
+            "token=ACCOUNT_ID[,token2=ACCOUNT_ID], or set QUBICLE_REPORTS_AUTH=jwt and "
+            "QUBICLE_REPORTS_JWT_PUBLIC_KEY=/path/to/kazoo-public-key.pem"
+        )
+    if settings.auth == "jwt":
+        try:
+            load_public_key(settings.jwt_public_key)
+        except AuthConfigError as e:
+            return f"{e}: point it at the PEM public key KAZOO signs its tokens with"
+        return None
+    if settings.auth not in AUTH_MODES:
+        return f"QUBICLE_REPORTS_AUTH={settings.auth!r}: set it to one of {', '.join(AUTH_MODES)}"
+    return None

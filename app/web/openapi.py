@@ -550,11 +550,20 @@ def openapi_operation(method: str, limits: Limits) -> Schema:
     return service_operation("getOpenApi", "This document", {"200": ok})(method, limits)
 
 
-def page_operation(operation_id: str, summary: str, *, file: bool = False) -> Operation:
-    """app.web.dashboard: a redirect to ``/dashboard/``, or one of its files."""
+def page_operation(
+    operation_id: str, summary: str, *, file: bool = False, page: bool = False
+) -> Operation:
+    """app.web.dashboard: a redirect to ``/dashboard/``, one of its files, or a page of its
+    own path (``page``: ``/docs``)."""
 
     def operation(method: str, limits: Limits) -> Schema:
-        if file:
+        if page:
+            ok = response(
+                "The page (revalidated with ETag / Last-Modified)",
+                {"text/html": {"schema": {"type": "string"}}},
+            )
+            responses = {"200": ok, "304": response("Not modified")}
+        elif file:
             ok = response(
                 "The file (revalidated with ETag / Last-Modified)",
                 {

@@ -112,6 +112,16 @@ ROUTES: tuple[Route, ...] = (
         openapi.page_operation("getRoot", "Redirects to the dashboard"),
     ),
     Route(
+        "/docs",
+        ("GET",),
+        dashboard.docs_handler,
+        openapi.page_operation(
+            "getDocs",
+            "The API reference: this document as an interactive page (Swagger UI)",
+            page=True,
+        ),
+    ),
+    Route(
         "/dashboard",
         ("GET",),
         dashboard.redirect_handler,

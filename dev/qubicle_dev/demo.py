@@ -23,7 +23,7 @@ from qubicle_dev.couch_server import couchdb
 
 DEMO_DAYS = 45
 DEMO_CALLS_PER_DAY = 120
-# (source, token): the first is the account the README's examples use (`export TOKEN=...`)
+# (source, token): the first is the account the docs examples use (`export TOKEN=...`)
 DEMO_ACCOUNTS = (("qubicle", "demo-token"), ("acdc", "demo-token-acdc"))
 DEMO_TOKEN = DEMO_ACCOUNTS[0][1]  # loopback demo only
 
@@ -74,7 +74,8 @@ async def _prepare(url: str) -> tuple[list[DemoAccount], str, str]:
 
 
 def demo_text(accounts: list[DemoAccount], start: str, end: str, host: str, port: int) -> str:
-    """What the demo prints: a curl and a token per account, the dashboard, the README line."""
+    """What the demo prints: a curl and a token per account, the dashboard, the line that sets
+    the documentation examples' variables."""
     base = f"http://{host}:{port}"
     lines = ["", "The API is starting. Try:"]
     for a in accounts:
@@ -98,9 +99,14 @@ def demo_text(accounts: list[DemoAccount], start: str, end: str, host: str, port
         "",
         f"Dashboard: {base}/ (paste the token and account id)",
         "",
-        "For the README's examples:",
+        "For the documentation's examples:",
         "",
-        f"export TOKEN={first.token} ACCOUNT={first.account_id} START={start} END={end}",
+        f"export TOKEN={first.token} ACCOUNT={first.account_id} START={start} END={end}"
+        + "".join(
+            f" ACDC_TOKEN={a.token} ACDC_ACCOUNT={a.account_id}"
+            for a in accounts
+            if a.source == "acdc"
+        ),
         "",
     ]
     return "\n".join(lines)

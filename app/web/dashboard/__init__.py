@@ -1,4 +1,5 @@
-"""The reporting dashboard: static files under ``static/``, served at ``/dashboard/``.
+"""The reporting dashboard: static files under ``static/``, served at ``/dashboard/``; and the
+API reference page (``/docs``, ``static/docs.html``: Swagger UI over ``/openapi.json``).
 
 Everything the page needs ships in the package (the chart library is vendored, see
 ``vendor.sh``), so it works on closed networks. Files are read and gzip-compressed once at
@@ -76,7 +77,15 @@ def _not_modified(request: web.Request, asset: Asset) -> bool:
 
 
 async def static_handler(request: web.Request) -> web.StreamResponse:
-    name = request.match_info.get("path") or "index.html"
+    return _serve(request, request.match_info.get("path") or "index.html")
+
+
+async def docs_handler(request: web.Request) -> web.StreamResponse:
+    """``/docs``: the API reference, Swagger UI rendering ``/openapi.json`` (``docs.html``)."""
+    return _serve(request, "docs.html")
+
+
+def _serve(request: web.Request, name: str) -> web.StreamResponse:
     asset = request.app[ASSETS].get(name)
     if asset is None:
         raise web.HTTPNotFound()
@@ -87,7 +96,7 @@ async def static_handler(request: web.Request) -> web.StreamResponse:
         hdrs.CACHE_CONTROL: "no-cache",
         hdrs.VARY: "Accept-Encoding",
     }
-    if name == "index.html":
+    if name.endswith(".html"):  # the pages: the strict policy (files are no documents)
         headers.update(SECURITY_HEADERS)
     if _not_modified(request, asset):
         return web.Response(status=304, headers=headers)
