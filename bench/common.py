@@ -513,10 +513,13 @@ class Service:
         start_timeout: float = 30.0,
         stop_grace: float = 10.0,
         tree: Path | None = None,
+        program: Path | None = None,
     ) -> None:
         """``tree``: another checkout of the repository (e.g. a ``git worktree`` of an older
-        commit) to run instead of this one, with this virtualenv."""
+        commit) to run instead of this one, with this virtualenv. ``program``: another
+        release's ``qubicle-reports`` (its own virtualenv's) to run instead."""
         self.tree = tree
+        self.program = program
         self.couch_url = couch_url
         self.tokens = tokens
         self.extra_env = env or {}
@@ -544,7 +547,11 @@ class Service:
         }
         with open(Path(self._logdir.name) / "service.log", "wb") as out:
             self.proc = subprocess.Popen(
-                _serve_command(self.port, self.tree),
+                (
+                    [str(self.program), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+                    if self.program
+                    else _serve_command(self.port, self.tree)
+                ),
                 cwd=self.tree or REPO,
                 env=env,
                 stdin=subprocess.DEVNULL,

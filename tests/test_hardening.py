@@ -37,7 +37,10 @@ INVALID_JSON = {"json": {"invalid": {"message": "All JSON must be valid", "targe
 
 @pytest.fixture(scope="module")
 def service_settings(proxy: FaultProxy, seeded: SeededAccount) -> Settings:
-    return Settings(couchdb_url=proxy.url, tokens={TOKEN: seeded.account_id})
+    # no _db_updates follower: the proxy then sees only what the requests under test send
+    return Settings(
+        couchdb_url=proxy.url, tokens={TOKEN: seeded.account_id}, follow_db_updates=False
+    )
 
 
 @pytest.fixture(scope="module", autouse=True)
