@@ -43,7 +43,7 @@ from app.config import Settings
 from app.couch.modb import ACCOUNT_ID_RE
 from app.report.buckets import PERIODS
 from app.report.metrics import REPORTS
-from app.report.records.kinds import RECORDS
+from app.report.record_kinds import RECORDS
 from app.report.request import FORMATS, ID_RE, time_zones
 from app.web.context import REQUEST_ID_RE
 from app.web.openapi import REPORT_FIELDS

@@ -21,7 +21,7 @@ from record_docs import AGENTS, QUEUES, calls, create_account, events, store
 
 from app.config import Settings
 from app.couch.client import Couch
-from app.report.records.kinds import RECORDS
+from app.report.record_kinds import RECORDS
 
 TOKEN = "token-records"
 LATER = 63_000_000_000 + 2_000_000_000  # "now" for ranges in 2024: long after them

@@ -10,8 +10,8 @@ import reference as ref
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.report.records.cursor import NotOurs, decode, encode
 from app.report.records.docs import visit_of
+from app.report.start_key import NotOurs, decode, encode
 
 places = st.tuples(
     st.text(min_size=1, max_size=40),

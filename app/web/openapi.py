@@ -27,7 +27,7 @@ from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 from app import __version__, errors
 from app.couch.modb import ACCOUNT_ID_RE
 from app.report.metrics import REPORTS, Metric
-from app.report.records.kinds import COLUMNS, RECORDS
+from app.report.record_kinds import COLUMNS, RECORDS
 from app.report.render import DEFAULT_FORMAT, FORMATS, RENDERERS
 from app.report.request import KEYWORDS, Limits, request_models
 from app.report.request.types import camel

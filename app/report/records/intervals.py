@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.report.agent_states import CAP
-from app.report.records.cursor import Place
 from app.report.records.docs import is_number
+from app.report.start_key import Place
 
 # the state an event's status starts, as a row names it (7b); logged_out: none
 STATE_OF = {

@@ -36,11 +36,11 @@ from app.report.agent_states import CAP, GREGORIAN_OFFSET, STATUSES, timeline
 from app.report.buckets import plan
 from app.report.events import every, months
 from app.report.load import HIGH, Loader, Query
-from app.report.records.cursor import Place, encode
+from app.report.record_kinds import DEFAULT_PAGE_SIZE
 from app.report.records.docs import Row, offer_row, visit_of, visit_row
 from app.report.records.intervals import Event, Intervals
-from app.report.records.kinds import DEFAULT_PAGE_SIZE
 from app.report.request import RecordRequest
+from app.report.start_key import Place, encode
 
 VIEWS = {
     "visits": "queue_visits_by_quarter",

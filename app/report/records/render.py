@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from app.report import offload
-from app.report.records.kinds import RECORDS
+from app.report.record_kinds import RECORDS
 from app.report.records.read import Page, Ranked
 from app.report.render.csv import neutralise
 from app.report.request import RecordRequest

@@ -20,8 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainValidator, create_model,
 from app.report.buckets import PERIODS, UnsupportedTimezone, plan
 from app.report.formats import DEFAULT_FORMAT, FORMATS
 from app.report.metrics import DEFAULT_THRESHOLD, REPORTS, THRESHOLDS, ReportKind
-from app.report.records.cursor import NotOurs, decode
-from app.report.records.kinds import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, RECORDS, RecordKind
+from app.report.record_kinds import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, RECORDS, RecordKind
 from app.report.request.dates import MAX_DATE, MIN_DATE, last_day, parse_day, time_zones
 from app.report.request.types import (
     Component,
@@ -37,6 +36,7 @@ from app.report.request.types import (
     value_list,
     whole_number,
 )
+from app.report.start_key import NotOurs, decode
 
 Kind = ReportKind | RecordKind
 ALL_REPORTS = (*REPORTS, *RECORDS)  # every report a request may name

@@ -14,10 +14,10 @@ from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 from app import errors
 from app.report.metrics import DEFAULT_THRESHOLD, TOTAL
-from app.report.records.cursor import Place
-from app.report.records.kinds import RECORDS
+from app.report.record_kinds import RECORDS
 from app.report.request.models import Limits, request_models
 from app.report.request.types import FromQuery, id_list, split_list
+from app.report.start_key import Place
 
 DEFAULT_LIMITS = Limits()
 REQUIRED_MSG = "Field is required but missing"
