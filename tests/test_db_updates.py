@@ -138,3 +138,27 @@ async def test_the_follower_is_off_by_setting(
     async with make_client(Settings(couchdb_url=couch_url, follow_db_updates=False)) as client:
         await asyncio.sleep(0.3)
         assert metric(await metrics(client), "qubicle_reports_db_updates_enabled") == 0
+
+
+async def test_a_creation_told_twice_installs_and_counts_once(
+    couch: Couch, accounts: Accounts
+) -> None:
+    """A cluster's feed may tell of one creation more than once (seen on CouchDB 3.4.3 with a
+    node coming back): installed ahead once, counted once."""
+    from app.couch.db_updates import DbUpdatesFollower
+    from app.couch.installer import Installer
+    from app.telemetry import Telemetry
+
+    account_id = accounts.new()
+    await couch.create_db(modb.modb(account_id, 2024, 3))
+    await couch.put_doc(modb.modb(account_id, 2024, 3), dict(design_docs.load()))
+    new = modb.modb(account_id, 2024, 4)
+    await couch.create_db(new)
+    telemetry = Telemetry()
+    follower = DbUpdatesFollower(couch, Installer(couch, telemetry=telemetry), telemetry)
+    event = {"db_name": new, "type": "created"}
+    await follower.handle([event, dict(event)])
+    await follower.handle([event])
+    assert (await couch.get_doc(new, DDOC_ID)) is not None
+    counted = "qubicle_reports_design_docs_installed_ahead_total"
+    assert telemetry.registry.get_sample_value(counted) == 1

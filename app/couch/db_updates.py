@@ -218,13 +218,14 @@ class DbUpdatesFollower:
         await asyncio.gather(*(self.created(db) for db in created))
 
     async def created(self, db: str) -> bool:
-        """Install the design doc into a new MoDB of a reporting account; True if so."""
+        """Install the design doc into a new MoDB of a reporting account; True if this
+        wrote it (a cluster's feed may tell of one creation more than once: counted once)."""
         async with self._slots:
             try:
                 if not await self.reports(db):
                     return False
                 self.installer.forget(db)  # a report may have found it missing just before
-                if await self.installer.ensure(db):
+                if await self.installer.settle(db) in ("installed", "repaired"):
                     self.telemetry.design_docs_installed_ahead.inc()
                     return True
             except (CouchUnavailable, CouchError, ViewsNotInstallable) as e:

@@ -61,22 +61,27 @@ class Installer:
             return True
         if self._missing.get(db, 0.0) > time.monotonic():
             return False
+        return await self.settle(db) != "missing"
+
+    async def settle(self, db: str) -> Outcome:
+        """Install the design doc into ``db`` unless it is there (one asker at a time per
+        MoDB) and remember what was found: what :meth:`ensure` does past its memo."""
         lock = self._locks.setdefault(db, asyncio.Lock())
         async with lock:
             if self._ready.get(db, 0.0) > time.monotonic():
-                return True
+                return "current"
             outcome = await self.install(db)
         self._locks.pop(db, None)
         if outcome == "missing":
             if len(self._missing) >= MISSING_MAX:
                 self._missing.clear()
             self._missing[db] = time.monotonic() + MISSING_TTL
-            return False
+            return outcome
         self._missing.pop(db, None)
         if len(self._ready) >= MISSING_MAX:
             self._ready.clear()
         self._ready[db] = time.monotonic() + READY_TTL
-        return True
+        return outcome
 
     def forget(self, db: str) -> None:
         """Drop the memo, e.g. after a query found the design doc gone."""
