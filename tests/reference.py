@@ -1386,3 +1386,218 @@ def poisoned_docs(
             doc["_id"] = f"poison-{shape}-{flaw}"
             docs.append(doc)
     return docs
+
+
+# -- the records behind every number (CONTRACT.md 8) ------------------------------------------
+#
+# Written from 8a-8c alone: the rows each record report lists for a request, in order. The
+# law (8d) is then checked by comparing these rows, and the service's, with the aggregates
+# above (expected_report, expected_agent_report).
+
+INTERVAL_STATE = {  # 8a: the state an event starts, as a row names it; logged_out: no rows
+    "logged_in": "logged_in",
+    "ready": "ready",
+    "connecting": "ringing",
+    "connected": "talking",
+    "wrapup": "wrapup",
+    "paused": "paused",
+    "outbound": "outbound",
+}
+
+
+def iso(gregorian: int, zone: Any) -> str:
+    """A Gregorian second as ISO 8601 with ``zone``'s offset at that moment."""
+    return utc(gregorian).astimezone(zone).isoformat()
+
+
+def record_window(params: Mapping[str, Any], now: int | None = None) -> tuple[int, int]:
+    """Gregorian ``[low, high)`` of a record request: its local days, or its bucket of them
+    (found by walking the range's 15-minute UTC steps), never past ``now``."""
+    zone: Any = ZoneInfo(params["timezone"]) if params.get("timezone") else UTC
+    first, last = _day(params["start_date"]), _day(params["end_date"])
+    low = int(datetime.combine(first, time(0), zone).timestamp()) + GREGORIAN_OFFSET
+    high = int(datetime.combine(last + timedelta(days=1), time(0), zone).timestamp())
+    high += GREGORIAN_OFFSET
+    if params.get("bucket") is not None:
+        key = bucket_key(params["period"], zone)
+        inside = [t for t in range(low, high, 900) if key(utc(t)) == params["bucket"]]
+        low, high = inside[0], inside[-1] + 900
+    return low, high if now is None else min(high, now)
+
+
+def _texts(doc: Mapping[str, Any], row: dict[str, Any], *names: str) -> None:
+    for name in names:
+        if isinstance(doc.get(name), str):
+            row[name] = doc[name]
+
+
+def visit_rows(docs: Iterable[object], params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every row of a ``visits`` request (8a, 8b), in order (8c)."""
+    zone: Any = ZoneInfo(params["timezone"]) if params.get("timezone") else UTC
+    low, high = record_window(params)
+    ids, results = params.get("identifiers"), params.get("results")
+    out = []
+    for doc in docs:
+        s, c = session(doc), call_stat(doc)
+        if s is None and c is None:
+            continue
+        d: dict[str, Any] = s or c  # type: ignore[assignment]
+        [v] = visits([d])
+        row: dict[str, Any] = {"id": d["_id"], "source": d["pvt_type"], "queue_id": v["queue_id"]}
+        _texts(d, row, "call_id")
+        row |= {
+            "entered": iso(v["entered"], zone),
+            "entered_timestamp": v["entered"],
+            "result": v["result"],
+            "wait_time": v["wait"],
+        }
+        if v["result"] == "answered" and c is not None:
+            row |= {"recipient_id": c["agent_id"], "talk_time": c["talk_time"]}
+        elif v["result"] == "answered":
+            _texts(d, row, "recipient_id")
+            answered = [o for o in offers_of(d) if o["result"] == "answered"]
+            mine = [o for o in answered if o["recipient_id"] == d.get("recipient_id")]
+            if mine or answered:
+                row["talk_time"] = (mine or answered)[-1]["call_duration"]
+        _texts(d, row, "caller_id_name", "caller_id_number", "abandoned_reason")
+        if not low <= v["entered"] < high or (ids is not None and v["queue_id"] not in ids):
+            continue
+        if results is not None and v["result"] not in results:
+            continue
+        if params.get("wait_min") is not None and v["wait"] < params["wait_min"]:
+            continue
+        if params.get("wait_max") is not None and v["wait"] > params["wait_max"]:
+            continue
+        out.append(row)
+    return sorted(out, key=lambda r: (r["queue_id"], r["entered_timestamp"], r["id"]))
+
+
+def offer_rows(docs: Iterable[object], params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every row of an ``offers`` request, in order: by recipient, time, document id and the
+    offer's place in its document (an ACDC call's misses in their order, its answer last)."""
+    zone: Any = ZoneInfo(params["timezone"]) if params.get("timezone") else UTC
+    low, high = record_window(params)
+    ids, results, queues = params.get("identifiers"), params.get("results"), params.get("queue_ids")
+    out = []
+    for doc in docs:
+        s, c = session(doc), call_stat(doc)
+        listed: list[tuple[int, dict[str, Any]]] = []
+        if s is not None:
+            for place, o in enumerate(offers_of(s)):
+                listed.append(
+                    (
+                        place,
+                        {
+                            "recipient_id": o["recipient_id"],
+                            "at": o["offered_timestamp"],
+                            "result": o["result"],
+                            "ring_time": o["ring_time"],
+                            "call_duration": o["call_duration"],
+                        },
+                    )
+                )
+        elif c is not None:
+            misses = c.get("misses", [])
+            for place, m in enumerate(misses):
+                if m["reason"] != LOSE_RACE:
+                    result = "rejected" if m["reason"] == "rejected" else "missed"
+                    listed.append(
+                        (
+                            place,
+                            {
+                                "recipient_id": m["agent_id"],
+                                "at": m["timestamp"],
+                                "result": result,
+                                "call_duration": 0,
+                            },
+                        )
+                    )
+            if c["status"] == "processed":
+                listed.append(
+                    (
+                        len(misses),
+                        {
+                            "recipient_id": c["agent_id"],
+                            "at": c["handled_timestamp"],
+                            "result": "answered",
+                            "call_duration": c["talk_time"],
+                        },
+                    )
+                )
+        else:
+            continue
+        d: dict[str, Any] = s or c  # type: ignore[assignment]
+        for place, o in listed:
+            if not low <= o["at"] < high or (ids is not None and o["recipient_id"] not in ids):
+                continue
+            if results is not None and o["result"] not in results:
+                continue
+            if queues is not None and d["queue_id"] not in queues:
+                continue
+            row: dict[str, Any] = {
+                "id": d["_id"],
+                "source": d["pvt_type"],
+                "recipient_id": o["recipient_id"],
+                "queue_id": d["queue_id"],
+            }
+            _texts(d, row, "call_id")
+            row |= {
+                "offered": iso(o["at"], zone),
+                "offered_timestamp": o["at"],
+                "result": o["result"],
+            }
+            if "ring_time" in o:
+                row["ring_time"] = o["ring_time"]
+            row["call_duration"] = o["call_duration"]
+            out.append(((row["recipient_id"], o["at"], row["id"], place), row))
+    return [row for _, row in sorted(out, key=lambda r: r[0])]
+
+
+def interval_rows(
+    docs: Iterable[object], params: Mapping[str, Any], *, now: int
+) -> list[dict[str, Any]]:
+    """Every row of an ``agent_intervals`` request, in order (8a, 7b): each event's state
+    until the agent's next event or 12 h, cut to the window; a 0-second state keeps its row
+    when its event is inside the window; logged-out time has none."""
+    zone: Any = ZoneInfo(params["timezone"]) if params.get("timezone") else UTC
+    low, high = record_window(params, now)
+    ids, states = params.get("identifiers"), params.get("states")
+    per_agent: dict[str, list[tuple[int, str, str, dict[str, Any]]]] = {}
+    for doc in docs:
+        d = status_stat(doc)
+        if d is not None and d["status"] != "pending_logged_out":
+            events = per_agent.setdefault(d["agent_id"], [])
+            events.append((int(d["timestamp"]), d["status"], d["_id"], d))
+    out = []
+    for agent in sorted(per_agent):
+        if ids is not None and agent not in ids:
+            continue
+        events = sorted(per_agent[agent], key=lambda e: e[:3])
+        for i, (ts, status, _, d) in enumerate(events):
+            nxt = events[i + 1][0] if i + 1 < len(events) else None
+            capped = nxt is None or ts + STATE_CAP < nxt
+            ends = ts + STATE_CAP if capped else nxt
+            assert ends is not None
+            begin, end = max(ts, low), min(ends, high)
+            state = INTERVAL_STATE.get(status)
+            if state is None or (states is not None and state not in states):
+                continue
+            if not (begin < end or (ends == ts and low <= ts < high)):
+                continue
+            row: dict[str, Any] = {
+                "agent_id": agent,
+                "state": state,
+                "from": iso(begin, zone),
+                "to": iso(end, zone),
+                "from_timestamp": begin,
+                "to_timestamp": end,
+                "seconds": end - begin,
+                "event_timestamp": ts,
+                "capped": capped and ts + STATE_CAP <= high,
+            }
+            _texts(d, row, "queue_id", "call_id", "pause_alias")
+            planned = d.get({"paused": "pause_time", "wrapup": "wait_time"}.get(status, ""))
+            if is_number(planned):
+                row["planned"] = planned
+            out.append(row)
+    return out

@@ -33,7 +33,14 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
                 "enum": {
                     "message": ENUM_MSG,
                     "value": "agents",
-                    "target": ["queues", "recipients", "agent_states"],
+                    "target": [
+                        "queues",
+                        "recipients",
+                        "agent_states",
+                        "visits",
+                        "offers",
+                        "agent_intervals",
+                    ],
                 }
             }
         },
@@ -119,7 +126,7 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
         {
             "queue_ids": {
                 "forbidden": {
-                    "message": "queue_ids applies only to the recipients report",
+                    "message": "queue_ids applies only to the recipients and offers reports",
                     "value": ["q1"],
                 }
             }

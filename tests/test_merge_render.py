@@ -13,10 +13,11 @@ import reference as ref
 
 from app.report.buckets import plan
 from app.report.load import sources_for
-from app.report.merge import Merge, Result
+from app.report.merge import Merge
 from app.report.render import csv as csv_render
 from app.report.render import iter_csv, render_json
 from app.report.request import ReportRequest
+from app.report.result import Result
 
 QUEUE_METRICS = tuple(ref.QUEUE_METRICS)
 RECIPIENT_METRICS = tuple(ref.RECIPIENT_METRICS)

@@ -43,6 +43,7 @@ from app.config import Settings
 from app.couch.modb import ACCOUNT_ID_RE
 from app.report.buckets import PERIODS
 from app.report.metrics import REPORTS
+from app.report.record_kinds import RECORDS
 from app.report.request import FORMATS, ID_RE, time_zones
 from app.web.context import REQUEST_ID_RE
 from app.web.openapi import REPORT_FIELDS
@@ -172,7 +173,7 @@ def test_document_uses_the_validators_own_values() -> None:
     doc = spec()
     schemas = doc["components"]["schemas"]
     params = doc["components"]["parameters"]
-    assert _deref(doc, params["Report"]["schema"])["enum"] == list(REPORTS)
+    assert _deref(doc, params["Report"]["schema"])["enum"] == [*REPORTS, *RECORDS]
     assert params["AccountId"]["schema"]["pattern"] == ACCOUNT_ID_RE.pattern
     assert schemas["QueueMetric"]["enum"] == reference.QUEUE_ALL_METRICS
     assert schemas["RecipientMetric"]["enum"] == reference.RECIPIENT_ALL_METRICS

@@ -332,6 +332,15 @@ BAD_VALUES: dict[str, list[Any]] = {
     "timezone": ["Mars/Olympus_Mons", "utc", 0],
     "service_level_threshold": [7, "20", True, 20.5],
     "totals": ["true", 1, [True]],
+    # the record reports' own (CONTRACT.md 8): forbidden on an aggregate, and bad by type
+    # before the report is known
+    "bucket": [20240101, ["20240101"]],
+    "results": ["answered", [5], []],
+    "states": ["ready", [None]],
+    "wait_min": [-1, "5", 2.5],
+    "wait_max": [True, 2**32],
+    "page_size": [0, 1001, "50"],
+    "start_key": [5, ["k"]],
 }
 
 

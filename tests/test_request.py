@@ -126,7 +126,14 @@ def test_unknown_report_is_an_enum_error_listing_the_reports(report: Any) -> Non
             "enum": {
                 "message": ENUM_MSG,
                 "value": report,
-                "target": ["queues", "recipients", "agent_states"],
+                "target": [
+                    "queues",
+                    "recipients",
+                    "agent_states",
+                    "visits",
+                    "offers",
+                    "agent_intervals",
+                ],
             }
         }
     }
@@ -138,7 +145,14 @@ def test_unknown_report_in_the_path_is_an_enum_error() -> None:
             "enum": {
                 "message": ENUM_MSG,
                 "value": "agents",
-                "target": ["queues", "recipients", "agent_states"],
+                "target": [
+                    "queues",
+                    "recipients",
+                    "agent_states",
+                    "visits",
+                    "offers",
+                    "agent_intervals",
+                ],
             }
         }
     }
@@ -476,7 +490,7 @@ def test_queue_ids_on_the_queue_report_are_forbidden() -> None:
     assert error_data(queues(queue_ids=["q1"])) == {
         "queue_ids": {
             "forbidden": {
-                "message": "queue_ids applies only to the recipients report",
+                "message": "queue_ids applies only to the recipients and offers reports",
                 "value": ["q1"],
             }
         }

@@ -10,9 +10,10 @@ from app.report.agent_states import FIELDS, AgentSums, TooManyAgents, gregorian_
 from app.report.buckets import BucketPlan, plan
 from app.report.events import read_events
 from app.report.load import Answer, Loader, Query, plan_queries, sources_for
-from app.report.merge import Merge, Result, TooManyCells
+from app.report.merge import Merge, TooManyCells
 from app.report.metrics import REPORTS
 from app.report.request import ReportRequest
+from app.report.result import Result
 
 
 def _ms(seconds: float) -> float:

@@ -23,7 +23,7 @@ from aiohttp import hdrs, web
 
 from app.config import ANY_ORIGIN as ANY
 
-EXPOSE_HEADERS = "X-Request-ID, Content-Disposition, Content-Type, Content-Length"
+EXPOSE_HEADERS = "X-Request-ID, Content-Disposition, Content-Type, Content-Length, X-Next-Start-Key"
 ALLOW_HEADERS = (
     "Content-Type, X-Auth-Token, Authorization, X-Request-ID, X-Kazoo-Cluster-ID, "
     "If-Match, Accept, Cache-Control"

@@ -27,8 +27,10 @@ from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 from app import __version__, errors
 from app.couch.modb import ACCOUNT_ID_RE
 from app.report.metrics import REPORTS, Metric
+from app.report.record_kinds import COLUMNS, RECORDS
 from app.report.render import DEFAULT_FORMAT, FORMATS, RENDERERS
 from app.report.request import KEYWORDS, Limits, request_models
+from app.report.request.types import camel
 from app.web.context import REQUEST_ID_RE, Route, Schema
 
 # every key of a 400's data: the request's fields, and "json" for the body
@@ -240,20 +242,71 @@ def error_responses() -> Schema:
     return {_status_name(s): _error_response(s, list(kinds)) for s, kinds in by_status}
 
 
+RECORDS_CSV = (
+    "; a record report (visits, offers, agent_intervals): a header of its row's fields, then "
+    "every row of the range in order, streamed (with `page_size` or `start_key`: one page, "
+    "the next page's key in `X-Next-Start-Key`)"
+)
+
+
 def _report_ok() -> Schema:
-    """200 of a report: one media type per registered renderer."""
+    """200 of a report: one media type per registered renderer; JSON is the aggregate's
+    envelope, or a record report's page."""
     content: Schema = {}
     for renderer in (RENDERERS[name] for name in FORMATS):
-        schema: Schema = {"type": "string", "description": renderer.description}
+        schema: Schema = {"type": "string", "description": renderer.description + RECORDS_CSV}
         if renderer.media_type == "application/json":
-            schema = schema_ref("ReportEnvelope")
+            schema = {"oneOf": [schema_ref("ReportEnvelope"), schema_ref("RecordPage")]}
         content[renderer.media_type] = {"schema": schema}
     return response("The report. " + FORMAT_NOTE, content) | {
         "headers": {
             "X-Request-ID": ref("headers", "XRequestId"),
             "Content-Disposition": ref("headers", "ContentDisposition"),
+            "X-Next-Start-Key": {
+                "description": "a record report's page as CSV: the next page's `start_key` "
+                "(absent on the last page)",
+                "schema": {"type": "string"},
+            },
         }
     }
+
+
+def _record_schemas() -> Schema:
+    """A record report's JSON page (Crossbar's paginated list) and each report's row."""
+    rows: Schema = {}
+    for kind in RECORDS.values():
+        props = {c: {**COLUMNS[c][0], "description": COLUMNS[c][1]} for c in kind.columns}
+        if "result" in props:
+            props["result"] = {
+                "type": "string",
+                "enum": list(kind.values),
+                "description": COLUMNS["result"][1],
+            }
+        rows[f"{camel(kind.name)}Row"] = {
+            **obj(props, required=list(kind.always)),
+            "description": f"{kind.name}: one row per {kind.one_row_per}",
+        }
+    page = obj(
+        {
+            "data": {
+                "type": "array",
+                "items": {"oneOf": [schema_ref(name) for name in rows]},
+                "description": "the page's rows, in order: by entity id, then time, then "
+                "document id and place",
+            },
+            "page_size": {"type": "integer", "minimum": 0, "description": "rows returned"},
+            "start_key": {"type": "string", "description": "the `start_key` asked for"},
+            "next_start_key": {
+                "type": "string",
+                "description": "the next page's `start_key`, opaque; absent on the last page",
+            },
+            "request_id": schema_ref("RequestId"),
+            "status": enum(["success"]),
+            "auth_token": {"type": "string"},
+        },
+        required=["data", "page_size", "request_id", "status", "auth_token"],
+    )
+    return {**rows, "RecordPage": page}
 
 
 # -- schemas ------------------------------------------------------------------------------
@@ -319,6 +372,7 @@ def _schemas(limits: Limits, validated: Sequence[str]) -> Schema:
             },
             required=["data", "request_id", "status", "auth_token"],
         ),
+        **_record_schemas(),
         "ValidationDetail": obj(
             {"message": {"type": "string"}, "value": {}, "target": {}}, required=["message"]
         ),
@@ -565,7 +619,8 @@ def document(routes: Sequence[Route], limits: Limits | None = None) -> dict[str,
             "title": "qubicle-reports",
             "version": __version__,
             "description": "KAZOO's Qubicle Crossbar Reporting API (reports: "
-            f"{', '.join(REPORTS)}), answered from CouchDB map/reduce views. Errors use Crossbar's "
+            f"{', '.join(REPORTS)}; and the records behind their figures: {', '.join(RECORDS)}), "
+            "answered from CouchDB map/reduce views. Errors use Crossbar's "
             "envelope: `data`, `error` (the status as a string), `message`, `status`, "
             "`request_id`, `auth_token`.",
         },

@@ -8,19 +8,24 @@ and stream the result through the renderer of the requested format (:mod:`app.re
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from aiohttp import web
 
 from app import errors
 from app.report import offload
-from app.report.merge import Result
+from app.report.agent_states import gregorian_now
 from app.report.pipeline import run_report
+from app.report.records.read import Page, Ranked, first_batch, read_page
+from app.report.records.render import csv_chunks, csv_filename, csv_page, page_json
 from app.report.render import RENDERERS
-from app.report.request import ReportRequest, validate
+from app.report.request import RecordRequest, ReportRequest, validate
+from app.report.result import Result
 from app.telemetry import TELEMETRY, observe_report
 from app.web.context import (
     LIMITS,
@@ -37,6 +42,7 @@ from app.web.context import (
 from app.web.negotiate import prefers
 
 PATH = "/v2/accounts/{account_id}/qubicle_reports"
+log = logging.getLogger("qubicle_reports.access")
 ACCEPT_PARAM = "accept"  # a parameter naming a format other than the body's or the default
 
 
@@ -48,7 +54,20 @@ def _wants_csv(request: web.Request, params: Params) -> bool:
     return prefers(request.headers.get("Accept"), csv.media_type, RENDERERS["json"].media_type)
 
 
-def validate_report(request: web.Request, params: Params) -> ReportRequest:
+@dataclass
+class Records:
+    """A record report's answer: one page, or (CSV) every row, the first batch read."""
+
+    page: Page | None = None
+    first: list[dict[str, object]] | None = None
+    rest: AsyncGenerator[list[Ranked], None] | None = None
+
+
+Request = ReportRequest | RecordRequest
+Loaded = Result | Records
+
+
+def validate_report(request: web.Request, params: Params) -> Request:
     req = validate(
         params,
         path_report=request.match_info.get("report"),
@@ -59,7 +78,18 @@ def validate_report(request: web.Request, params: Params) -> ReportRequest:
     return req
 
 
-async def load_report(request: web.Request, account_id: str, req: ReportRequest) -> Result:
+def _paged(req: RecordRequest) -> bool:
+    """JSON answers a page; CSV every row unless a page_size or start_key asks for a page."""
+    return req.format != "csv" or req.page_size is not None or req.start_key is not None
+
+
+async def load_report(request: web.Request, account_id: str, req: Request) -> Loaded:
+    if isinstance(req, RecordRequest):
+        loader, now = request.app[LOADER], gregorian_now()
+        if _paged(req):
+            return Records(page=await read_page(loader, account_id, req, now))
+        first, rest = await first_batch(loader, account_id, req, now)
+        return Records(first=first, rest=rest)
     settings = request.app[SETTINGS]
     result = await run_report(
         request.app[LOADER],
@@ -72,10 +102,12 @@ async def load_report(request: web.Request, account_id: str, req: ReportRequest)
     return result
 
 
-async def respond_report(
-    request: web.Request, req: ReportRequest, result: Result
-) -> web.StreamResponse:
+async def respond_report(request: web.Request, req: Request, loaded: Loaded) -> web.StreamResponse:
     """The registered renderer of ``req.format``, its chunks streamed."""
+    if isinstance(req, RecordRequest) and isinstance(loaded, Records):
+        return await respond_records(request, req, loaded)
+    assert isinstance(req, ReportRequest) and isinstance(loaded, Result)
+    result = loaded
     renderer = RENDERERS[req.format]
     started = time.perf_counter()
     headers = {"Content-Type": renderer.content_type, **renderer.headers(result)}
@@ -108,6 +140,51 @@ async def respond_chunks(
     return response
 
 
+async def respond_records(
+    request: web.Request, req: RecordRequest, loaded: Records
+) -> web.StreamResponse:
+    """A page as one body (JSON, or CSV of the page's rows with its ``X-Next-Start-Key``),
+    or CSV of every row streamed as it is read: a failure past the first batch breaks the
+    response off (no final chunk), so a cut answer never passes for a whole one."""
+    if loaded.page is not None:
+        page = loaded.page
+        if req.format != "csv":
+            return web.json_response(body=page_json(req, page, envelope(request)))
+        rest = page.next_start_key
+        headers = {"X-Next-Start-Key": rest} if rest else {}
+        body = csv_page(req, page.rows)
+        return web.Response(body=body, headers={**headers, **_csv_headers(req)})
+    assert loaded.first is not None and loaded.rest is not None
+    response = web.StreamResponse(
+        headers={**_csv_headers(req), "X-Request-ID": request[REQUEST_ID]}
+    )
+    chunks = csv_chunks(req, loaded.first, loaded.rest)
+    await response.prepare(request)
+    try:
+        async for chunk in chunks:
+            await response.write(chunk)
+    except Exception as e:  # CouchDB failing, timing out: nothing more can be said
+        # the status is sent: break the answer off, so it cannot pass for a whole one
+        log.error(
+            "record stream broken off (request %s): %s", request[REQUEST_ID], type(e).__name__
+        )
+        if request.transport is not None:
+            request.transport.abort()
+        return response
+    finally:
+        await chunks.aclose()
+        await loaded.rest.aclose()
+    await response.write_eof()
+    return response
+
+
+def _csv_headers(req: RecordRequest) -> dict[str, str]:
+    return {
+        "Content-Type": RENDERERS["csv"].content_type,
+        "Content-Disposition": f'attachment; filename="{csv_filename(req)}"',
+    }
+
+
 @asynccontextmanager
 async def report_slot(app: web.Application, account_id: str) -> AsyncIterator[None]:
     """At most ``account_reports`` reports of one account and ``max_reports`` in all at once:
@@ -138,7 +215,7 @@ async def report_slot(app: web.Application, account_id: str) -> AsyncIterator[No
         release_share()
 
 
-REPORT_ROUTE: AccountRoute[ReportRequest, Result] = AccountRoute(
+REPORT_ROUTE: AccountRoute[Request, Loaded] = AccountRoute(
     validate=validate_report, load=load_report, respond=respond_report, admit=report_slot
 )
 report_handler = REPORT_ROUTE.handle

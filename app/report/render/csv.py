@@ -20,7 +20,7 @@ import orjson
 from app.report.render.registry import Renderer, register
 
 if TYPE_CHECKING:
-    from app.report.merge import Result
+    from app.report.result import Result
 
 # what a spreadsheet may read as the start of a formula or a command, with the full-width
 # forms (U+FF01..U+FF5E mirror ASCII) some programs fold to ASCII before parsing

@@ -17,7 +17,7 @@ import orjson
 from app.report.render.registry import Renderer, register
 
 if TYPE_CHECKING:
-    from app.report.merge import Result
+    from app.report.result import Result
 
 CHUNK_BYTES = 64 * 1024
 

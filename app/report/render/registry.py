@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from app.report.merge import Result
+    from app.report.result import Result
 
 
 @dataclass(frozen=True)

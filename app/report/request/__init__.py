@@ -2,12 +2,13 @@
 models per report (:mod:`.models`) and the check that turns parameters into a
 :class:`ReportRequest` (:mod:`.validate`). Pure: no I/O."""
 
-from app.report.render import FORMATS
+from app.report.formats import FORMATS
 from app.report.request.dates import MAX_DATE, MIN_DATE, time_zones
 from app.report.request.models import Limits, RequestModels, request_models
 from app.report.request.types import ID_RE, split_list
 from app.report.request.validate import (
     KEYWORDS,
+    RecordRequest,
     ReportRequest,
     from_query,
     validate,
@@ -21,6 +22,7 @@ __all__ = [
     "MAX_DATE",
     "MIN_DATE",
     "Limits",
+    "RecordRequest",
     "ReportRequest",
     "RequestModels",
     "from_query",

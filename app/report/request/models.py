@@ -18,8 +18,9 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, create_model, model_validator
 
 from app.report.buckets import PERIODS, UnsupportedTimezone, plan
+from app.report.formats import DEFAULT_FORMAT, FORMATS
 from app.report.metrics import DEFAULT_THRESHOLD, REPORTS, THRESHOLDS, ReportKind
-from app.report.render import DEFAULT_FORMAT, FORMATS
+from app.report.record_kinds import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, RECORDS, RecordKind
 from app.report.request.dates import MAX_DATE, MIN_DATE, last_day, parse_day, time_zones
 from app.report.request.types import (
     Component,
@@ -32,7 +33,13 @@ from app.report.request.types import (
     integer_text,
     metric_list,
     one_of,
+    value_list,
+    whole_number,
 )
+from app.report.start_key import NotOurs, decode
+
+Kind = ReportKind | RecordKind
+ALL_REPORTS = (*REPORTS, *RECORDS)  # every report a request may name
 
 
 @dataclass(frozen=True)
@@ -52,8 +59,9 @@ class Parameters(BaseModel):
     @model_validator(mode="after")
     def _plannable(self) -> Parameters:
         values = self.__dict__
+        period = values["period"] or "daily"  # a record report without a bucket: any period
         try:
-            plan(values["start_date"], values["end_date"], values["period"], values["timezone"])
+            plan(values["start_date"], values["end_date"], period, values["timezone"])
         except UnsupportedTimezone:
             raise fail(
                 "date_range",
@@ -64,7 +72,121 @@ class Parameters(BaseModel):
         return self
 
 
-def _fields(kind: ReportKind | None, limits: Limits) -> dict[str, Any]:
+class RecordParameters(Parameters):
+    """A record report's: ``period`` and ``bucket`` both or neither, the bucket one of the
+    range's, ``wait_min`` at most ``wait_max``."""
+
+    @model_validator(mode="after")
+    def _drill_down(self) -> RecordParameters:
+        values = self.__dict__
+        period, bucket = values.get("period"), values.get("bucket")
+        if (period is None) != (bucket is None):
+            missing = "bucket" if bucket is None else "period"
+            raise fail("required", "period and bucket go together", field=missing)
+        if period is not None:
+            buckets = plan(values["start_date"], values["end_date"], period, values["timezone"])
+            if bucket not in buckets.buckets:
+                raise fail(
+                    "enum",
+                    f"Not a {period} bucket key of the range (first {buckets.buckets[0]}, "
+                    f"last {buckets.buckets[-1]})",
+                    value=bucket,
+                    field="bucket",
+                )
+        low, high = values.get("wait_min"), values.get("wait_max")
+        if low is not None and high is not None and low > high:
+            raise fail(
+                "minimum", "wait_max is below wait_min", value=high, target=low, field="wait_max"
+            )
+        return self
+
+
+def _start_key(report: str | None) -> Any:
+    """An opaque next_start_key of this report (before the report is known: any text)."""
+
+    def check(value: Any) -> Any:
+        if report is None:
+            if not isinstance(value, str):
+                raise fail("type", "Value did not match type(s): string", value=value)
+            return value
+        try:
+            return decode(report, value)
+        except NotOurs:
+            raise fail(
+                "format",
+                "Not a next_start_key this report gave: ask for the first page without it",
+                value=value if isinstance(value, str) and len(value) <= 64 else None,
+            ) from None
+
+    return Annotated[
+        str,
+        PlainValidator(check, json_schema_input_type=str),
+        Field(
+            description="the `next_start_key` of the page before (opaque): this page goes on "
+            "right after its last row; default: the first page"
+        ),
+    ]
+
+
+def _record_fields(kind: RecordKind | None, limits: Limits) -> dict[str, Any]:
+    """What a record report adds (CONTRACT.md 8b, 8c); ``None``: every record report's."""
+    fields: dict[str, Any] = {
+        "bucket": (
+            Annotated[
+                str,
+                crossbar(
+                    lambda value, _: fail(
+                        "type", "Value did not match type(s): string", value=value
+                    )
+                ),
+                Field(
+                    description="record reports: only the rows of this bucket of `period` "
+                    "(its key, as the aggregate report names it): the records behind one cell"
+                ),
+            ],
+            None,
+        ),
+    }
+    kinds = [kind] if kind is not None else list(RECORDS.values())
+    for name in dict.fromkeys(k.filter for k in kinds):
+        values = tuple(dict.fromkeys(v for k in kinds if k.filter == name for v in k.values))
+        which = " and ".join(k.name for k in kinds if k.filter == name)
+        fields[name] = (
+            value_list(
+                values if kind is not None else None,
+                f"{which}: only rows with these {name} ({', '.join(values)}); default all",
+            ),
+            None,
+        )
+    if kind is None or kind.waits:
+        for name, side in (("wait_min", "at least"), ("wait_max", "at most")):
+            fields[name] = (
+                Annotated[
+                    whole_number(0, 2**32 - 1),
+                    Field(
+                        description=f"visits: only visits that waited {side} this many "
+                        "seconds (inclusive)"
+                    ),
+                    FromQuery(integer_text),
+                ],
+                None,
+            )
+    fields["page_size"] = (
+        Annotated[
+            whole_number(1, MAX_PAGE_SIZE),
+            Field(
+                description=f"record reports: rows per page, 1 to {MAX_PAGE_SIZE}; default "
+                f"{DEFAULT_PAGE_SIZE} in JSON; CSV without it streams every row of the range"
+            ),
+            FromQuery(integer_text),
+        ],
+        None,
+    )
+    fields["start_key"] = (_start_key(kind.name if kind is not None else None), None)
+    return fields
+
+
+def _fields(kind: Kind | None, limits: Limits) -> dict[str, Any]:
     """The parameters of one report (``None``: before the report is known), in the order
     they are checked: the dates need the zone, the range needs both dates."""
     day = Annotated[
@@ -78,7 +200,7 @@ def _fields(kind: ReportKind | None, limits: Limits) -> dict[str, Any]:
         ),
     ]
     report = (
-        Annotated[one_of(tuple(REPORTS)), Component("Report", "the report to run")]
+        Annotated[one_of(ALL_REPORTS), Component("Report", "the report to run")]
         if kind is None
         else one_of((kind.name,))
     )
@@ -126,28 +248,34 @@ def _fields(kind: ReportKind | None, limits: Limits) -> dict[str, Any]:
                 Component(
                     "Period",
                     "bucket size: daily `YYYYMMDD`, weekly (weeks start on Sunday, key `%Y%U` "
-                    "of that Sunday), monthly `YYYYMM`, hourly `YYYYMMDDHH`; default daily",
+                    "of that Sunday), monthly `YYYYMM`, hourly `YYYYMMDDHH`; default daily "
+                    "(record reports: none, and only with `bucket`)",
                 ),
             ],
-            "daily",
+            None if isinstance(kind, RecordKind) else "daily",
         ),
-        "metrics": (metric_list(kind), kind.published if kind else None),
+    }
+    if not isinstance(kind, RecordKind):
+        fields["metrics"] = (metric_list(kind), kind.published if kind else None)
+    fields |= {
         "identifiers": (
             id_list(
                 limits.max_identifiers,
                 limits.max_id_length,
-                "ids to report on (queues, or agents for recipients and agent_states), in this "
-                "order (duplicates dropped); default: every entity with data, sorted",
+                "ids to report on (queues, or agents for recipients, agent_states, offers and "
+                "agent_intervals), in this order (duplicates dropped; record reports: in id "
+                "order); default: every entity with data, sorted",
             ),
             None,
         ),
     }
-    if kind is None or kind.queue_views:
+    if kind is None or (kind.queue_ids if isinstance(kind, RecordKind) else kind.queue_views):
         fields["queue_ids"] = (
             id_list(
                 limits.max_queue_ids,
                 limits.max_id_length,
-                "recipients report only: count only offers made from visits to these queues",
+                "recipients and offers reports only: count only offers made from visits to "
+                "these queues",
             ),
             None,
         )
@@ -162,6 +290,8 @@ def _fields(kind: ReportKind | None, limits: Limits) -> dict[str, Any]:
         ],
         DEFAULT_FORMAT,
     )
+    if isinstance(kind, RecordKind):
+        return fields | _record_fields(kind, limits)
     if kind is None or kind.takes_threshold:
         fields["service_level_threshold"] = (
             Annotated[
@@ -190,7 +320,7 @@ def _fields(kind: ReportKind | None, limits: Limits) -> dict[str, Any]:
         ],
         False,
     )
-    return fields
+    return fields if kind is not None else fields | _record_fields(None, limits)
 
 
 @dataclass(frozen=True)
@@ -205,10 +335,12 @@ class RequestModels:
 
 @lru_cache(maxsize=32)  # one Limits in a service; tests try many
 def request_models(limits: Limits) -> RequestModels:
-    def model(name: str, kind: ReportKind | None) -> type[Parameters]:
-        return create_model(name, __base__=Parameters, **_fields(kind, limits))
+    def model(name: str, kind: Kind | None) -> type[Parameters]:
+        base = RecordParameters if isinstance(kind, RecordKind) else Parameters
+        return create_model(name, __base__=base, **_fields(kind, limits))
 
+    kinds: dict[str, Kind] = {**REPORTS, **RECORDS}
     return RequestModels(
-        by_report={r: model(f"{camel(r)}ReportData", kind) for r, kind in REPORTS.items()},
+        by_report={r: model(f"{camel(r)}ReportData", kind) for r, kind in kinds.items()},
         any_report=model("ReportParameters", None),
     )

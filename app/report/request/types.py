@@ -185,3 +185,34 @@ def metric_list(kind: ReportKind | None) -> Any:
         crossbar(lambda value, failures: _list_error(value, failures, unknown)),
         FromQuery(split_list),
     ]
+
+
+def value_list(values: tuple[str, ...] | None, description: str) -> Any:
+    """Some of ``values`` (``None``: before the report is known, unchecked, as for metrics)."""
+    item: Any = Literal[values] if values is not None else str
+
+    def unknown(failures: Failures) -> PydanticCustomError:
+        bad = [f["input"] for f in failures]
+        target = {"target": list(values)} if values is not None else {}
+        return fail("enum", ENUM_MSG, value=bad[0] if len(bad) == 1 else bad, **target)
+
+    return Annotated[
+        list[item],
+        Field(min_length=1, description=description),
+        crossbar(lambda value, failures: _list_error(value, failures, unknown)),
+        FromQuery(split_list),
+    ]
+
+
+def whole_number(low: int, high: int) -> Any:
+    """An integer from ``low`` to ``high``: ``type``, ``minimum`` or ``maximum`` otherwise."""
+
+    def translate(value: Any, failures: Failures) -> PydanticCustomError:
+        kinds = {f["type"] for f in failures}
+        if "greater_than_equal" in kinds:
+            return fail("minimum", f"Must be at least {low}", value=value, target=low)
+        if "less_than_equal" in kinds:
+            return fail("maximum", f"Must be at most {high}", value=value, target=high)
+        return fail("type", "Value did not match type(s): integer", value=value)
+
+    return Annotated[int, Field(ge=low, le=high), crossbar(translate)]

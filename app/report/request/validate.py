@@ -14,8 +14,10 @@ from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 from app import errors
 from app.report.metrics import DEFAULT_THRESHOLD, TOTAL
+from app.report.record_kinds import RECORDS
 from app.report.request.models import Limits, request_models
 from app.report.request.types import FromQuery, id_list, split_list
+from app.report.start_key import Place
 
 DEFAULT_LIMITS = Limits()
 REQUIRED_MSG = "Field is required but missing"
@@ -31,6 +33,8 @@ KEYWORDS = (
     "maxLength",
     "pattern",
     "forbidden",
+    "minimum",
+    "maximum",
 )
 
 
@@ -47,6 +51,27 @@ class ReportRequest:
     timezone: str
     threshold: int = DEFAULT_THRESHOLD  # service_level_threshold (app.metrics.THRESHOLDS)
     totals: bool = False
+
+
+@dataclass(frozen=True)
+class RecordRequest:
+    """A record report's request (CONTRACT.md 8): the range, and which rows of it."""
+
+    report: str
+    start: date
+    end: date
+    timezone: str
+    period: str | None  # with bucket: only that bucket's rows
+    bucket: str | None
+    identifiers: tuple[str, ...] | None  # in id order: rows are (8c)
+    queue_ids: tuple[str, ...] | None
+    values: tuple[str, ...] | None  # results (visits, offers) or states (agent_intervals)
+    wait_min: int | None
+    wait_max: int | None
+    format: str
+    page_size: int | None  # None: every row (CSV), the default page size (JSON)
+    start_key: Place | None  # decoded: the place after which the page begins
+    start_key_text: str | None  # as given, echoed in the answer
 
 
 def _crossbar_errors(e: ValidationError, top: str = "") -> dict[str, dict[str, Any]]:
@@ -87,7 +112,7 @@ def validate(
     today: date | None = None,
     limits: Limits = DEFAULT_LIMITS,
     csv_requested: bool = False,
-) -> ReportRequest:
+) -> ReportRequest | RecordRequest:
     """The validated request, or an :class:`errors.ApiError` naming every bad field."""
     given = {k: v for k, v in params.items() if v is not None}  # JSON null = omitted
     models = request_models(limits)
@@ -104,10 +129,11 @@ def validate(
     known = models.by_report.get(report) if isinstance(report, str) else None
     model = known or models.any_report  # an unknown report: check every other field anyway
     for name in given.keys() & models.any_report.model_fields.keys() - model.model_fields.keys():
-        reports = " and ".join(models.only_in(name))
+        names = models.only_in(name)
+        reports = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
         errs[name] = {
             "forbidden": {
-                "message": f"{name} applies only to the {reports} report",
+                "message": f"{name} applies only to the {reports} report{'s' * (len(names) > 1)}",
                 "value": given[name],
             }
         }
@@ -131,6 +157,27 @@ def validate(
     if errs:
         raise errors.validation(errs)
     p = valid.__dict__
+    fmt = p["format"] if "format" in given or not csv_requested else "csv"
+    if p["report"] in RECORDS:
+        kind = RECORDS[p["report"]]
+        ids = _unique(p["identifiers"])
+        return RecordRequest(
+            report=p["report"],
+            start=p["start_date"],
+            end=p["end_date"],
+            timezone=p["timezone"],
+            period=p["period"],
+            bucket=p["bucket"],
+            identifiers=tuple(sorted(ids)) if ids is not None else None,
+            queue_ids=_unique(p.get("queue_ids")),
+            values=_unique(p[kind.filter]),
+            wait_min=p.get("wait_min"),
+            wait_max=p.get("wait_max"),
+            format=fmt,
+            page_size=p["page_size"],
+            start_key=p["start_key"],
+            start_key_text=given.get("start_key"),
+        )
     return ReportRequest(
         report=p["report"],
         start=p["start_date"],
@@ -139,7 +186,7 @@ def validate(
         metrics=tuple(dict.fromkeys(p["metrics"])),
         identifiers=_unique(p["identifiers"]),
         queue_ids=_unique(p.get("queue_ids")),
-        format=p["format"] if "format" in given or not csv_requested else "csv",
+        format=fmt,
         timezone=p["timezone"],
         threshold=p.get("service_level_threshold", DEFAULT_THRESHOLD),
         totals=p["totals"],

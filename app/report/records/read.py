@@ -1,0 +1,434 @@
+"""Read the rows of a record report (CONTRACT.md 8) from the views the aggregates build.
+
+Each report reads the view its aggregate reads, map-only (``reduce=false``), over the same
+key ranges, with the documents (``include_docs``: a row needs the call id, the exact time,
+the caller): visits ``queue_visits_by_quarter``, offers ``offers_by_recipient_by_quarter``,
+agent intervals ``agent_events``. One entity at a time, in id order (the entities: the
+asked ones, or each MoDB's from the view's reduce at ``group_level=1``), each MoDB read in
+key order a batch at a time and the MoDBs merged.
+
+The views key by UTC quarter hour, and within one key CouchDB orders rows by document id,
+not by time; so a batch that ends inside a key is completed by reading that key whole, and
+each key's rows are sorted by their place (8c) before they are handed on. The next batch
+starts just past the key (``[*key, {}]``), never by a count of rows to skip, so writes
+between two reads move nothing. A page resumes at the key of its ``start_key``'s place and
+drops every row up to that place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import aclosing
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from app.couch.client import CouchUnavailable
+from app.couch.modb import MonthDb
+from app.report import offload
+from app.report.agent_states import CAP, GREGORIAN_OFFSET, STATUSES, timeline
+from app.report.buckets import plan
+from app.report.events import every, months
+from app.report.load import HIGH, Loader, Query
+from app.report.record_kinds import DEFAULT_PAGE_SIZE
+from app.report.records.docs import Row, offer_row, visit_of, visit_row
+from app.report.records.intervals import Event, Intervals
+from app.report.request import RecordRequest
+from app.report.start_key import Place, encode
+
+VIEWS = {
+    "visits": "queue_visits_by_quarter",
+    "offers": "offers_by_recipient_by_quarter",
+    "agent_intervals": "agent_events",
+}
+FIRST_BATCH = 200  # rows of a MoDB's first read (a page asks for a few more than its size)
+BATCH = 5_000  # rows of each later read: ~2-5 MB of answer with the documents
+Ranked = tuple[Place, Row]  # a row and its place in the report's order
+T = TypeVar("T")
+
+
+class DocRow(msgspec.Struct, gc=False):
+    key: tuple[Any, ...]
+    id: str
+    doc: dict[str, Any] | None = None
+
+
+class _Answer(msgspec.Struct, gc=False):
+    rows: list[DocRow]
+
+
+_DECODE = msgspec.json.Decoder(_Answer)
+
+
+def parse(raw: bytes) -> list[DocRow]:
+    try:
+        return _DECODE.decode(raw).rows
+    except msgspec.DecodeError:
+        raise CouchUnavailable("CouchDB answered a view query without rows") from None
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def clock(zone: str) -> Callable[[int], str]:
+    """Gregorian seconds -> ISO 8601 with the zone's offset at that moment."""
+    tz = _zone(zone)
+
+    def when(at: int) -> str:
+        return datetime.fromtimestamp(at - GREGORIAN_OFFSET, tz).isoformat()
+
+    return when
+
+
+def slot(at: int) -> tuple[str, int, int]:
+    """The views' UTC slot of a Gregorian second: ("YYYYMMDD", hour, quarter)."""
+    t = datetime.fromtimestamp(at - GREGORIAN_OFFSET, UTC)
+    return f"{t.year:04d}{t.month:02d}{t.day:02d}", t.hour, t.minute // 15
+
+
+@dataclass(frozen=True)
+class Window:
+    """The Gregorian seconds ``[low, high)`` whose rows the request lists."""
+
+    low: int
+    high: int
+
+
+def window(req: RecordRequest, now: int | None = None) -> Window:
+    """The range (or the bucket of it), in the request's zone; ``now``: never past it."""
+    buckets = plan(req.start, req.end, req.period or "daily", req.timezone)
+    line = timeline(buckets)
+    low, high = line.start, line.end
+    if req.bucket is not None:
+        number = buckets.buckets.index(req.bucket)
+        spans = [i for i, b in enumerate(line.bucket_of) if b == number]
+        low, high = line.edges[spans[0]], line.edges[spans[-1] + 1]
+    return Window(low, high if now is None else min(high, now))
+
+
+async def _read(loader: Loader, month: MonthDb, view: str, params: dict[str, Any]) -> list[DocRow]:
+    raw = await loader.read(Query(month, view, {"reduce": False, "include_docs": True, **params}))
+    return await offload.run(len(raw) <= offload.SMALL_ANSWER, parse, raw)
+
+
+Group = tuple[tuple[Any, ...], list[DocRow]]
+
+
+async def groups(
+    loader: Loader,
+    month: MonthDb,
+    view: str,
+    low: list[Any],
+    high: list[Any],
+    first: int,
+    ahead: bool = False,
+) -> AsyncGenerator[list[Group], None]:
+    """One MoDB's rows of ``[low, high]`` in key order, whole keys at a time, as the runs of
+    keys each read completes. ``ahead`` (every row is wanted: CSV): the next read and the
+    reread of a cut key are sent as soon as a read is in, so CouchDB reads while the rows
+    before are written out."""
+
+    def read(params: dict[str, Any]) -> asyncio.Future[list[DocRow]]:
+        return asyncio.ensure_future(_read(loader, month, view, {"endkey": high, **params}))
+
+    limit = first
+    nxt: asyncio.Future[list[DocRow]] | None = read({"startkey": low, "limit": limit})
+    whole: asyncio.Future[list[DocRow]] | None = None
+    try:
+        while nxt is not None:
+            rows = await nxt
+            nxt = None
+            if len(rows) < limit:
+                if rows:
+                    yield _grouped(rows)
+                return
+            last = list(rows[-1].key)
+            cut = len(rows) - 1
+            while cut > 0 and rows[cut - 1].key == rows[-1].key:
+                cut -= 1
+            low, limit = [*last, HIGH], min(BATCH, 2 * limit)
+            if ahead:
+                whole = read({"startkey": last, "endkey": last})
+                nxt = read({"startkey": low, "limit": limit})
+            if cut:
+                yield _grouped(rows[:cut])
+            whole = whole or read({"startkey": last, "endkey": last})
+            yield [(tuple(last), await whole)]
+            whole = None
+            nxt = nxt or read({"startkey": low, "limit": limit})
+    finally:
+        for pending in (nxt, whole):
+            if pending is not None:
+                pending.cancel()
+
+
+def _grouped(rows: list[DocRow]) -> list[Group]:
+    out: list[Group] = []
+    for row in rows:
+        if out and out[-1][0] == row.key:
+            out[-1][1].append(row)
+        else:
+            out.append((tuple(row.key), [row]))
+    return out
+
+
+Merged = list[list[tuple[int, DocRow]]]  # keys in order, each its rows and their MoDB
+
+
+async def merged(streams: list[AsyncGenerator[list[Group], None]]) -> AsyncGenerator[Merged, None]:
+    """The keys of every MoDB merged in order, each key's rows with their MoDB's number, a
+    run at a time: as far as every MoDB's rows read so far go. A MoDB is read again only
+    when the next run is asked for, so a page that is full reads nothing more."""
+    try:
+        firsts = await every([anext(s, None) for s in streams])
+        bufs: list[deque[Group] | None] = [deque(b) if b else None for b in firsts]
+        while True:
+            empty = [i for i, b in enumerate(bufs) if b is not None and not b]
+            if empty:
+                refills = await every([anext(streams[i], None) for i in empty])
+                for i, got in zip(empty, refills, strict=True):
+                    bufs[i] = deque(got) if got else None
+            live = [b for b in bufs if b is not None]
+            if not live:
+                return
+            run: Merged = []
+            while live and all(live):  # every MoDB's next key is known
+                key = min(b[0][0] for b in live)
+                rows: list[tuple[int, DocRow]] = []
+                for i, b in enumerate(bufs):
+                    if b and b[0][0] == key:
+                        rows.extend((i, row) for row in b.popleft()[1])
+                run.append(rows)
+            yield run
+    finally:  # the reads still in flight are not waited for
+        for stream in streams:
+            await stream.aclose()
+
+
+async def entities(loader: Loader, dbs: list[MonthDb], view: str) -> list[str]:
+    """Every entity with a row in any of the MoDBs, sorted: the view's reduce, by entity."""
+
+    async def one(month: MonthDb) -> set[str]:
+        raw = await loader.read(Query(month, view, {"group_level": 1}))
+        return {r.key[0] for r in _GROUPED.decode(raw).rows if isinstance(r.key[0], str)}
+
+    found = await every([one(m) for m in dbs])
+    return sorted(set[str]().union(*found))
+
+
+class _KeyRow(msgspec.Struct, gc=False):
+    key: tuple[Any, ...]
+
+
+class _Grouped(msgspec.Struct, gc=False):
+    rows: list[_KeyRow]
+
+
+_GROUPED = msgspec.json.Decoder(_Grouped)
+
+
+@dataclass
+class Reader:
+    """The rows of one record request, in order, batch by batch (:meth:`rows`)."""
+
+    loader: Loader
+    account_id: str
+    req: RecordRequest
+    now: int
+    first: int = FIRST_BATCH
+
+    def __post_init__(self) -> None:
+        req = self.req
+        self.view = VIEWS[req.report]
+        self.win = window(req, self.now if req.report == "agent_intervals" else None)
+        self.when = clock(req.timezone)
+        self.values = frozenset(req.values) if req.values is not None else None
+        self.queues = frozenset(req.queue_ids) if req.queue_ids is not None else None
+        low = self.win.low - (CAP if req.report == "agent_intervals" else 0)
+        self.dbs = months(self.account_id, low, self.win.high) if self.win.high > low else []
+
+    async def rows(self, after: Place | None) -> AsyncGenerator[list[Ranked], None]:
+        """Every row past ``after`` (None: from the first), in order, a batch at a time."""
+        if not self.dbs or self.win.high <= self.win.low:
+            return
+        ids = self.req.identifiers
+        wanted = list(ids) if ids is not None else await entities(self.loader, self.dbs, self.view)
+        for entity in wanted:
+            if after is not None and entity < after[0]:
+                continue
+            mine = after if after is not None and after[0] == entity else None
+            read = self._intervals if self.req.report == "agent_intervals" else self._calls
+            async with aclosing(read(entity, mine)) as batches:
+                async for batch in batches:
+                    if batch:
+                        yield batch
+
+    async def _open_at(self, agent: str, at: int) -> Event | None:
+        """The event whose state is open at ``at``: the agent's last of the 12 hours before
+        (of several at its last second, the last in order), one short read backwards per
+        MoDB, instead of reading 12 hours of events forwards."""
+
+        async def last(month: MonthDb) -> DocRow | None:
+            params = {
+                "descending": True,
+                "limit": 1,
+                "startkey": [agent, at - 1, HIGH],
+                "endkey": [agent, at - CAP],
+            }
+            rows = await _read(self.loader, month, self.view, params)
+            return rows[0] if rows else None
+
+        found = [r for r in await every([last(m) for m in self.dbs]) if r is not None]
+        if not found:
+            return None
+        row = max(found, key=lambda r: (tuple(r.key), r.id))
+        _, when, code = row.key
+        return Event(agent, when, STATUSES[code], row.id, row.doc)
+
+    def _streams(self, low: list[Any], high: list[Any]) -> list[AsyncGenerator[list[Group], None]]:
+        ahead = self.first >= BATCH  # every row (CSV): read ahead
+        return [groups(self.loader, m, self.view, low, high, self.first, ahead) for m in self.dbs]
+
+    async def _calls(self, entity: str, after: Place | None) -> AsyncGenerator[list[Ranked], None]:
+        """Visits of a queue or offers to a recipient, key by key."""
+        win = self.win
+        start = max(win.low, after[1]) if after is not None else win.low
+        low, high = [entity, *slot(start)], [entity, *slot(win.high - 1)]
+        pick = self._visits if self.req.report == "visits" else self._offers
+        async with aclosing(merged(self._streams(low, high))) as runs:
+            async for run in runs:
+                out: list[Ranked] = []
+                for rows in run:
+                    mine: list[Ranked] = []
+                    seen: set[tuple[int, str]] = set()
+                    for n, row in rows:
+                        if (n, row.id) in seen:
+                            continue  # a document with two offers to one recipient in one slot
+                        seen.add((n, row.id))
+                        mine.extend(r for r in pick(entity, row) if after is None or r[0] > after)
+                    mine.sort(key=lambda r: r[0])
+                    out += mine
+                yield out
+
+    def _visits(self, queue: str, row: DocRow) -> list[Ranked]:
+        v = visit_of(row.doc)
+        req, win = self.req, self.win
+        if v is None or v.queue != queue or not win.low <= v.entered < win.high:
+            return []
+        if self.values is not None and v.result not in self.values:
+            return []
+        if (req.wait_min is not None and v.wait < req.wait_min) or (
+            req.wait_max is not None and v.wait > req.wait_max
+        ):
+            return []
+        return [((queue, v.entered, "", row.id, 0), visit_row(v, self.when))]
+
+    def _offers(self, recipient: str, row: DocRow) -> list[Ranked]:
+        v = visit_of(row.doc)
+        win = self.win
+        if v is None or (self.queues is not None and v.queue not in self.queues):
+            return []
+        here = tuple(row.key[1:])  # the view's slot: the document's other offers have theirs
+        return [
+            ((recipient, o.at, "", row.id, o.place), offer_row(v, o, self.when))
+            for o in v.offers
+            if o.recipient == recipient
+            and win.low <= o.at < win.high
+            and slot(o.at) == here
+            and (self.values is None or o.result in self.values)
+        ]
+
+    async def _intervals(
+        self, agent: str, after: Place | None
+    ) -> AsyncGenerator[list[Ranked], None]:
+        """An agent's events from 12 hours before the window (the state at its start), or
+        from the event of ``after``, folded into intervals."""
+        win = self.win
+        fold = Intervals(win.low, win.high, self.when, after, self.values)
+        if after is not None:
+            low: list[Any] = [agent, after[1], STATUSES.index(after[2])]
+        else:
+            low = [agent, win.low]
+        async with aclosing(merged(self._streams(low, [agent, win.high - 1, HIGH]))) as source:
+            batches: AsyncIterator[Merged] = source
+            if after is None:  # the state open at the window's start, beside the first rows
+                opening_task = asyncio.ensure_future(self._open_at(agent, win.low))
+                try:
+                    head = await anext(source, None)
+                    opening = await opening_task
+                finally:
+                    opening_task.cancel()
+                if opening is not None:
+                    fold.add(opening)
+                if head is not None:
+                    batches = _chain(head, source)
+            async for run in batches:
+                out: list[Ranked] = []
+                for rows in run:
+                    for _, row in sorted(rows, key=lambda r: r[1].id):
+                        _, at, code = row.key
+                        ranked = fold.add(Event(agent, at, STATUSES[code], row.id, row.doc))
+                        if ranked is not None:
+                            out.append(ranked)
+                yield out
+        last = fold.close()
+        if last is not None:
+            yield [last]
+
+
+async def _chain(first: T, rest: AsyncIterator[T]) -> AsyncIterator[T]:
+    yield first
+    async for item in rest:
+        yield item
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Row]
+    next_start_key: str | None
+
+
+async def read_page(loader: Loader, account_id: str, req: RecordRequest, now: int) -> Page:
+    """One page (``page_size`` rows, 8c) and the key of the next, if there are more rows."""
+    size = req.page_size or DEFAULT_PAGE_SIZE
+    # a read that ends inside a key reads that key again, whole: a few rows more than the
+    # page needs usually end the page inside the read's complete keys instead
+    # (and a page that goes on from a start_key rereads the rows of its key up to that place);
+    # agent events are keyed to the second: a few more for the logged-out states (no rows)
+    slack = max(8, size // 8) * (2 if req.start_key is not None else 1)
+    if req.report == "agent_intervals":
+        slack = 8
+    reader = Reader(loader, account_id, req, now, first=size + 1 + slack)
+    out: list[Ranked] = []
+    async with aclosing(reader.rows(req.start_key)) as batches:
+        async for batch in batches:
+            out.extend(batch)
+            if len(out) > size:
+                break
+    more = len(out) > size
+    return Page(
+        [row for _, row in out[:size]],
+        encode(req.report, out[size - 1][0]) if more else None,
+    )
+
+
+async def first_batch(
+    loader: Loader, account_id: str, req: RecordRequest, now: int
+) -> tuple[list[Row], AsyncGenerator[list[Ranked], None]]:
+    """Every row (CSV): the first batch read now (so a failure is still an error answer),
+    and the rest as they are read."""
+    stream = Reader(loader, account_id, req, now, first=BATCH).rows(req.start_key)
+    try:
+        batch: list[Ranked] = await anext(stream, [])
+    except BaseException:
+        await stream.aclose()
+        raise
+    return [row for _, row in batch], stream

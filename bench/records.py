@@ -1,0 +1,320 @@
+"""The record reports (issue 21) on a real CouchDB: a page against the cheapest read that
+returns its rows, and CSV of every row of a range: rows a second and peak memory.
+
+Seeds (once per size: bench/common.py's marker) one account of both document shapes
+(``--calls`` visits a day over ``--months`` months ending 2025-12, ``qubicle_session`` and
+ACDC ``call_stat``) and builds its design doc; then, against a ``qubicle-reports serve``
+child process on loopback, prints:
+
+- **a page of 50 rows, cold** (medians of ``--repeats`` interleaved runs): ``visits`` of one
+  queue and ``offers`` to one agent over one day, first page and a middle page (its
+  ``start_key``), against the cheapest read that returns those rows: one request for the same
+  key range of the same view in the MoDB that holds them, ``reduce=false``,
+  ``include_docs=true``, ``limit`` = 50, parsed with orjson. The service reads every MoDB of
+  the range and the month after, the page size plus one row, and its answer goes through
+  HTTP once more;
+- **CSV of every row of the range** (``visits`` and ``offers`` of the whole dataset, no
+  ``identifiers``): rows, seconds, rows a second and the peak memory (``VmHWM``) of a fresh
+  service process, against the cheapest read of the same rows: each entity's key range of
+  the view with its documents in one unpaged request per MoDB, parsed with orjson;
+- **index growth**: none; the record reports read the views the aggregates build, and the
+  design doc is unchanged (its views' source is compared with ``git show main``).
+
+Progress goes to stderr, results to stdout. Needs ``COUCHDB_URL`` (a real CouchDB 3.4).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import (
+    REPO,
+    Dataset,
+    RawCouch,
+    Service,
+    build_indexes,
+    ensure_dataset,
+    log,
+    mib,
+    month_arg,
+    report_path,
+    table,
+    vm_hwm_kib,
+)
+
+from app.couch.modb import modb
+from app.report.agent_states import GREGORIAN_OFFSET
+from app.report.load import HIGH
+
+TOKEN = "bench-records"
+
+
+async def timed_get(
+    session: aiohttp.ClientSession, url: str, params: dict[str, Any]
+) -> tuple[float, bytes]:
+    started = time.perf_counter()
+    async with session.get(
+        url, params=params, headers={"X-Auth-Token": TOKEN, "Cache-Control": "no-cache"}
+    ) as resp:
+        body = await resp.read()
+        if resp.status != 200:
+            raise RuntimeError(f"{resp.status}: {body[:300]!r}")
+    return time.perf_counter() - started, body
+
+
+async def pages(
+    args: argparse.Namespace, svc: Service, ds: Dataset, raw: RawCouch
+) -> list[list[str]]:
+    """Cold pages of 50 against the one view request that returns their rows."""
+    _, last = ds.window()
+    day = last.replace(day=15)
+    key = day.strftime("%Y%m%d")
+    db = modb(ds.account_id, day.year, day.month)
+    start = gregorian(day)
+    cases = [
+        ("visits", ds.queue_ids[0], "queue_visits_by_quarter", [key], [key, HIGH]),
+        ("offers", ds.recipient_ids[0], "offers_by_recipient_by_quarter", [key], [key, HIGH]),
+        # 50 intervals are the states of 50 events (the first may be open at the day's start)
+        ("agent_intervals", ds.recipient_ids[0], "agent_events", [start], [start + 86399, HIGH]),
+    ]
+    out = []
+    async with aiohttp.ClientSession() as session:
+        for report, entity, view, low, high in cases:
+            url = svc.url + report_path(ds.account_id) + "/" + report
+            params = {
+                "start_date": day.isoformat(),
+                "end_date": day.isoformat(),
+                "identifiers": entity,
+                "page_size": "50",
+            }
+            _, body = await timed_get(session, url, params)
+            middle = orjson.loads(body)["next_start_key"]
+            floor_params = {
+                "reduce": False,
+                "include_docs": True,
+                "limit": 50,
+                "startkey": [entity, *low],
+                "endkey": [entity, *high],
+            }
+            service, service_mid, floor = [], [], []
+            for _ in range(args.repeats):
+                t, _ = await timed_get(session, url, params)
+                service.append(t)
+                t, _ = await timed_get(session, url, {**params, "start_key": middle})
+                service_mid.append(t)
+                started = time.perf_counter()
+                rows = orjson.loads(await raw.view(db, view, floor_params))["rows"]
+                floor.append(time.perf_counter() - started)
+                assert len(rows) == 50
+            s, m, f = (statistics.median(x) * 1000 for x in (service, service_mid, floor))
+            who = {"visits": "queue", "offers": "agent", "agent_intervals": "agent"}[report]
+            out.append(
+                [
+                    f"{report}, 1 {who}, 1 day",
+                    f"{s:.1f}",
+                    f"{m:.1f}",
+                    f"{f:.1f}",
+                    f"{s / f:.2f}x",
+                    f"{m / f:.2f}x",
+                ]
+            )
+    return out
+
+
+async def csv_run(
+    svc: Service, ds: Dataset, report: str, days: int | None = None
+) -> tuple[int, float]:
+    first, last = ds.window()
+    if days is not None:
+        first = last - timedelta(days=days - 1)
+    url = svc.url + report_path(ds.account_id) + "/" + report
+    params = {"start_date": first.isoformat(), "end_date": last.isoformat(), "format": "csv"}
+    rows = 0
+    started = time.perf_counter()
+    timeout = aiohttp.ClientTimeout(total=3600)
+    async with (
+        aiohttp.ClientSession(timeout=timeout) as session,
+        session.get(url, params=params, headers={"X-Auth-Token": TOKEN}) as resp,
+    ):
+        assert resp.status == 200, await resp.text()
+        async for chunk in resp.content.iter_chunked(1 << 16):
+            rows += chunk.count(b"\n")  # a CRLF may be cut between two chunks
+    return rows - 1, time.perf_counter() - started
+
+
+async def csv_floor(
+    raw: RawCouch, ds: Dataset, view: str, entities: list[str]
+) -> tuple[int, float]:
+    """Every entity's rows of the range with their documents: one unpaged request per entity
+    and MoDB (the range's months and the one after), parsed with orjson."""
+    first, last = ds.window()
+    months = sorted({(d.year, d.month) for d in (first, last)})
+    y, m = months[-1]
+    months.append((y + m // 12, m % 12 + 1))
+    low: Any = first.strftime("%Y%m%d")
+    high: Any = last.strftime("%Y%m%d")
+    if view == "agent_events":  # keyed by Gregorian seconds, from 12 h before (7b)
+        low = gregorian(first) - 43_200
+        high = gregorian(last) + 86_399
+    rows = 0
+    started = time.perf_counter()
+    for entity in entities:
+        for year, month in months:
+            body = await raw.view(
+                modb(ds.account_id, year, month),
+                view,
+                {
+                    "reduce": False,
+                    "include_docs": True,
+                    "startkey": [entity, low],
+                    "endkey": [entity, high, HIGH],
+                },
+            )
+            rows += len(orjson.loads(body).get("rows", []))
+    return rows, time.perf_counter() - started
+
+
+def gregorian(day: Any) -> int:
+    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()) + GREGORIAN_OFFSET
+
+
+def design_doc_unchanged() -> str:
+    here = subprocess.run(
+        ["git", "diff", "--stat", "main", "--", "couch_design_docs"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return (
+        "unchanged against main (no view added or changed): index growth 0 %"
+        if not here
+        else f"CHANGED against main:\n{here}"
+    )
+
+
+async def run(args: argparse.Namespace) -> None:
+    url = os.environ["COUCHDB_URL"]
+    ds = Dataset(
+        calls=args.calls,
+        months=args.months,
+        queues=20,
+        recipients=40,
+        last_month=args.last_month,
+        source="both",
+    )
+    described = await ensure_dataset(url, ds, timeout=600)
+    log(f"dataset {ds.account_id}: {described['docs']} docs; building indexes")
+    built = await build_indexes(url, ds.account_id, timeout=3600)
+    log(f"  built in {built:.0f} s")
+    raw = RawCouch(url, timeout=3600)
+    try:
+        with Service(url, {TOKEN: ds.account_id}) as svc:
+            page_rows = await pages(args, svc, ds, raw)
+        print(f"\n## A page of 50 rows, cold (median of {args.repeats}), ms\n")
+        print(
+            table(
+                [
+                    "page",
+                    "service: first",
+                    "service: middle",
+                    "cheapest read",
+                    "first / cheapest",
+                    "middle / cheapest",
+                ],
+                page_rows,
+            )
+        )
+        csv_rows = []
+        for report, view, entities in (
+            ("visits", "queue_visits_by_quarter", ds.queue_ids),
+            ("offers", "offers_by_recipient_by_quarter", ds.recipient_ids),
+            ("agent_intervals", "agent_events", ds.recipient_ids),
+        ):
+            with Service(url, {TOKEN: ds.account_id}) as svc:
+                n, seconds = await csv_run(svc, ds, report)
+                peak = vm_hwm_kib(svc.pid)
+            fn, fseconds = await csv_floor(raw, ds, view, entities)
+            csv_rows.append(
+                [
+                    report,
+                    f"{n:,}",
+                    f"{seconds:.1f}",
+                    f"{n / seconds:,.0f}",
+                    mib(peak),
+                    f"{fn:,}",
+                    f"{fseconds:.1f}",
+                    f"{fn / fseconds:,.0f}",
+                ]
+            )
+        with Service(url, {TOKEN: ds.account_id}) as svc:  # flat memory: the same, one day
+            n, seconds = await csv_run(svc, ds, "offers", days=1)
+            peak = vm_hwm_kib(svc.pid)
+        csv_rows.append(
+            [
+                "offers, last day only",
+                f"{n:,}",
+                f"{seconds:.1f}",
+                f"{n / seconds:,.0f}",
+                mib(peak),
+                "",
+                "",
+                "",
+            ]
+        )
+        print("\n## CSV of every row of the range (one fresh service process each)\n")
+        print(
+            table(
+                [
+                    "report",
+                    "rows",
+                    "s",
+                    "rows/s",
+                    "peak memory",
+                    "cheapest: view rows",
+                    "s",
+                    "rows/s",
+                ],
+                csv_rows,
+            )
+        )
+        print(f"\n## Index\n\ndesign doc {design_doc_unchanged()}")
+    finally:
+        await raw.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--calls", type=int, default=3000, help="visits per day (default 3000)")
+    parser.add_argument("--months", type=int, default=1, help="months of data (default 1)")
+    parser.add_argument(
+        "--last-month",
+        type=month_arg,
+        default=month_arg("2025-12"),
+        metavar="YYYY-MM",
+        help="the data ends with this month (default 2025-12)",
+    )
+    parser.add_argument("--repeats", type=int, default=15, help="page timings (default 15)")
+    args = parser.parse_args(argv)
+    if "COUCHDB_URL" not in os.environ:
+        parser.error("set COUCHDB_URL to a real CouchDB 3.4")
+    asyncio.run(run(args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
