@@ -47,6 +47,19 @@ from app.report.metrics import REPORTS
 
 TOKEN_A, TOKEN_B = "greedy-a", "polite-b"
 LIVE_EVERY = 0.05  # seconds between two liveness probes
+# the liveness prober: a plain blocking client on one keep-alive connection, milliseconds out
+PROBER = """
+import http.client, json, sys, time, urllib.parse
+url, seconds, every = urllib.parse.urlsplit(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
+conn, out, stop = http.client.HTTPConnection(url.netloc, timeout=30), [], time.monotonic() + seconds
+while time.monotonic() < stop:
+    started = time.perf_counter()
+    conn.request("GET", url.path)
+    conn.getresponse().read()
+    out.append((time.perf_counter() - started) * 1000)
+    time.sleep(every)
+print(json.dumps(out))
+"""
 
 
 def b_report(ds: Dataset) -> dict[str, Any]:
@@ -127,11 +140,14 @@ async def measure(base: str, a: Dataset, b: Dataset, args: argparse.Namespace) -
             return out
 
         async def prober() -> list[float]:
-            out = []
-            while time.monotonic() < stop:
-                out.append((await timed(session, live_url, "", None))[1])
-                await asyncio.sleep(LIVE_EVERY)
-            return out
+            """In a process of its own: this one's loop is busy reading A's answers (MBs
+            each), which would delay the probes' own timing and charge it to the service."""
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-c", PROBER, live_url, str(stop - time.monotonic()),
+                str(LIVE_EVERY), stdout=asyncio.subprocess.PIPE,
+            )  # fmt: skip
+            out, _ = await proc.communicate()
+            return [float(ms) for ms in orjson.loads(out)]
 
         log(f"A: {args.greedy} clients for {args.seconds:.0f} s; B and the prober meanwhile")
         results = await asyncio.gather(*(greedy() for _ in range(args.greedy)), polite(), prober())
