@@ -20,10 +20,10 @@ import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 from conftest import make_client, post, seed_account
+from test_db_updates import until
 from yarl import URL
 
 from app.commands.install_views import install_views_command
@@ -54,16 +54,6 @@ def metric(text: str, name: str) -> float:
     found = re.search(rf"^{re.escape(name)} (\S+)$", text, re.MULTILINE)
     assert found, f"{name} not in /metrics"
     return float(found.group(1))
-
-
-async def until(check: Any, seconds: float) -> bool:
-    try:
-        async with asyncio.timeout(seconds):
-            while not await check():
-                await asyncio.sleep(0.1)
-    except TimeoutError:
-        return False
-    return True
 
 
 async def session_status(url: str) -> int:
