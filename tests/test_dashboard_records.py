@@ -118,9 +118,9 @@ async def post(http: aiohttp.ClientSession, api: Api, data: dict[str, Any]) -> d
 
 
 async def aggregate(api: Api, data: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """An aggregate report's items by id."""
+    """An aggregate report's items by id, with totals."""
     async with aiohttp.ClientSession() as http:
-        body = await post(http, api, data)
+        body = await post(http, api, {**data, "totals": True})
     return {item["id"]: item["data"] for item in body["data"][0]["report"]}
 
 

@@ -6,18 +6,19 @@
 // measures "qr:api" (the API calls), "qr:page" (the page's own work after them) and
 // "qr:shown" (until the frame that shows it).
 
-import {
-  ApiError, fetchAllRecords, fetchCsv, fetchNames, fetchReport, reportRequest, session,
-} from "./api.js";
+import { ApiError, fetchCsv, fetchNames, fetchReport, reportRequest, session } from "./api.js";
 import { currentBucket, gapReason, valueAt } from "./buckets.js";
 import { drillable } from "./chart-drill.js";
 import { VIEWS } from "./catalogue.js";
 import { drawLine, drawOutcomes, drawRanked, nextFrame } from "./charts.js";
-import { bucketLabel, KIND_FORMAT as KIND, time } from "./format.js";
-import { openRecords, setUpPanel } from "./panel.js";
-import { describeRecords, hasRecords, recordRequest } from "./records.js";
+import { showDay } from "./day.js";
+import { openFor, pick } from "./drill.js";
+import { bucketLabel } from "./format.js";
+import { setUpPanel } from "./panel.js";
+import { splitTotals } from "./report-items.js";
 import * as S from "./state.js";
-import { legend, renderTimeline } from "./timeline.js";
+import { renderTalkNote, talkElsewhere } from "./talk-note.js";
+import { legend } from "./timeline.js";
 import { el, renderPicker, renderTable, renderTiles, saveFile, showScrollCue } from "./view.js";
 
 const $ = (id) => document.getElementById(id);
@@ -28,8 +29,6 @@ const names = new Map(); // id -> display name ("" when KAZOO has none)
 const known = { queues: new Set(), recipients: new Set() }; // ids seen in unfiltered reports
 let shown = null; // {s, report, talk}: what the page currently shows
 let controller = null;
-let timelineController = null;
-let timelines = 0;
 let loads = 0; // reports drawn, and failed: the browser test waits on these counters
 let failures = 0;
 
@@ -131,7 +130,7 @@ function setUpControls() {
     if (shown) render(shown.s, shown.report, shown.talk);
   });
   $("timeline-day").addEventListener("change", () => {
-    if (shown?.s.report === "agent_states") loadTimeline(shown.s, shown.report);
+    if (shown?.s.report === "agent_states") showDay(shown.s, shown.report, dayContext());
   });
   showScrollCue($("table").parentElement);
   setUpPanel();
@@ -266,7 +265,7 @@ async function load() {
     const [report, , talk] = await Promise.all([
       fetchReport(state.account, reportRequest(s), signal),
       needQueues ? learnQueues(s, signal) : null,
-      talkElsewhere(s, signal),
+      talkElsewhere(state.account, s, signal),
     ]);
     const ids = splitTotals(report.report).entities.map((item) => item.id);
     if (!s.ids.length) for (const id of ids) known[kind].add(id);
@@ -291,7 +290,7 @@ async function load() {
     busy("");
     $("status").textContent = `Updated ${new Date().toLocaleTimeString()} · API ${Math.round(api.duration)} ms · page ${Math.round(page.duration)} ms`;
     document.body.dataset.loaded = String(++loads);
-    if (s.report === "agent_states") loadTimeline(s, report);
+    if (s.report === "agent_states") showDay(s, report, dayContext());
   } catch (e) {
     if (e.name === "AbortError") return;
     busy("");
@@ -312,14 +311,6 @@ async function load() {
 
 // -- drawing ------------------------------------------------------------------------------
 
-// The totals item is the report's last (the request asks for totals): an entity called
-// "total" elsewhere in the list is an entity, never taken for the totals.
-function splitTotals(items) {
-  const last = items[items.length - 1];
-  if (last && last.id === "total") return { totalItem: last, entities: items.slice(0, -1) };
-  return { totalItem: { data: {} }, entities: items };
-}
-
 function render(s, report, talk = null) {
   shown = { s, report, talk };
   const view = VIEWS[s.report];
@@ -331,11 +322,12 @@ function render(s, report, talk = null) {
   const totalsOf = (data) => Object.fromEntries(Object.entries(data).map(([m, v]) => [m, v.total]));
   const totals = totalsOf(totalItem.data);
   for (const [m, derive] of Object.entries(view.derived || {})) totals[m] = derive(totals);
+  const ctx = { account: state.account, nameOf, onError: authFailed };
   const open = (metric, entity, bucket, opener) => openFor(s, report, totals,
-    { metric, entity, bucket }, opener);
+    { metric, entity, bucket }, opener, ctx);
 
   renderTiles($("tiles"), view, totals, s.threshold, open);
-  renderTalkNote(s, talk);
+  renderTalkNote($("talk-note"), s, report, talk);
   const empty = entities.length === 0 || !totals[view.tiles[0]];
   $("empty").hidden = !empty;
   $("results").hidden = empty;
@@ -345,7 +337,7 @@ function render(s, report, talk = null) {
   const outcomes = drawOutcomes(labels, view.outcomes.map(([m, color]) => (
     { label: view.metrics[m].label, color, data: series(m) })), view.outcomesKind,
   view.outcomesTitle, { partial, empty: gapReason(view, view.lines[0], s.period) });
-  drillable(outcomes, { pick: (d, i) => pick(view, totalItem.data, view.outcomes[d]?.[0], "total",
+  drillable(outcomes, { pick: (d, i) => pick(s, totalItem.data, view.outcomes[d]?.[0], "total",
     buckets[i], labels[i], open) });
   const line = view.lines.includes(state.line) ? state.line : view.lines[0];
   const lineChart = drawLine(labels, {
@@ -353,7 +345,7 @@ function render(s, report, talk = null) {
     gap: gapReason(view, line, s.period), partial,
   });
   drillable(lineChart, { mode: "index", datasets: 1,
-    pick: (d, i) => pick(view, totalItem.data, line, "total", buckets[i], labels[i], open) });
+    pick: (d, i) => pick(s, totalItem.data, line, "total", buckets[i], labels[i], open) });
   $("partial-note").hidden = partial < 0;
   $("partial-note").textContent = partial < 0 ? "" : `${labels[partial].replace(" (so far)", "")}`
     + ` is still running: its bar is lighter and its figures are so far, not final.`;
@@ -371,7 +363,7 @@ function render(s, report, talk = null) {
     kind: view.metrics[view.rankBy].kind,
     data: ranked.map((r) => r.totals[view.rankBy] ?? 0),
   });
-  drillable(rankedChart, { pick: (d, i) => ranked[i] && pick(view, ranked[i].data, view.rankBy,
+  drillable(rankedChart, { pick: (d, i) => ranked[i] && pick(s, ranked[i].data, view.rankBy,
     ranked[i].id, "total", ranked[i].name, open) });
   renderTable($("table"), view, rows, totals, state.sort, (sort) => {
     state.sort = sort;
@@ -381,44 +373,8 @@ function render(s, report, talk = null) {
   }, open, partial);
 }
 
-// What a chart's bar or point stands for: its words for the keyboard, and how to open it.
-function pick(view, data, metric, entity, bucket, label, open) {
-  if (!metric || bucket === undefined || !hasRecords(shown.s.report, metric)) return null;
-  const value = bucket === "total" ? data[metric]?.total : valueAt(view, metric, data, bucket);
-  const text = `${view.metrics[metric].label}, ${label}: `
-    + (value === null ? gapReason(view, metric, shown.s.period) : formatted(view, metric, value));
-  return { text, open: value === null ? null : (opener) => open(metric, entity, bucket, opener) };
-}
-
-function formatted(view, metric, value) {
-  return value === undefined ? "—" : KIND[view.metrics[metric].kind](value);
-}
-
-// Open the records panel on the records behind one number of the report shown.
-function openFor(s, report, totals, target, opener) {
-  const view = VIEWS[s.report];
-  const { totalItem, entities } = splitTotals(report.report);
-  const item = target.entity === "total" ? totalItem : entities.find((e) => e.id === target.entity);
-  let value = item?.data[target.metric]?.[target.bucket];
-  if (value === undefined && target.entity === "total" && target.bucket === "total") {
-    value = totals[target.metric]; // a share worked out here
-  }
-  const who = target.entity === "total"
-    ? (s.ids.length ? `${s.ids.length} ${view.nouns.toLowerCase()}` : `all ${view.nouns.toLowerCase()}`)
-    : nameOf(target.entity);
-  const when = target.bucket === "total" ? `${s.start} – ${s.end}` : bucketLabel(target.bucket, s.period);
-  const label = target.metric === "service_level"
-    ? `Service level (≤ ${s.threshold} s)` : view.metrics[target.metric].label;
-  openRecords({
-    account: state.account,
-    data: recordRequest(s, target),
-    title: `${label} · ${who} · ${when}`,
-    what: `${formatted(view, target.metric, value)}: the ${describeRecords(s, target.metric)}`
-      + ` (times in ${s.tz})`,
-    opener,
-    nameOf,
-    onError: authFailed,
-  });
+function dayContext() {
+  return { account: state.account, nameOf, learnNames, onError: authFailed };
 }
 
 function authFailed(e) {
@@ -426,99 +382,6 @@ function authFailed(e) {
   $("records").close();
   session.clear();
   showSignIn(`${e.message}. Sign in again.`);
-}
-
-// -- the agents' talk time, seen from the other view (CONTRACT 2b and 7) -----------------
-
-// The talk time the other agents' view counts over the same range and agents: the Agents
-// view counts offers (Qubicle sessions and ACDC call stats), Agents' time ACDC status
-// events only. Null where it does not apply or could not be read (it is a note, no more).
-async function talkElsewhere(s, signal) {
-  if (s.report === "queues" || (s.report === "recipients" && s.queue_ids.length)) return null;
-  const other = s.report === "recipients" ? "agent_states" : "recipients";
-  const metric = other === "agent_states" ? "talk_time" : "total_call_duration";
-  const data = {
-    report: other, start_date: s.start, end_date: s.end, period: "monthly", timezone: s.tz,
-    metrics: [metric], totals: true, ...(s.ids.length ? { identifiers: s.ids } : {}),
-  };
-  try {
-    const answer = await fetchReport(state.account, data, signal);
-    const { totalItem } = splitTotals(answer.report);
-    return { report: other, seconds: totalItem.data[metric]?.total ?? 0 };
-  } catch (e) {
-    if (e.name === "AbortError" || e.status === 401) throw e;
-    return null;
-  }
-}
-
-function renderTalkNote(s, talk) {
-  const note = $("talk-note");
-  const { totalItem } = splitTotals(shown.report.report);
-  const here = s.report === "recipients" ? totalItem.data.total_call_duration?.total
-    : totalItem.data.talk_time?.total;
-  note.hidden = !talk || !talk.seconds || !here;
-  if (note.hidden) return;
-  const [offers, statuses] = s.report === "recipients" ? [here, talk.seconds] : [talk.seconds, here];
-  note.textContent = `Talk time differs between the two agents' views: the Agents view counts `
-    + `offers, from Qubicle sessions and ACDC call stats (${time(offers)} in this range); `
-    + `the Agents' time view counts talking from ACDC status events only `
-    + `(${time(statuses)}). Calls of Qubicle sessions have no status events, and ACDC `
-    + `records a call's talk time and an agent's state changes apart, so the two can differ.`;
-}
-
-// -- an agent's day -----------------------------------------------------------------------
-
-// The days of the range for the timeline's picker; the chosen one stays while in range.
-function timelineDays(s) {
-  const select = $("timeline-day");
-  const days = [];
-  for (let d = s.start; d <= s.end && days.length < 400; d = S.addDays(d, 1)) days.push(d);
-  const chosen = days.includes(select.value) ? select.value : days.at(-1);
-  select.replaceChildren(...days.map((d) => el("option", {
-    value: d, text: bucketLabel(d.replaceAll("-", ""), "daily") + ` ${d.slice(0, 4)}`,
-  })));
-  select.value = chosen;
-  return chosen;
-}
-
-async function loadTimeline(s, report) {
-  const day = timelineDays(s);
-  timelineController?.abort();
-  timelineController = new AbortController();
-  const { signal } = timelineController;
-  const key = day.replaceAll("-", "");
-  const data = {
-    report: "agent_intervals", start_date: s.start, end_date: s.end, timezone: s.tz,
-    period: "daily", bucket: key, ...(s.ids.length ? { identifiers: s.ids } : {}),
-  };
-  $("timeline-status").textContent = "Loading the day…";
-  try {
-    const rows = await fetchAllRecords(state.account, data, signal);
-    await learnNames(rows.map((r) => r.queue_id).filter(Boolean), signal).catch(() => {});
-    if (signal.aborted) return;
-    const { entities } = splitTotals(report.report);
-    const agents = entities.map((e) => ({ id: e.id, name: nameOf(e.id) }))
-      .sort((a, b) => a.name.localeCompare(b.name));
-    const dayLabel = bucketLabel(key, "daily");
-    renderTimeline($("timeline"), $("timeline-tip"), {
-      day, dayLabel, rows, agents, nameOf,
-      open: (agent, st, opener) => openRecords({
-        account: state.account,
-        data: { ...data, identifiers: [agent], states: [st] },
-        title: `${nameOf(agent)} · ${dayLabel}`,
-        what: `Intervals ${st.replace("_", " ")} that day (times in ${s.tz})`,
-        opener, nameOf, onError: authFailed,
-      }),
-    });
-    const today = S.todayIn(s.tz) === day;
-    $("timeline-status").textContent = `${rows.length} intervals`
-      + (today ? " · today, so far" : "");
-    document.body.dataset.timeline = String(++timelines);
-  } catch (e) {
-    if (e.name === "AbortError") return;
-    $("timeline-status").textContent = e.message;
-    authFailed(e);
-  }
 }
 
 function lineLabel(view, metric, s) {

@@ -13,9 +13,11 @@ const RESULT_LABELS = {
 };
 
 const secs = (v) => (v === undefined ? "" : clock(v));
-// a column: its header, its text from a row, whether it is a number, and the request field
-// that, naming one value, makes it the same on every row (then the panel leaves it out)
-const C = (label, text, num = false, given = "") => ({ label, text, num, given });
+// a column: its header, its text from a row, whether it is a number, the request field
+// that, naming one value, makes it the same on every row, and the states it has a value
+// in (the panel leaves a column out where the request makes it the same, or empty)
+const C = (label, text, num = false, given = "", only = null) => (
+  { label, text, num, given, only });
 
 export function stateLabel(state) {
   return STATE_LABELS[state] || state;
@@ -31,7 +33,9 @@ export function plannedText(row) {
 
 // The columns of a record request's rows, less those its filter fixes to one value.
 export function recordColumns(data, nameOf) {
-  return allColumns(data.report, nameOf).filter((c) => !(c.given && data[c.given]?.length === 1));
+  const fixed = (c) => c.given && data[c.given]?.length === 1;
+  const empty = (c) => c.only && data.states && !data.states.some((st) => c.only.includes(st));
+  return allColumns(data.report, nameOf).filter((c) => !fixed(c) && !empty(c));
 }
 
 function allColumns(report, nameOf) {
@@ -66,8 +70,9 @@ function allColumns(report, nameOf) {
     C("From", (r) => wallTime(r.from)),
     C("To", (r) => wallTime(r.to) + (r.capped ? " (12 h cap)" : "")),
     C("Length", (r) => clock(r.seconds), true),
-    C("Planned", (r) => plannedText(r)),
-    C("Queue or pause", (r) => r.pause_alias || name(r.queue_id)),
+    C("Planned", (r) => plannedText(r), false, "", ["paused", "wrapup"]),
+    C("Queue or pause", (r) => r.pause_alias || name(r.queue_id), false, "",
+      ["ringing", "talking", "wrapup", "paused", "outbound"]),
   ];
 }
 
