@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -687,3 +688,42 @@ async def test_panel_and_timeline_screenshots(browser: Browser, api: Api, mixed:
     for name in ("timeline", "records"):
         for size in ("1920x1080", "390x844"):
             assert (ARTIFACTS / f"dashboard-{name}-{size}.png").stat().st_size > 10_000
+
+
+async def test_the_running_bucket_s_key_is_the_api_s(browser: Browser, api: Api) -> None:
+    """buckets.js's keys, run in the browser, against CONTRACT 4 worked out here: weekly is
+    the %Y%U of the Sunday that starts the week (a week never splits at New Year), and the
+    bucket running now in a zone is the one holding the zone's wall clock."""
+    context = await new_context(browser)
+    page = await context.new_page()
+    await page.goto(api.url + "/dashboard/")
+    days = [date(2016, 12, 25) + timedelta(days=n) for n in range(0, 3000, 13)]
+    days += [date(2017, 12, 31), date(2018, 1, 6), date(2023, 1, 1), date(2022, 1, 1)]
+    now = datetime.now(UTC)
+    zones = ["UTC", "Asia/Kolkata", "America/St_Johns", "Pacific/Kiritimati"]
+    got = await page.evaluate(
+        """async ({ days, zones }) => {
+          const B = await import("/dashboard/js/buckets.js");
+          const parts = (iso) => { const [y, m, d] = iso.split("-").map(Number);
+                                   return { y, m, d, h: 7 }; };
+          return {
+            keys: days.map((iso) => ["hourly", "daily", "weekly", "monthly"]
+              .map((p) => B.bucketKey(p, parts(iso)))),
+            now: zones.map((z) => B.currentBucket("hourly", z)),
+          };
+        }""",
+        {"days": [d.isoformat() for d in days], "zones": zones},
+    )
+    for day, keys in zip(days, got["keys"], strict=True):
+        sunday = day - timedelta(days=(day.weekday() + 1) % 7)
+        assert keys == [
+            day.strftime("%Y%m%d07"),
+            day.strftime("%Y%m%d"),
+            sunday.strftime("%Y%U"),
+            day.strftime("%Y%m"),
+        ], day
+    for zone, key in zip(zones, got["now"], strict=True):
+        wall_now = now.astimezone(ZoneInfo(zone))
+        later = wall_now + timedelta(minutes=1)  # the hour may turn while the page asks
+        assert key in {wall_now.strftime("%Y%m%d%H"), later.strftime("%Y%m%d%H")}
+    await context.close()

@@ -3,16 +3,15 @@
 
 import { PERIOD_NOUN } from "./format.js";
 
-// The wall clock of `now` in an IANA zone: {y, m, d, h, wday} (wday 0 = Sunday).
-function wallParts(zone, now) {
+// The wall clock of `now` in an IANA zone: {y, m, d, h, seconds} (seconds since midnight).
+export function wallParts(zone, now = new Date()) {
   const parts = new Intl.DateTimeFormat("en-US", {
     timeZone: zone, year: "numeric", month: "numeric", day: "numeric", hour: "numeric",
-    hourCycle: "h23", weekday: "short",
+    minute: "numeric", second: "numeric", hourCycle: "h23",
   }).formatToParts(now);
-  const get = (t) => parts.find((p) => p.type === t).value;
-  const wday = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"].indexOf(get("weekday"));
-  return { y: Number(get("year")), m: Number(get("month")), d: Number(get("day")),
-    h: Number(get("hour")), wday };
+  const get = (t) => Number(parts.find((p) => p.type === t).value);
+  return { y: get("year"), m: get("month"), d: get("day"), h: get("hour"),
+    seconds: get("hour") * 3600 + get("minute") * 60 + get("second") };
 }
 
 const pad = (n, w = 2) => String(n).padStart(w, "0");

@@ -2,6 +2,7 @@
 // page, drawn as the timeline (timeline.js); a strip's interval opens the records panel.
 
 import { fetchAllRecords } from "./api.js";
+import { wallParts } from "./buckets.js";
 import { bucketLabel } from "./format.js";
 import { openRecords } from "./panel.js";
 import { stateLabel } from "./record-rows.js";
@@ -48,8 +49,9 @@ export async function showDay(s, report, { account, nameOf, learnNames, onError 
     const agents = entities.map((e) => ({ id: e.id, name: nameOf(e.id) }))
       .sort((a, b) => a.name.localeCompare(b.name));
     const dayLabel = bucketLabel(key, "daily");
+    const today = todayIn(s.tz) === day;
     renderTimeline($("timeline"), $("timeline-tip"), {
-      day, dayLabel, rows, agents, nameOf,
+      day, dayLabel, rows, agents, nameOf, now: today ? wallParts(s.tz).seconds : null,
       open: (agent, st, opener) => openRecords({
         account,
         data: { ...data, identifiers: [agent], states: [st] },
@@ -58,7 +60,6 @@ export async function showDay(s, report, { account, nameOf, learnNames, onError 
         opener, nameOf, onError,
       }),
     });
-    const today = todayIn(s.tz) === day;
     $("timeline-status").textContent = `${rows.length} intervals`
       + (today ? " · today, so far" : "");
     document.body.dataset.timeline = String(++drawn);

@@ -47,9 +47,12 @@ export function legend() {
   }));
 }
 
-// rows: the day's agent_intervals rows; agents: [{id, name}] in the order to show them.
-// open(agentId, state, opener): list that agent's intervals of that state that day.
-export function renderTimeline(container, tip, { day, dayLabel, rows, agents, nameOf, open }) {
+// rows: the day's agent_intervals rows; agents: [{id, name}] in the order to show them;
+// now: where the day is now (seconds on its wall clock) when it is today, else null: the
+// rest of the strip is still to come. open(agentId, state, opener): list that agent's
+// intervals of that state that day.
+export function renderTimeline(container, tip,
+  { day, dayLabel, rows, agents, nameOf, now = null, open }) {
   const byAgent = new Map(agents.map((a) => [a.id, []]));
   for (const row of rows) {
     if (!byAgent.has(row.agent_id)) byAgent.set(row.agent_id, []);
@@ -71,10 +74,21 @@ export function renderTimeline(container, tip, { day, dayLabel, rows, agents, na
       strip.append(seg);
     }
     if (!own.length) strip.append(el("span", { class: "tl-none", text: "not logged in" }));
+    if (now !== null) {
+      const later = el("span", { class: "tl-later", title: "still to come" });
+      later.style.left = pct(now);
+      strip.append(later);
+    }
     wire(strip, tip, container, nameOf, open);
     return el("div", { class: "tl-row" }, el("span", { class: "tl-name", text: name }), strip);
   });
-  container.replaceChildren(axis(), ...strips);
+  const head = axis();
+  if (now !== null) {
+    const mark = el("span", { class: "tl-now", text: "now" });
+    mark.style.left = pct(now);
+    head.querySelector(".tl-hours").append(mark);
+  }
+  container.replaceChildren(head, ...strips);
 }
 
 function wire(strip, tip, container, nameOf, open) {
