@@ -176,9 +176,10 @@ async def csv_floor(
     and MoDB (the range's months and the one after), parsed with orjson; ``bulk``: the view
     rows without documents, then the documents by ``_bulk_get`` of 1,000, four at once."""
     first, last = ds.window()
-    months = sorted({(d.year, d.month) for d in (first, last)})
-    y, m = months[-1]
-    months.append((y + m // 12, m % 12 + 1))
+    months = [(first.year, first.month)]
+    while months[-1] <= (last.year, last.month):  # every month of the range, the one after
+        y, m = months[-1]
+        months.append((y + m // 12, m % 12 + 1))
     low: Any = first.strftime("%Y%m%d")
     high: Any = last.strftime("%Y%m%d")
     if view == "agent_events":  # keyed by Gregorian seconds, from 12 h before (7b)

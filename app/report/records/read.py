@@ -50,6 +50,7 @@ VIEWS = {
     "agent_intervals": "agent_events",
 }
 FIRST_BATCH = 200  # rows of a MoDB's first read (a page asks for a few more than its size)
+CSV_FIRST_BATCH = 1_000  # rows of a MoDB's first read for CSV: every MoDB holds one at once
 BATCH = 5_000  # rows of each later read (and their documents: ~2-5 MB)
 DOC_BATCH = 1_000  # documents a _bulk_get asks for; a batch's requests are sent at once
 Ranked = tuple[Place, Row]  # a row and its place in the report's order
@@ -193,9 +194,11 @@ async def groups(
     ahead: bool = False,
 ) -> AsyncGenerator[list[Group], None]:
     """One MoDB's rows of ``[low, high]`` in key order, whole keys at a time, as the runs of
-    keys each read completes. ``ahead`` (every row is wanted: CSV): the next read and the
-    reread of a cut key are sent as soon as a read is in, with their documents, so CouchDB
-    reads while the rows before are written out."""
+    keys each read completes. ``ahead`` (every row is wanted: CSV): once its rows are being
+    taken, the next read and the reread of a cut key are sent as soon as a read is in, with
+    their documents, so CouchDB reads while the rows before are written out. A MoDB whose
+    rows are not yet taken (the months after the one being written out) holds its first read
+    only, so memory stays flat however many months the range spans."""
 
     async def read_filled(
         loader: Loader, month: MonthDb, view: str, params: dict[str, Any]
@@ -213,6 +216,7 @@ async def groups(
     limit = first
     nxt: asyncio.Future[list[DocRow]] | None = read({"startkey": low, "limit": limit})
     whole: asyncio.Future[list[DocRow]] | None = None
+    taken = False  # has the merge come back for more of this MoDB's rows yet?
     try:
         while nxt is not None:
             rows = await nxt
@@ -226,11 +230,12 @@ async def groups(
             while cut > 0 and rows[cut - 1].key == rows[-1].key:
                 cut -= 1
             low, limit = [*last, HIGH], min(BATCH, 2 * limit)
-            if ahead:
+            if ahead and taken:
                 whole = read({"startkey": last, "endkey": last})
                 nxt = read({"startkey": low, "limit": limit})
             if cut:
                 yield _grouped(rows[:cut])
+            taken = True
             whole = whole or read({"startkey": last, "endkey": last})
             yield [(tuple(last), await whole)]
             whole = None
@@ -390,7 +395,7 @@ class Reader:
             i = j
 
     def _streams(self, low: list[Any], high: list[Any]) -> list[AsyncGenerator[list[Group], None]]:
-        ahead = self.first >= BATCH  # every row (CSV): read ahead
+        ahead = self.want is None  # every row (CSV): read ahead
         return [groups(self.loader, m, self.view, low, high, self.first, ahead) for m in self.dbs]
 
     async def _calls(self, entity: str, after: Place | None) -> AsyncGenerator[list[Ranked], None]:
@@ -523,7 +528,7 @@ async def first_batch(
 ) -> tuple[list[Row], AsyncGenerator[list[Ranked], None]]:
     """Every row (CSV): the first batch read now (so a failure is still an error answer),
     and the rest as they are read."""
-    stream = Reader(loader, account_id, req, now, first=BATCH).rows(req.start_key)
+    stream = Reader(loader, account_id, req, now, first=CSV_FIRST_BATCH).rows(req.start_key)
     try:
         batch: list[Ranked] = await anext(stream, [])
     except BaseException:
