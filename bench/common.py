@@ -29,6 +29,7 @@ from types import TracebackType
 from typing import Any
 
 import aiohttp
+import orjson
 from yarl import URL
 
 REPO = Path(__file__).resolve().parent.parent
@@ -437,6 +438,18 @@ class RawCouch:
 
     async def view(self, db: str, view: str, params: dict[str, Any], ddoc: str = DDOC) -> bytes:
         return await self.get(db, f"_design/{ddoc}/_view/{view}", params)
+
+    async def bulk_get(self, db: str, ids: list[str]) -> bytes:
+        """The body of ``POST /{db}/_bulk_get`` for the documents ``ids``."""
+        body = orjson.dumps({"docs": [{"id": i} for i in ids]})
+        headers = {**self.headers, "Content-Type": "application/json"}
+        async with self.session.post(
+            f"{self.base}/{encode(db)}/_bulk_get", data=body, headers=headers
+        ) as resp:
+            got = await resp.read()
+            if resp.status >= 300:
+                raise RuntimeError(f"CouchDB answered {resp.status} for _bulk_get: {got[:200]!r}")
+            return got
 
 
 # -- the service --------------------------------------------------------------------------

@@ -154,13 +154,15 @@ class Couch:
         slow: Slow | None = None,
         bounded: bool = True,
         retry: bool = True,
+        read_only: bool = False,
     ) -> tuple[int, bytes]:
         """Send one request; return (status, body bytes). Raise only CouchUnavailable (or
-        whatever ``slow.check`` raises)."""
+        whatever ``slow.check`` raises). ``read_only``: a POST that changes nothing (a
+        ``_bulk_get``), retried as a GET is."""
         data = None if body is None else orjson.dumps(body)
         op = operation(method, path)
         t = self.telemetry
-        retries_left = 1 if retry and method in IDEMPOTENT else 0
+        retries_left = 1 if retry and (read_only or method in IDEMPOTENT) else 0
         tried: set[int] = set()
         node = self.nodes.pick(tried)
         assert node is not None
@@ -416,6 +418,17 @@ class Couch:
 
     async def bulk_docs(self, db: str, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return list(await self.ok("POST", f"{encode(db)}/_bulk_docs", body={"docs": docs}))
+
+    async def bulk_get_raw(self, db: str, ids: list[str]) -> bytes:
+        """``POST /{db}/_bulk_get`` of the documents' current revisions, as CouchDB sent it.
+        On CouchDB 3.4 it reads about twice as many documents a second as a view's
+        ``include_docs`` (bench/records.py)."""
+        body = {"docs": [{"id": i} for i in ids]}
+        path = f"{encode(db)}/_bulk_get"
+        status, raw = await self.request_raw("POST", path, body=body, read_only=True)
+        if status >= 300:
+            raise couch_error(status, parse(raw))
+        return raw
 
     async def all_docs(self, db: str, **params: Any) -> list[dict[str, Any]]:
         """``_all_docs`` rows, or [] when the database does not exist."""

@@ -211,6 +211,14 @@ class Loader:
         with month_failures(q):
             return await self._joined(self._key(q), q)
 
+    async def docs(self, month: MonthDb, ids: list[str]) -> bytes:
+        """The documents ``ids`` of one MoDB, as ``_bulk_get`` answers them (one of the
+        account's CouchDB slots held while read)."""
+        db = month.name
+        with month_failures(Query(month, "_bulk_get", {})):
+            async with self._share(db):
+                return await self.couch.bulk_get_raw(db, ids)
+
     def _key(self, q: Query) -> bytes:
         """A query's identity: this release's design doc's, never another's answer."""
         return ViewCache.key(q.db, f"{self.installer.name}/{q.view}", q.params)
