@@ -24,7 +24,7 @@ from qubicle_dev.couch_server import couchdb
 DEMO_DAYS = 35
 # a floor of 20 agents on 4 queues, staffed for ~800 callers a weekday (docs/data.md)
 DEMO_QUEUES = 4
-DEMO_AGENTS = 20
+DEMO_AGENTS = 24
 DEMO_CALLS_PER_DAY = 800
 # (source, token): the first is the account the docs examples use (`export TOKEN=...`)
 DEMO_ACCOUNTS = (("qubicle", "demo-token"), ("acdc", "demo-token-acdc"))

@@ -12,7 +12,9 @@ from one ``random.Random``.
 Every day also has two hard cases the reports must get right: a call entering in the day's
 last quarter hour whose first ring comes after midnight (it straddles midnight, and a month
 end on a month's last day), and, on ACDC, a daytime call rung at two agents at once and
-answered at the first ring (its only miss a LOSE_RACE).
+answered at the first ring (its only miss a LOSE_RACE). Both are played like any call, within
+their queue's timeout: the late caller enters a queue someone on duty answers, no sooner than
+its timeout allows, and the racing caller enters as two of its queue's agents are free.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import heapq
 import math
 import random
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -46,12 +49,18 @@ ANSWERED = "answered"
 LOSE_RACE = "LOSE_RACE"  # rung at once, another agent answered first
 CANCELLED = "ORIGINATOR_CANCEL"  # the caller hung up while the agent rang
 EXIT_SHARE = 0.07  # callers giving up who press the exit key rather than hang up
-LOST_LOGOUT_SHARE = 0.05  # logouts that never reached the stats (a node crash)
+LOST_LOGOUT_SHARE = 0.05  # logouts that never reached the stats (a node crash), at most
+LOST_LOGOUT_GAP = 21 * DAY  # one per agent in three weeks (its day then looks 12 h long)
 PENDING_LOGOUT_SHARE = 0.3  # calls of a shift's last quarter hour during which the agent
 LAST_CALL = 900  # asks to log out (pending_logged_out), so it logs out as the call ends
-RACE_WAIT = 3600  # the daily race call waits this long for two free agents, then rings one
+RACE_FROM, RACE_UNTIL = 9 * 3600, 20 * 3600  # the day's race call enters in these hours, as
+RACE_LOOK = (10, 60)  # soon as two of its agents are free (looked for every 10-60 s)
+LAST_QUARTER = 900  # the day's late call enters in its last quarter hour
+LATE_RING = 120  # and first rings within two minutes after midnight
+LATE_MARGIN = 45  # seconds of the queue's timeout left for ringing the late call
 EXTRA_SLOTS = 4  # staff two hours past the last day, for its calls after midnight
-HANDLE_TIME = 290.0  # the forecast's seconds per call: ring, talk, wrap-up
+PATIENCE_SIGMA = 0.7  # spread of callers' patience (lognormal around the queue's median)
+RING_TIME = 8  # the forecast's seconds an answered call rings
 
 
 @dataclass
@@ -79,6 +88,7 @@ class Call:
     hung_up_by: str
     late: bool = False  # the day's call after midnight: its queue is chosen as it enters
     race: bool = False  # the day's call rung at two agents at once
+    dropped: bool = False  # the race call of a day two agents of its queue were never free
     rings: list[Ring] = field(default_factory=list)
     agent: str | None = None
     handled: int | None = None
@@ -120,6 +130,7 @@ class _Agent:
     leaving: bool = False  # the shift is over: log out when free
     pending: bool = False  # asked to log out during the call at hand
     call: Call | None = None  # the call it talks on or wraps up
+    lost_at: int | None = None  # when its last logout was lost
 
 
 def _caller(rng: random.Random) -> dict[str, Any]:
@@ -135,7 +146,7 @@ def _caller(rng: random.Random) -> dict[str, Any]:
 
 def _new_call(rng: random.Random, queue: QueuePlan, entered: int, *, forced: bool = False) -> Call:
     """A caller entering ``queue``; one who must be answered (``forced``) never gives up."""
-    patience = rng.randint(5, 15) + round(rng.lognormvariate(math.log(queue.abandon_mean), 1.0))
+    patience = rng.randint(5, 15) + round(rng.lognormvariate(math.log(queue.abandon_mean), PATIENCE_SIGMA))
     if patience >= queue.timeout:
         reason = "member_timeout"
     else:
@@ -164,15 +175,15 @@ def _arrivals(
         specials = 2 if racing else 1
         midnight, arrivals = day_arrivals(rng, day, calls_per_day, queues, weights, specials)
         calls += [_new_call(rng, queue, entered) for entered, queue in arrivals]
-        if racing:
-            entered = midnight + rng.randrange(9 * 3600, 17 * 3600)
+        if racing:  # enters at the first moment from then that two of its agents are free
+            entered = midnight + rng.randrange(RACE_FROM, RACE_UNTIL - 4 * 3600)
             call = _new_call(rng, rng.choice(racing), entered, forced=True)
             call.race = True
             calls.append(call)
-        entered = midnight + DAY - rng.randint(30, 900)
+        # looks for its queue as the last quarter hour begins, then enters (see _on_late)
+        entered = midnight + DAY - LAST_QUARTER
         call = _new_call(rng, rng.choices(queues, weights)[0], entered, forced=True)
         call.late = True
-        call.not_before = midnight + DAY + rng.randint(1, 120)
         calls.append(call)
     calls.sort(key=lambda c: c.entered)
     return calls
@@ -202,7 +213,8 @@ class _Sim:
 
     def run(self, calls: list[Call]) -> None:
         for call in calls:
-            self.push(call.entered, "arrive", call)
+            kind = "late" if call.late else "race" if call.race else "arrive"
+            self.push(call.entered, kind, call)
         while self.heap:
             t, _, kind, subject = heapq.heappop(self.heap)
             getattr(self, f"_on_{kind}")(t, subject)
@@ -221,8 +233,11 @@ class _Sim:
         self.push(t + 1, "available", a)
 
     def logout(self, a: _Agent, t: int, *, lost_ok: bool = True) -> None:
-        if not lost_ok or self.rng.random() >= LOST_LOGOUT_SHARE:
+        recent = a.lost_at is not None and t - a.lost_at < LOST_LOGOUT_GAP
+        if not lost_ok or self.rng.random() >= LOST_LOGOUT_SHARE or recent:
             self.emit(a, t, "logged_out")
+        else:
+            a.lost_at = t
         a.shift, a.idle_since, a.leaving, a.pending = None, None, False, False
         self.idle.pop(a.agent_id, None)
 
@@ -299,12 +314,38 @@ class _Sim:
 
     # -- calls --------------------------------------------------------------------------------
 
+    def _on_late(self, t: int, call: Call) -> None:
+        """The day's late caller: the queue most agents on duty until past midnight answer,
+        entered and first rung so that its wait stays within the timeout."""
+        midnight = t + LAST_QUARTER
+        on_duty = Counter(
+            q
+            for a in self.agents.values()
+            if a.shift is not None and a.shift.end > midnight + LAST_QUARTER and not a.leaving
+            for q in a.queues
+        )
+        if on_duty and on_duty[call.queue.queue_id] < max(on_duty.values()):
+            best = [q for q in self.queues if on_duty[q.queue_id] == max(on_duty.values())]
+            call.queue = self.rng.choices(best, [q.weight for q in best])[0]
+        budget = call.queue.timeout - LATE_MARGIN  # seconds it may wait before it rings
+        before = self.rng.randint(15, min(LAST_QUARTER, budget - 5))
+        call.entered = midnight - before
+        call.not_before = midnight + self.rng.randint(1, min(LATE_RING, budget - before))
+        self.push(call.entered, "arrive", call)
+
+    def _on_race(self, t: int, call: Call) -> None:
+        """The day's racing caller enters as two of its queue's agents are free."""
+        free = [a for a in self.idle.values() if call.queue.queue_id in a.queues]
+        if len(free) >= 2:
+            call.entered = call.not_before = t
+            self._on_arrive(t, call)
+            self.dispatch(t)
+        elif t - t % DAY + RACE_UNTIL > t:
+            self.push(t + self.rng.randint(*RACE_LOOK), "race", call)
+        else:  # never two free at once that day: no race call
+            call.dropped = call.done = True
+
     def _on_arrive(self, t: int, call: Call) -> None:
-        if call.late:  # a queue someone on duty answers, if there is one
-            on_duty = {q for a in self.agents.values() if a.shift is not None for q in a.queues}
-            staffed = [q for q in self.queues if q.queue_id in on_duty]
-            if staffed and call.queue not in staffed:
-                call.queue = self.rng.choices(staffed, [q.weight for q in staffed])[0]
         self.waiting.append(call)
         if call.give_up is not None:
             self.push(call.give_up, "give_up", call)
@@ -333,9 +374,7 @@ class _Sim:
                 continue  # the caller is hanging up
             members = [a for a in self.idle.values() if call.queue.queue_id in a.queues]
             k = call.queue.ring_at_once
-            if call.race and t - call.entered < RACE_WAIT:
-                if len(members) < 2:
-                    continue
+            if call.race and len(members) >= 2:
                 k = max(2, k)
             if not members:
                 continue
@@ -415,6 +454,18 @@ class _Sim:
             a.pending = a.leaving = True
 
 
+def handle_time(queues: list[QueuePlan]) -> float:
+    """The forecast's seconds per call, ring, talk and after-call work, over the queues'
+    shares of the callers: an ACDC queue's planned wrap-up keeps its agents longer."""
+    talk = TALK_MEDIAN * math.exp(TALK_SIGMA**2 / 2)  # the lognormal's mean
+    after = {QUBICLE: sum(QUBICLE_AFTER_CALL) / 2, ACDC: 0.0}
+    per_queue = [
+        (q.weight, RING_TIME + talk + (0.85 * q.wrapup if q.shape == ACDC else after[QUBICLE]))
+        for q in queues
+    ]
+    return sum(w * t for w, t in per_queue) / sum(w for w, _ in per_queue)
+
+
 def simulate(
     rng: random.Random,
     queue_ids: list[str],
@@ -435,10 +486,11 @@ def simulate(
 
     members = sorted({m for q in queues for m in q.members}, key=agent_ids.index)
     slots = days * DAY // SLOT + EXTRA_SLOTS
-    shifts = plan_shifts(rng, members, first, slots, forecast, HANDLE_TIME)
+    shifts = plan_shifts(rng, members, first, slots, forecast, handle_time(queues))
     calls = _arrivals(rng, queues, start, days, calls_per_day)
     sim = _Sim(rng, queues, shifts)
     sim.run(calls)
+    calls = sorted((c for c in calls if not c.dropped), key=lambda c: c.entered)
     events = {a: sorted(s.events, key=lambda e: e[0]) for a, s in sim.agents.items() if s.events}
     return Floor(queues, calls, events, shifts)
 

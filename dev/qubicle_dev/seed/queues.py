@@ -63,7 +63,7 @@ def plan_queues(
     out = []
     for i, q in enumerate(queue_ids):
         weight = rng.uniform(0.5, 2.0)
-        patience = rng.uniform(60.0, 150.0)
+        patience = rng.uniform(90.0, 180.0)
         if shapes[i] == QUBICLE:
             timeout, ring, at_once, wrapup = rng.choice((120, 180, 300)), 20, 1, 0
         else:
