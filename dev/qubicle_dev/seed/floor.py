@@ -146,7 +146,8 @@ def _caller(rng: random.Random) -> dict[str, Any]:
 
 def _new_call(rng: random.Random, queue: QueuePlan, entered: int, *, forced: bool = False) -> Call:
     """A caller entering ``queue``; one who must be answered (``forced``) never gives up."""
-    patience = rng.randint(5, 15) + round(rng.lognormvariate(math.log(queue.abandon_mean), PATIENCE_SIGMA))
+    median = math.log(queue.abandon_mean)
+    patience = rng.randint(5, 15) + round(rng.lognormvariate(median, PATIENCE_SIGMA))
     if patience >= queue.timeout:
         reason = "member_timeout"
     else:
