@@ -22,7 +22,7 @@ from app.couch.installer import Installer, month_dbs, warm
 from qubicle_dev.couch_server import couchdb
 
 DEMO_DAYS = 35
-# a floor of 20 agents on 4 queues, staffed for ~800 callers a weekday (docs/data.md)
+# a floor of 24 agents on 4 queues, staffed for ~800 callers a weekday (docs/data.md)
 DEMO_QUEUES = 4
 DEMO_AGENTS = 24
 DEMO_CALLS_PER_DAY = 800
