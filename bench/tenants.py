@@ -10,6 +10,12 @@ report's duration". Then ``--greedy`` clients of A ask that heavy report over an
 ``/health/live`` every 50 ms. Prints B's p50/p95 idle and busy, the liveness latency, A's
 outcomes (200, 503 ``too busy``) and whether the goals hold: B's busy p95 within 2x its
 idle p95 plus one heavy report's duration, liveness under 100 ms.
+
+The floor for liveness: the prober asks, right after each probe of the service, a control
+server in a process of its own that answers ``200 ok`` and does nothing else (the cheapest
+answer any process on this machine could give); its latencies are printed beside the
+service's, so a stall of the machine (CouchDB and the clients taking both cores) is told
+apart from a stall of the service.
 """
 
 from __future__ import annotations
@@ -50,15 +56,33 @@ LIVE_EVERY = 0.05  # seconds between two liveness probes
 # the liveness prober: a plain blocking client on one keep-alive connection, milliseconds out
 PROBER = """
 import http.client, json, sys, time, urllib.parse
-url, seconds, every = urllib.parse.urlsplit(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
-conn, out, stop = http.client.HTTPConnection(url.netloc, timeout=30), [], time.monotonic() + seconds
+urls = [urllib.parse.urlsplit(u) for u in sys.argv[1].split(",")]
+seconds, every = float(sys.argv[2]), float(sys.argv[3])
+conns = [http.client.HTTPConnection(u.netloc, timeout=30) for u in urls]
+out, stop = [[] for _ in urls], time.monotonic() + seconds
 while time.monotonic() < stop:
-    started = time.perf_counter()
-    conn.request("GET", url.path)
-    conn.getresponse().read()
-    out.append((time.perf_counter() - started) * 1000)
+    for url, conn, times in zip(urls, conns, out):
+        started = time.perf_counter()
+        conn.request("GET", url.path)
+        conn.getresponse().read()
+        times.append((time.perf_counter() - started) * 1000)
     time.sleep(every)
 print(json.dumps(out))
+"""
+# the control: the cheapest HTTP answer a process of its own can give, for the prober's floor
+CONTROL = """
+import asyncio
+async def answer(reader, writer):
+    while await reader.readline():
+        while (await reader.readline()) not in (b"\\r\\n", b""):
+            pass
+        writer.write(b"HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\nok")
+        await writer.drain()
+async def main():
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    print(server.sockets[0].getsockname()[1], flush=True)
+    await server.serve_forever()
+asyncio.run(main())
 """
 
 
@@ -139,19 +163,30 @@ async def measure(base: str, a: Dataset, b: Dataset, args: argparse.Namespace) -
                 out.append(await timed(session, b_url, TOKEN_B, b_report(b)))
             return out
 
-        async def prober() -> list[float]:
+        async def prober() -> list[list[float]]:
             """In a process of its own: this one's loop is busy reading A's answers (MBs
-            each), which would delay the probes' own timing and charge it to the service."""
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-c", PROBER, live_url, str(stop - time.monotonic()),
-                str(LIVE_EVERY), stdout=asyncio.subprocess.PIPE,
-            )  # fmt: skip
-            out, _ = await proc.communicate()
-            return [float(ms) for ms in orjson.loads(out)]
+            each), which would delay the probes' own timing and charge it to the service.
+            Each probe of the service is followed by one of the control (the floor)."""
+            control = await asyncio.create_subprocess_exec(
+                sys.executable, "-c", CONTROL, stdout=asyncio.subprocess.PIPE
+            )
+            try:
+                assert control.stdout is not None
+                port = int(await control.stdout.readline())
+                urls = f"{live_url},http://127.0.0.1:{port}/"
+                proc = await asyncio.create_subprocess_exec(
+                    sys.executable, "-c", PROBER, urls, str(stop - time.monotonic()),
+                    str(LIVE_EVERY), stdout=asyncio.subprocess.PIPE,
+                )  # fmt: skip
+                out, _ = await proc.communicate()
+            finally:
+                control.kill()
+                await control.wait()
+            return [[float(ms) for ms in times] for times in orjson.loads(out)]
 
         log(f"A: {args.greedy} clients for {args.seconds:.0f} s; B and the prober meanwhile")
         results = await asyncio.gather(*(greedy() for _ in range(args.greedy)), polite(), prober())
-        busy_b, live = results[-2], results[-1]
+        busy_b, (live, control) = results[-2], results[-1]
     return {
         "idle_b": Stats(tuple(idle_b)),
         "idle_live": Stats(tuple(idle_live)),
@@ -159,6 +194,7 @@ async def measure(base: str, a: Dataset, b: Dataset, args: argparse.Namespace) -
         "busy_b": Stats(tuple(t for s, t in busy_b if s == 200)),
         "busy_b_failed": [s for s, _ in busy_b if s != 200],
         "live": Stats(tuple(live)),
+        "control": Stats(tuple(control)),
         "a_outcomes": outcomes,
     }
 
@@ -181,12 +217,18 @@ def report(r: dict[str, Any], args: argparse.Namespace, where: str, ds: Dataset)
          ms(r["idle_live"].p95), ms(max(r["idle_live"].runs))],
         ["/health/live, A saturating", str(len(live.runs)), ms(live.p50), ms(live.p95),
          ms(max(live.runs, default=float("nan")))],
+        ["control server (floor), A saturating", str(len(r["control"].runs)),
+         ms(r["control"].p50), ms(r["control"].p95),
+         ms(max(r["control"].runs, default=float("nan")))],
         ["A's heavy report alone", "1", ms(r["heavy"]), "-", "-"],
     ]  # fmt: skip
     print(table(["ms", "runs", "p50", "p95", "max"], rows))
     slow = [t for t in live.runs if t >= 100]
     print(f"\n/health/live probes at 100 ms or more while A saturated: {len(slow)} of "
           f"{len(live.runs)} ({', '.join(ms(t) for t in sorted(slow)) or 'none'})")
+    floor = [t for t in r["control"].runs if t >= 100]
+    print(f"control server (floor) probes at 100 ms or more meanwhile: {len(floor)} of "
+          f"{len(r['control'].runs)} ({', '.join(ms(t) for t in sorted(floor)) or 'none'})")
     slow_b = [t for t in busy_b.runs if t >= 100]
     print(f"B's reports at 100 ms or more meanwhile: {len(slow_b)} of {len(busy_b.runs)}")
     outcomes = ", ".join(f"{n} x {s}" for s, n in sorted(r["a_outcomes"].items()))

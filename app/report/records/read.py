@@ -194,11 +194,21 @@ async def groups(
 ) -> AsyncGenerator[list[Group], None]:
     """One MoDB's rows of ``[low, high]`` in key order, whole keys at a time, as the runs of
     keys each read completes. ``ahead`` (every row is wanted: CSV): the next read and the
-    reread of a cut key are sent as soon as a read is in, so CouchDB reads while the rows
-    before are written out."""
+    reread of a cut key are sent as soon as a read is in, with their documents, so CouchDB
+    reads while the rows before are written out."""
+
+    async def read_filled(
+        loader: Loader, month: MonthDb, view: str, params: dict[str, Any]
+    ) -> list[DocRow]:
+        rows = await _read(loader, month, view, params)
+        await fill(loader, [month], [(0, row) for row in rows])
+        return rows
 
     def read(params: dict[str, Any]) -> asyncio.Future[list[DocRow]]:
-        return asyncio.ensure_future(_read(loader, month, view, {"endkey": high, **params}))
+        # reading ahead (every row is wanted), the documents come with the rows: read while
+        # the rows before are written out
+        how = read_filled if ahead else _read
+        return asyncio.ensure_future(how(loader, month, view, {"endkey": high, **params}))
 
     limit = first
     nxt: asyncio.Future[list[DocRow]] | None = read({"startkey": low, "limit": limit})
