@@ -107,6 +107,26 @@ export async function fetchReport(account, data, signal) {
   return body.data[0];
 }
 
+// One page of a record report (CONTRACT 8c): its rows and the key of the next page.
+export async function fetchRecords(account, data, signal) {
+  const response = await call(reportPath(account), { method: "POST", body: { data }, signal });
+  const body = await response.json();
+  return { rows: body.data, next: body.next_start_key || null };
+}
+
+// Every row of a record report, page after page (the timeline: one day of intervals).
+export async function fetchAllRecords(account, data, signal) {
+  const rows = [];
+  let next = null;
+  do {
+    const page = await fetchRecords(account,
+      { ...data, page_size: 1000, ...(next ? { start_key: next } : {}) }, signal);
+    rows.push(...page.rows);
+    next = page.next;
+  } while (next);
+  return rows;
+}
+
 export async function fetchCsv(account, data) {
   const response = await call(reportPath(account), {
     method: "POST", body: { data: { ...data, format: "csv" } }, accept: "text/csv",

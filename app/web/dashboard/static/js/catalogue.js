@@ -6,7 +6,12 @@ export const COLORS = {
   blue: "#0072B2", orange: "#E69F00", grey: "#6b6b6b",
 };
 
-const M = (label, kind) => ({ label, kind });
+// A metric: its label, its kind (how it reads), and for a ratio or an average the metrics
+// whose sum is its divisor with what it means when that is 0: such a bucket has no value
+// (the API answers 0 there, CONTRACT 3), so the page draws a gap and says why.
+const M = (label, kind, of = null, none = "") => ({ label, kind, of, none });
+const CALLS = ["call_count"];
+const ON_SHIFT = ["ready_time", "ringing_time", "talk_time", "wrapup_time"]; // occupancy's divisor
 
 export const VIEWS = {
   queues: {
@@ -19,12 +24,13 @@ export const VIEWS = {
       answered_count: M("Answered", "count"),
       abandon_count: M("Abandoned", "count"),
       timeout_count: M("Timed out", "count"),
-      answer_rate: M("Answered", "percent"),
-      abandon_rate: M("Abandoned", "percent"),
-      service_level: M("Service level", "percent"),
-      avg_wait: M("Average wait", "duration"),
-      avg_answer_speed: M("Speed of answer", "duration"),
-      max_wait: M("Longest wait", "duration"),
+      answer_rate: M("Answered", "percent", CALLS, "no calls"),
+      abandon_rate: M("Abandoned", "percent", CALLS, "no calls"),
+      service_level: M("Service level", "percent", CALLS, "no calls"),
+      avg_wait: M("Average wait", "duration", CALLS, "no calls"),
+      avg_answer_speed: M("Speed of answer", "duration", ["answered_count"],
+        "no answered calls"),
+      max_wait: M("Longest wait", "duration", CALLS, "no calls"),
     },
     tiles: ["call_count", "answer_rate", "abandon_rate", "service_level", "avg_wait",
       "avg_answer_speed", "max_wait"],
@@ -51,9 +57,9 @@ export const VIEWS = {
       call_count: M("Answered", "count"),
       missed_call_count: M("Missed", "count"),
       rejected_call_count: M("Rejected", "count"),
-      answer_rate: M("Answer rate", "percent"),
-      avg_call_duration: M("Average talk time", "duration"),
-      avg_ring_duration: M("Average ring time", "duration"),
+      answer_rate: M("Answer rate", "percent", ["offered_count"], "no offers"),
+      avg_call_duration: M("Average talk time", "duration", ["call_count"], "no answered calls"),
+      avg_ring_duration: M("Average ring time", "duration", ["call_count"], "no answered calls"),
       total_call_duration: M("Total talk time", "duration"),
     },
     tiles: ["offered_count", "call_count", "answer_rate", "missed_call_count",
@@ -86,10 +92,10 @@ export const VIEWS = {
       wrapup_time: M("Wrap-up", "time"),
       paused_time: M("Paused", "time"),
       outbound_time: M("Outbound", "time"),
-      occupancy: M("Occupancy", "percent"),
+      occupancy: M("Occupancy", "percent", ON_SHIFT, "no agent ready or busy"),
       login_count: M("Logins", "count"),
       pause_count: M("Pauses", "count"),
-      paused_share: M("Paused share", "percent"),
+      paused_share: M("Paused share", "percent", ["logged_in_time"], "no agent logged in"),
     },
     // shares of the range's totals, worked out here from the summed seconds
     derived: {

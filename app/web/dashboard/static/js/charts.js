@@ -28,18 +28,28 @@ function chart(id, config) {
   return charts[id];
 }
 
-const MAX_AXIS_LABEL = 22;
-
-function shorten(label) {
-  return label.length > MAX_AXIS_LABEL ? `${label.slice(0, MAX_AXIS_LABEL - 1)}…` : label;
+// A label cut to `px` pixels of the axis font, with an ellipsis (the tooltip has it whole).
+function fitLabel(ctx, label, px) {
+  if (ctx.measureText(label).width <= px) return label;
+  let n = label.length;
+  while (n > 1 && ctx.measureText(`${label.slice(0, n)}…`).width > px) n -= 1;
+  return `${label.slice(0, n)}…`;
 }
 
 function describe(canvas, text) {
-  canvas.setAttribute("aria-label", text);
+  canvas.setAttribute("aria-label", `${text}. Arrow keys choose one, Enter lists its records.`);
+}
+
+// A bar of the bucket still running is drawn lighter: its figures are so far.
+function lighter(color) {
+  return `${color}73`;
 }
 
 // Stacked bars: calls by outcome (or, for agents' time, seconds by state) in each bucket.
-export function drawOutcomes(labels, series, kind = "count", title = "Calls by outcome") {
+// `partial`: the index of the bucket still running (or -1); `empty`: what a bucket with
+// nothing in it means, said on hover.
+export function drawOutcomes(labels, series, kind = "count", title = "Calls by outcome",
+  { partial = -1, empty = "" } = {}) {
   const c = chart("chart-outcomes", {
     type: "bar",
     data: { labels: [], datasets: [] },
@@ -50,16 +60,30 @@ export function drawOutcomes(labels, series, kind = "count", title = "Calls by o
   });
   c.data.labels = labels;
   c.data.datasets = series.map(({ label, color, data }) => ({
-    label, data, backgroundColor: color, borderWidth: 0,
+    label, data, borderWidth: 0,
+    backgroundColor: partial < 0 ? color : data.map((_, i) => (i === partial ? lighter(color) : color)),
   }));
   const stacked = labels.map((_, i) => series.reduce((sum, s) => sum + (s.data[i] || 0), 0));
   setFormat(c, "y", kind, Math.max(0, ...stacked));
+  const fmt = KIND_FORMAT[kind];
+  c.options.plugins.tooltip = { callbacks: {
+    ...(kind === "count" ? {} : { label: (ctx) => `${ctx.dataset.label}: ${fmt(ctx.parsed.y)}` }),
+    footer: (items) => {
+      const i = items[0]?.dataIndex;
+      if (i === undefined) return "";
+      if (stacked[i] === 0 && empty) return empty;
+      return i === partial ? "So far: this bucket is still running" : "";
+    },
+  } };
   c.update("none");
   describe(c.canvas, `${title} per bucket: ${series.map((s) => s.label).join(", ")}`);
+  return c;
 }
 
-// One line over the buckets (service level, wait, ...).
-export function drawLine(labels, { label, kind, data }) {
+// One line over the buckets (service level, wait, ...). A null is a bucket with no value
+// (no calls): a gap in the line, under a light band whose tooltip says why (`gap`); the
+// bucket still running (`partial`) is reached by a dashed stretch and a hollow point.
+export function drawLine(labels, { label, kind, data, gap = "", partial = -1 }) {
   const c = chart("chart-line", {
     type: "line",
     data: { labels: [], datasets: [] },
@@ -68,18 +92,33 @@ export function drawLine(labels, { label, kind, data }) {
       plugins: { legend: { display: false } },
     }),
   });
+  const values = data.filter((v) => v !== null);
+  const top = kind === "percent" ? 100 : Math.max(1, ...values);
   c.data.labels = labels;
   c.data.datasets = [{
-    label, data, borderColor: COLORS.blue, backgroundColor: COLORS.blue,
-    pointRadius: data.length > 60 ? 0 : 3, borderWidth: 2, tension: 0,
+    label, data, borderColor: COLORS.blue, backgroundColor: COLORS.blue, order: 1,
+    pointRadius: data.length > 60 ? 0 : 3, borderWidth: 2, tension: 0, spanGaps: false,
+    pointBackgroundColor: data.map((_, i) => (i === partial ? "#fff" : COLORS.blue)),
+    segment: { borderDash: (ctx) => (ctx.p1DataIndex === partial ? [5, 4] : undefined) },
+  }, {
+    type: "bar", label: "no value", order: 2, data: data.map((v) => (v === null ? top : null)),
+    backgroundColor: "rgba(107, 107, 107, 0.13)", borderWidth: 0, barPercentage: 1,
+    categoryPercentage: 1,
   }];
+  if (partial >= 0 && data.length > 60) {
+    c.data.datasets[0].pointRadius = data.map((_, i) => (i === partial ? 3 : 0));
+  }
   const fmt = KIND_FORMAT[kind];
   c.options.scales.y.ticks.callback = (v) => fmt(v);
-  c.options.scales.y.ticks.stepSize = kind === "time" ? timeStep(Math.max(0, ...data)) : undefined;
+  c.options.scales.y.ticks.stepSize = kind === "time" ? timeStep(Math.max(0, ...values)) : undefined;
   c.options.scales.y.suggestedMax = kind === "percent" ? 100 : undefined;
-  c.options.plugins.tooltip = { callbacks: { label: (ctx) => `${label}: ${fmt(ctx.parsed.y)}` } };
+  c.options.plugins.tooltip = { callbacks: { label: (ctx) => {
+    if (ctx.datasetIndex === 1) return gap;
+    return `${label}: ${fmt(ctx.parsed.y)}${ctx.dataIndex === partial ? " (so far)" : ""}`;
+  } } };
   c.update("none");
   describe(c.canvas, `${label} per bucket`);
+  return c;
 }
 
 // Seconds between axis ticks for a span of up to `max` seconds: whole minutes or hours.
@@ -112,8 +151,18 @@ export function drawRanked(labels, { label, kind = "count", data }) {
       plugins: { legend: { display: false } },
       scales: {
         x: { beginAtZero: true, ticks: { precision: 0 } },
-        // long names are cut on the axis (a phone has no room); the tooltip has them whole
-        y: { ticks: { autoSkip: false, callback(value) { return shorten(this.getLabelForValue(value)); } } },
+        // long names are cut to the room the axis has (Chart.js gives the labels at most
+        // half the chart's width, and draws a longer one past the canvas's left edge);
+        // the tooltip has them whole
+        y: { ticks: { autoSkip: false, callback(value) {
+          const ctx = this.chart.ctx;
+          ctx.save();
+          ctx.font = labelFont(this.chart);
+          const room = Math.max(40, this.chart.width * 0.42 - 12);
+          const text = fitLabel(ctx, this.getLabelForValue(value), room);
+          ctx.restore();
+          return text;
+        } } },
       },
     }),
   });
@@ -127,6 +176,12 @@ export function drawRanked(labels, { label, kind = "count", data }) {
   c.resize();
   c.update("none");
   describe(c.canvas, `${label}, ranked`);
+  return c;
+}
+
+function labelFont(c) {
+  const f = Chart.defaults.font;
+  return `${f.style || "normal"} ${f.weight || "normal"} ${f.size}px ${f.family}`;
 }
 
 // Resolves at the next frame, the one that puts what was drawn on screen.

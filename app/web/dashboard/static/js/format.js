@@ -44,3 +44,31 @@ export function bucketLabel(key, period) {
   if (period === "monthly") return `${MONTHS[Number(key.slice(4, 6)) - 1]} ${y}`;
   return key;
 }
+
+// Seconds as a clock reads them, for one call or one interval: 65 -> "1:05",
+// 3725 -> "1:02:05".
+export function clock(seconds) {
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, "0");
+  return h ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
+}
+
+// A record's time as the API wrote it (ISO 8601 with the offset of the chosen zone),
+// read on its own wall clock: "2026-11-02T07:56:29+01:00" -> "Nov 2 07:56:29".
+export function wallTime(iso) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}:\d{2}:\d{2})/.exec(iso || "");
+  if (!m) return iso || "";
+  return `${MONTHS[Number(m[2]) - 1]} ${Number(m[3])} ${m[4]}`;
+}
+
+// Seconds since the wall clock's midnight, and the date: "…T07:56:29+01:00" ->
+// ["2026-11-02", 28589].
+export function wallClock(iso) {
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2}):(\d{2})/.exec(iso || "");
+  if (!m) return [null, 0];
+  return [m[1], Number(m[2]) * 3600 + Number(m[3]) * 60 + Number(m[4])];
+}
+
+export const PERIOD_NOUN = { hourly: "hour", daily: "day", weekly: "week", monthly: "month" };

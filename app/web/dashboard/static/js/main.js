@@ -7,11 +7,19 @@
 // "qr:shown" (until the frame that shows it).
 
 import { ApiError, fetchCsv, fetchNames, fetchReport, reportRequest, session } from "./api.js";
+import { currentBucket, gapReason, valueAt } from "./buckets.js";
+import { drillable } from "./chart-drill.js";
 import { VIEWS } from "./catalogue.js";
 import { drawLine, drawOutcomes, drawRanked, nextFrame } from "./charts.js";
+import { showDay } from "./day.js";
+import { openFor, pick } from "./drill.js";
 import { bucketLabel } from "./format.js";
+import { setUpPanel } from "./panel.js";
+import { splitTotals } from "./report-items.js";
 import * as S from "./state.js";
-import { el, renderPicker, renderTable, renderTiles } from "./view.js";
+import { renderTalkNote, talkElsewhere } from "./talk-note.js";
+import { legend } from "./timeline.js";
+import { el, renderPicker, renderTable, renderTiles, saveFile, showScrollCue } from "./view.js";
 
 const $ = (id) => document.getElementById(id);
 const NAME_BATCH = 200;
@@ -19,7 +27,7 @@ const NAME_BATCH = 200;
 let state = S.fromHash(location.hash);
 const names = new Map(); // id -> display name ("" when KAZOO has none)
 const known = { queues: new Set(), recipients: new Set() }; // ids seen in unfiltered reports
-let shown = null; // {s, report}: what the page currently shows
+let shown = null; // {s, report, talk}: what the page currently shows
 let controller = null;
 let loads = 0; // reports drawn, and failed: the browser test waits on these counters
 let failures = 0;
@@ -119,8 +127,14 @@ function setUpControls() {
   $("line").addEventListener("change", (event) => {
     state.line = event.target.value; // what the line shows: no new request
     writeHash();
-    if (shown) render(shown.s, shown.report);
+    if (shown) render(shown.s, shown.report, shown.talk);
   });
+  $("timeline-day").addEventListener("change", () => {
+    if (shown?.s.report === "agent_states") showDay(shown.s, shown.report, dayContext());
+  });
+  showScrollCue($("table").parentElement);
+  setUpPanel();
+  $("timeline-legend").replaceChildren(legend());
 }
 
 function writeControls(s) {
@@ -143,6 +157,7 @@ function writeControls(s) {
   $("settings-summary").textContent = `${view.title || view.nouns} · ${range} · ${s.period} · ${s.tz}`;
   $("ranked-title").textContent = view.rankTitle;
   $("outcomes-title").textContent = view.outcomesTitle;
+  $("timeline-card").hidden = s.report !== "agent_states";
 
   const entries = (ids) => [...ids].map((id) => ({ id, name: nameOf(id) }))
     .sort((a, b) => a.name.localeCompare(b.name));
@@ -247,9 +262,10 @@ async function load() {
   try {
     const needQueues = s.report === "recipients" && known.queues.size === 0;
     const kind = view.entities; // agents' time reports on the same users as the agents view
-    const [report] = await Promise.all([
+    const [report, , talk] = await Promise.all([
       fetchReport(state.account, reportRequest(s), signal),
       needQueues ? learnQueues(s, signal) : null,
+      talkElsewhere(state.account, s, signal),
     ]);
     const ids = splitTotals(report.report).entities.map((item) => item.id);
     if (!s.ids.length) for (const id of ids) known[kind].add(id);
@@ -262,7 +278,7 @@ async function load() {
     }
     if (signal.aborted) return; // a newer load has begun: it draws, not this one
     performance.mark("qr:api-end");
-    render(s, report);
+    render(s, report, talk);
     writeControls(s);
     performance.mark("qr:drawn");
     await nextFrame();
@@ -274,6 +290,7 @@ async function load() {
     busy("");
     $("status").textContent = `Updated ${new Date().toLocaleTimeString()} · API ${Math.round(api.duration)} ms · page ${Math.round(page.duration)} ms`;
     document.body.dataset.loaded = String(++loads);
+    if (s.report === "agent_states") showDay(s, report, dayContext());
   } catch (e) {
     if (e.name === "AbortError") return;
     busy("");
@@ -294,55 +311,77 @@ async function load() {
 
 // -- drawing ------------------------------------------------------------------------------
 
-// The totals item is the report's last (the request asks for totals): an entity called
-// "total" elsewhere in the list is an entity, never taken for the totals.
-function splitTotals(items) {
-  const last = items[items.length - 1];
-  if (last && last.id === "total") return { totalItem: last, entities: items.slice(0, -1) };
-  return { totalItem: { data: {} }, entities: items };
-}
-
-function render(s, report) {
-  shown = { s, report };
+function render(s, report, talk = null) {
+  shown = { s, report, talk };
   const view = VIEWS[s.report];
   const { totalItem, entities } = splitTotals(report.report);
   const first = Object.values(totalItem.data)[0] || {};
   const buckets = Object.keys(first).filter((k) => k !== "total");
-  const labels = buckets.map((k) => bucketLabel(k, s.period));
+  const partial = buckets.indexOf(currentBucket(s.period, s.tz));
+  const labels = buckets.map((k, i) => bucketLabel(k, s.period) + (i === partial ? " (so far)" : ""));
   const totalsOf = (data) => Object.fromEntries(Object.entries(data).map(([m, v]) => [m, v.total]));
   const totals = totalsOf(totalItem.data);
   for (const [m, derive] of Object.entries(view.derived || {})) totals[m] = derive(totals);
+  const ctx = { account: state.account, nameOf, onError: authFailed };
+  const open = (metric, entity, bucket, opener) => openFor(s, report, totals,
+    { metric, entity, bucket }, opener, ctx);
 
-  renderTiles($("tiles"), view, totals, s.threshold);
+  renderTiles($("tiles"), view, totals, s.threshold, open);
+  renderTalkNote($("talk-note"), s, report, talk);
   const empty = entities.length === 0 || !totals[view.tiles[0]];
   $("empty").hidden = !empty;
   $("results").hidden = empty;
   if (empty) return;
 
-  const series = (m) => buckets.map((b) => totalItem.data[m]?.[b] ?? 0);
-  drawOutcomes(labels, view.outcomes.map(([m, color]) => (
-    { label: view.metrics[m].label, color, data: series(m) })), view.outcomesKind, view.outcomesTitle);
+  const series = (m) => buckets.map((b) => valueAt(view, m, totalItem.data, b));
+  const outcomes = drawOutcomes(labels, view.outcomes.map(([m, color]) => (
+    { label: view.metrics[m].label, color, data: series(m) })), view.outcomesKind,
+  view.outcomesTitle, { partial, empty: gapReason(view, view.lines[0], s.period) });
+  drillable(outcomes, { pick: (d, i) => pick(s, totalItem.data, view.outcomes[d]?.[0], "total",
+    buckets[i], labels[i], open) });
   const line = view.lines.includes(state.line) ? state.line : view.lines[0];
-  drawLine(labels, { label: lineLabel(view, line, s), kind: view.metrics[line].kind, data: series(line) });
+  const lineChart = drawLine(labels, {
+    label: lineLabel(view, line, s), kind: view.metrics[line].kind, data: series(line),
+    gap: gapReason(view, line, s.period), partial,
+  });
+  drillable(lineChart, { mode: "index", datasets: 1,
+    pick: (d, i) => pick(s, totalItem.data, line, "total", buckets[i], labels[i], open) });
+  $("partial-note").hidden = partial < 0;
+  $("partial-note").textContent = partial < 0 ? "" : `${labels[partial].replace(" (so far)", "")}`
+    + ` is still running: its bar is lighter and its figures are so far, not final.`;
 
   const rows = entities.map((item) => ({
     id: item.id,
     name: nameOf(item.id),
     totals: totalsOf(item.data),
-    trend: buckets.map((b) => item.data[view.trend]?.[b] ?? 0),
+    trend: buckets.map((b) => valueAt(view, view.trend, item.data, b)),
+    data: item.data,
   }));
   const ranked = [...rows].sort((a, b) => (b.totals[view.rankBy] ?? 0) - (a.totals[view.rankBy] ?? 0));
-  drawRanked(ranked.map((r) => r.name), {
+  const rankedChart = drawRanked(ranked.map((r) => r.name), {
     label: view.metrics[view.rankBy].label,
     kind: view.metrics[view.rankBy].kind,
     data: ranked.map((r) => r.totals[view.rankBy] ?? 0),
   });
+  drillable(rankedChart, { pick: (d, i) => ranked[i] && pick(s, ranked[i].data, view.rankBy,
+    ranked[i].id, "total", ranked[i].name, open) });
   renderTable($("table"), view, rows, totals, state.sort, (sort) => {
     state.sort = sort;
     writeHash();
-    render(s, report);
+    render(s, report, talk);
     document.querySelector(`#table button[data-sort="${sort.split(":")[0]}"]`)?.focus();
-  });
+  }, open, partial);
+}
+
+function dayContext() {
+  return { account: state.account, nameOf, learnNames, onError: authFailed };
+}
+
+function authFailed(e) {
+  if (e.status !== 401) return;
+  $("records").close();
+  session.clear();
+  showSignIn(`${e.message}. Sign in again.`);
 }
 
 function lineLabel(view, metric, s) {
@@ -357,12 +396,7 @@ async function downloadCsv() {
   busy("Preparing CSV…");
   try {
     const { blob, filename } = await fetchCsv(state.account, reportRequest(shown.s));
-    const url = URL.createObjectURL(blob);
-    const a = el("a", { href: url, download: filename });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10000);
+    saveFile(blob, filename);
     busy("");
   } catch (e) {
     busy("");

@@ -20,34 +20,77 @@ export function formatValue(view, metric, value) {
   return KIND_FORMAT[view.metrics[metric].kind](value);
 }
 
-export function renderTiles(container, view, totals, threshold) {
+// `open(metric, entity, bucket, opener)`: a number was chosen, list its records (or null:
+// the numbers are plain text).
+export function renderTiles(container, view, totals, threshold, open = null) {
   container.replaceChildren(...view.tiles.map((m) => {
     const label = m === "service_level" ? `Service level (≤ ${threshold} s)` : view.metrics[m].label;
     const value = totals[m];
-    return el("div", { class: "tile", "data-metric": m, "data-value": String(value ?? "") },
-      el("span", { class: "tile-label", text: label }),
-      el("span", { class: "tile-value", text: value === undefined ? "—" : formatValue(view, m, value) }));
+    const tile = el(open ? "button" : "div", {
+      class: "tile", "data-metric": m, "data-value": String(value ?? ""),
+    }, el("span", { class: "tile-label", text: label }),
+    el("span", { class: "tile-value", text: value === undefined ? "—" : formatValue(view, m, value) }));
+    if (open) {
+      tile.type = "button";
+      tile.addEventListener("click", () => open(m, "total", "total", tile));
+    }
+    return tile;
   }));
 }
 
-function sparkline(values) {
+// Save a downloaded file under its name (the token travels in a header, never a link).
+export function saveFile(blob, filename) {
+  const url = URL.createObjectURL(blob);
+  const a = el("a", { href: url, download: filename });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+// A trend in a table row: null values (no value in that bucket) are gaps, and the bucket
+// still running (`partial`, its index) is drawn dashed into a hollow point: so far.
+function sparkline(values, partial = -1) {
   const w = 96, h = 24;
   const svg = document.createElementNS(SVG, "svg");
   svg.setAttribute("viewBox", `0 0 ${w} ${h}`);
   svg.setAttribute("class", "spark");
   svg.setAttribute("aria-hidden", "true");
   if (values.length < 2) return svg;
-  const max = Math.max(...values, 1);
+  const max = Math.max(...values.filter((v) => v !== null), 1);
   const step = w / (values.length - 1);
-  const points = values.map((v, i) => `${(i * step).toFixed(1)},${(h - 2 - (v / max) * (h - 4)).toFixed(1)}`);
-  const line = document.createElementNS(SVG, "polyline");
-  line.setAttribute("points", points.join(" "));
-  svg.append(line);
+  const at = (i) => [(i * step).toFixed(1), (h - 2 - (values[i] / max) * (h - 4)).toFixed(1)];
+  const add = (tag, attrs) => {
+    const node = document.createElementNS(SVG, tag);
+    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+    svg.append(node);
+  };
+  const end = partial >= 0 ? partial : values.length;
+  let run = [];
+  const flush = () => {
+    if (run.length === 1) add("circle", { cx: at(run[0])[0], cy: at(run[0])[1], r: 1.2 });
+    if (run.length > 1) add("polyline", { points: run.map((i) => at(i).join(",")).join(" ") });
+    run = [];
+  };
+  for (let i = 0; i < end; i++) {
+    if (values[i] === null) flush();
+    else run.push(i);
+  }
+  flush();
+  if (partial >= 0 && values[partial] !== null) {
+    const [x, y] = at(partial);
+    if (partial > 0 && values[partial - 1] !== null) {
+      const [x0, y0] = at(partial - 1);
+      add("polyline", { points: `${x0},${y0} ${x},${y}`, class: "so-far" });
+    }
+    add("circle", { cx: x, cy: y, r: 2, class: "so-far" });
+  }
   return svg;
 }
 
-// rows: [{id, name, totals: {metric: value}, trend: [numbers]}]; total: {metric: value}
-export function renderTable(table, view, rows, total, sort, onSort) {
+// rows: [{id, name, totals: {metric: value}, trend: [numbers or null]}]; total: {metric:
+// value}; `partial`: the index of the bucket still running in the trends (or -1).
+export function renderTable(table, view, rows, total, sort, onSort, open, partial = -1) {
   const [sortKey, dir] = (sort || `${view.rankBy}:desc`).split(":");
   const sorted = [...rows].sort((a, b) => {
     const x = sortKey === "name" ? a.name.toLowerCase() : a.totals[sortKey] ?? 0;
@@ -72,18 +115,26 @@ export function renderTable(table, view, rows, total, sort, onSort) {
     el("th", { scope: "col", text: "Trend" }),
     ...view.columns.map((m) => header(m, view.metrics[m].label)),
   );
-  const cells = (totals) => view.columns.map((m) => el("td", {
-    "data-metric": m, "data-value": String(totals[m] ?? ""), class: "num",
-    text: totals[m] === undefined ? "—" : formatValue(view, m, totals[m]),
-  }));
+  const cells = (totals, id) => view.columns.map((m) => {
+    const text = totals[m] === undefined ? "—" : formatValue(view, m, totals[m]);
+    const td = el("td", { "data-metric": m, "data-value": String(totals[m] ?? ""), class: "num" });
+    if (!open || totals[m] === undefined) {
+      td.textContent = text;
+      return td;
+    }
+    const button = el("button", { type: "button", class: "cell", text });
+    button.addEventListener("click", () => open(m, id, "total", button));
+    td.append(button);
+    return td;
+  });
   table.tBodies[0].replaceChildren(...sorted.map((r) => {
     const name = el("th", { scope: "row", class: "name" }, el("span", { text: r.name }));
     if (r.name !== r.id) name.append(el("small", { class: "id", text: r.id }));
-    return el("tr", { "data-id": r.id }, name, el("td", { class: "trend" }, sparkline(r.trend)),
-      ...cells(r.totals));
+    return el("tr", { "data-id": r.id }, name,
+      el("td", { class: "trend" }, sparkline(r.trend, partial)), ...cells(r.totals, r.id));
   }));
   table.tFoot.replaceChildren(el("tr", { "data-id": "total" },
-    el("th", { scope: "row", text: "All" }), el("td"), ...cells(total)));
+    el("th", { scope: "row", class: "name", text: "All" }), el("td"), ...cells(total, "total")));
 }
 
 // A list of checkboxes, one per known entity, labelled with its name.
@@ -97,4 +148,17 @@ export function renderPicker(list, entries, chosen, onChange) {
     });
     return el("li", {}, el("label", {}, box, el("span", { text: name })));
   }));
+}
+
+// A table wider than its box says so: a shadow on the side that has more (data-more="left",
+// "right" or "both"), kept up to date as it scrolls or the window changes.
+export function showScrollCue(wrap) {
+  const update = () => {
+    const left = wrap.scrollLeft > 1;
+    const right = wrap.scrollLeft + wrap.clientWidth < wrap.scrollWidth - 1;
+    wrap.parentElement.dataset.more = left && right ? "both" : left ? "left" : right ? "right" : "";
+  };
+  wrap.addEventListener("scroll", update, { passive: true });
+  new ResizeObserver(update).observe(wrap);
+  return update;
 }
