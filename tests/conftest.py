@@ -202,9 +202,7 @@ async def post(
         headers = {"X-Request-ID": request_id, **headers}
     if token is not None:
         headers = {"X-Auth-Token": token, **headers}
-    resp = await client.post(
-        report_url(account_id, report), json={"data": data}, headers=headers
-    )
+    resp = await client.post(report_url(account_id, report), json={"data": data}, headers=headers)
     if resp.content_type == "application/json":
         return resp.status, await resp.json()
     return resp.status, await resp.text()

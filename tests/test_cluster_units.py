@@ -110,13 +110,21 @@ def test_a_build_over_shards_is_as_far_as_its_index_not_as_its_tasks() -> None:
     tasks = [
         {**task, "changes_done": 2222, "total_changes": 8701},
         {**task, "changes_done": 5959, "total_changes": 11226},
-        {"type": "view_compaction", "design_document": "_design/qubicle_reports",
-         "database": shard, "changes_done": 35461, "total_changes": 45824},
+        {
+            "type": "view_compaction",
+            "design_document": "_design/qubicle_reports",
+            "database": shard,
+            "changes_done": 35461,
+            "total_changes": 45824,
+        },
     ]
     info = {"view_index": {"update_seq": 9191, "updater_running": True}}
     found = from_answers(db, "qubicle_reports", tasks, info, {"update_seq": "22578-g1AAAA"})
     assert (found.building, found.running, found.progress, found.changes_done) == (
-        True, True, 40, 9191
+        True,
+        True,
+        40,
+        9191,
     )
     # where the index does not say how far it is, the tasks still do
     found = from_answers(db, "qubicle_reports", tasks, {}, {"update_seq": "22578-g1AAAA"})

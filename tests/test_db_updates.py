@@ -49,9 +49,7 @@ async def until(check: Any, seconds: float) -> bool:
 
 
 async def connected(client: Any) -> None:
-    assert await until(
-        lambda: _is_connected(client), 10
-    ), "the follower never connected"
+    assert await until(lambda: _is_connected(client), 10), "the follower never connected"
 
 
 async def _is_connected(client: Any) -> bool:
@@ -93,8 +91,13 @@ async def test_the_longpoll_never_takes_a_connection_the_bounded_requests_count_
     await proxy.set_mode("hold", match=lambda _m, target: "_db_updates" in target)
     try:
         longpoll = asyncio.ensure_future(
-            one.request("GET", "_db_updates", params={"feed": "longpoll", "since": "now"},
-                        bounded=False, retry=False)
+            one.request(
+                "GET",
+                "_db_updates",
+                params={"feed": "longpoll", "since": "now"},
+                bounded=False,
+                retry=False,
+            )
         )
         assert await until(lambda: _seen(proxy, "_db_updates"), 10), "longpoll never sent"
         async with asyncio.timeout(10):
@@ -132,9 +135,7 @@ async def test_the_follower_resumes_after_losing_couchdb_and_catches_up(
         await connected(client)
 
 
-async def test_the_follower_is_off_by_setting(
-    couch: Couch, couch_url: str
-) -> None:
+async def test_the_follower_is_off_by_setting(couch: Couch, couch_url: str) -> None:
     async with make_client(Settings(couchdb_url=couch_url, follow_db_updates=False)) as client:
         await asyncio.sleep(0.3)
         assert metric(await metrics(client), "qubicle_reports_db_updates_enabled") == 0

@@ -428,7 +428,8 @@ def test_db_updates_needs_the_global_changes_db(admin: Client) -> None:
     """CouchDB 3.4 keeps the feed in ``_global_changes``, which it does not create."""
     admin("DELETE", "/_global_changes")
     assert admin("GET", "/_db_updates").json == {
-        "error": "not_found", "reason": "Database does not exist."
+        "error": "not_found",
+        "reason": "Database does not exist.",
     }
     assert admin("PUT", "/_global_changes").status == 201
     assert admin("GET", "/_db_updates").status == 200
@@ -462,7 +463,9 @@ def test_db_updates_lists_created_updated_deleted_since_a_seq(admin: Client) -> 
     assert admin("PUT", path + "/d2", {"x": 2}).status == 201
     again = admin("GET", "/_db_updates", query=[("since", since)])
     assert [(e["db_name"], e["type"]) for e in again.json["results"]] == [
-        (DBU_MODB, "deleted"), (DBU_MODB, "created"), (DBU_MODB, "updated")
+        (DBU_MODB, "deleted"),
+        (DBU_MODB, "created"),
+        (DBU_MODB, "updated"),
     ]
     admin("DELETE", path)
 
@@ -470,17 +473,19 @@ def test_db_updates_lists_created_updated_deleted_since_a_seq(admin: Client) -> 
 @pytest.mark.usefixtures("global_changes")
 def test_db_updates_longpoll_waits_for_an_event_or_the_timeout(admin: Client) -> None:
     since = admin("GET", "/_db_updates", query=[("since", "now")]).json["last_seq"]
-    idle = admin("GET", "/_db_updates", query=[("feed", "longpoll"), ("since", since),
-                                               ("timeout", "300")])
+    idle = admin(
+        "GET", "/_db_updates", query=[("feed", "longpoll"), ("since", since), ("timeout", "300")]
+    )
     assert idle.status == 200 and idle.json["results"] == []
     path = "/" + quote(DBU_MODB, safe="")
     assert admin("PUT", path).status == 201
     try:
-        got = admin("GET", "/_db_updates", query=[("feed", "longpoll"), ("since", since),
-                                                  ("timeout", "5000")])
-        assert [(e["db_name"], e["type"]) for e in got.json["results"]] == [
-            (DBU_MODB, "created")
-        ]
+        got = admin(
+            "GET",
+            "/_db_updates",
+            query=[("feed", "longpoll"), ("since", since), ("timeout", "5000")],
+        )
+        assert [(e["db_name"], e["type"]) for e in got.json["results"]] == [(DBU_MODB, "created")]
     finally:
         admin("DELETE", path)
 
@@ -491,11 +496,15 @@ def test_db_updates_continuous_streams_events_then_last_seq(admin: Client) -> No
     path = "/" + quote(DBU_MODB, safe="")
     assert admin("PUT", path).status == 201
     admin("DELETE", path)
-    got = admin("GET", "/_db_updates", query=[("feed", "continuous"), ("since", since),
-                                              ("timeout", "300"), ("heartbeat", "100")])
+    got = admin(
+        "GET",
+        "/_db_updates",
+        query=[("feed", "continuous"), ("since", since), ("timeout", "300"), ("heartbeat", "100")],
+    )
     lines = [json.loads(line) for line in got.raw.splitlines() if line.strip()]
     assert [(e["db_name"], e["type"]) for e in lines[:-1]] == [
-        (DBU_MODB, "created"), (DBU_MODB, "deleted")
+        (DBU_MODB, "created"),
+        (DBU_MODB, "deleted"),
     ]
     assert list(lines[-1]) == ["last_seq"]
 
@@ -516,7 +525,8 @@ def test_db_updates_from_a_seq_another_server_made_is_412_nodedown(
     other = f"{number}-devcouch-{'x' if epoch[0] != 'x' else 'y'}{epoch[1:]}"
     reply = admin("GET", "/_db_updates", query=[("since", other)])
     assert (reply.status, reply.json) == (
-        412, {"error": "nodedown", "reason": "progress not possible"}
+        412,
+        {"error": "nodedown", "reason": "progress not possible"},
     )
 
 

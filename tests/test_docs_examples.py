@@ -26,7 +26,7 @@ from conftest import seed_account
 from app.config import Settings
 from app.couch.client import Couch
 from app.web.server import create_app
-from qubicle_dev.demo import DEMO_ACCOUNTS, DEMO_CALLS_PER_DAY
+from qubicle_dev.demo import DEMO_ACCOUNTS, DEMO_AGENTS, DEMO_CALLS_PER_DAY, DEMO_QUEUES
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
@@ -112,8 +112,8 @@ async def demo(couch: Couch, session_accounts: Any) -> dict[str, str]:
             account_id,
             seed=1,
             source=source,
-            queues=4,
-            recipients=8,
+            queues=DEMO_QUEUES,
+            recipients=DEMO_AGENTS,
             days=3,
             calls_per_day=DEMO_CALLS_PER_DAY,
             start=start,

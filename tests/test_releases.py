@@ -190,8 +190,11 @@ async def test_prune_retires_every_other_release_and_never_kazoos_design_docs(
 ) -> None:  # fmt: skip
     account_id, dbs, docs = account
     other = second_release(tmp_path)
-    kazoo = {"_id": "_design/cdrs", "language": "javascript",
-             "views": {"crossbar_listing": {"map": "function (doc) { emit(doc._id, null); }"}}}
+    kazoo = {
+        "_id": "_design/cdrs",
+        "language": "javascript",
+        "views": {"crossbar_listing": {"map": "function (doc) { emit(doc._id, null); }"}},
+    }
     lookalike = {**kazoo, "_id": "_design/qubicle_reports_extra"}  # not ours either
     for db in dbs:
         for doc in (legacy_release(), other, kazoo, lookalike):

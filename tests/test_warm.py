@@ -29,7 +29,12 @@ async def test_warm_follows_a_build_longer_than_the_query_timeout_and_exits_0(
 ) -> None:
     account_id = accounts.new()
     await seed_account(
-        couch, account_id, seed=31, build=False, start=date(2024, 3, 1), days=3,
+        couch,
+        account_id,
+        seed=31,
+        build=False,
+        start=date(2024, 3, 1),
+        days=3,
         calls_per_day=80,
     )
     db = modb.modb(account_id, 2024, 3)

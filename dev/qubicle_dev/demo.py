@@ -21,8 +21,11 @@ from app.couch.client import Couch
 from app.couch.installer import Installer, month_dbs, warm
 from qubicle_dev.couch_server import couchdb
 
-DEMO_DAYS = 45
-DEMO_CALLS_PER_DAY = 120
+DEMO_DAYS = 35
+# a floor of 24 agents on 4 queues, staffed for ~800 callers a weekday (docs/data.md)
+DEMO_QUEUES = 4
+DEMO_AGENTS = 24
+DEMO_CALLS_PER_DAY = 800
 # (source, token): the first is the account the docs examples use (`export TOKEN=...`)
 DEMO_ACCOUNTS = (("qubicle", "demo-token"), ("acdc", "demo-token-acdc"))
 DEMO_TOKEN = DEMO_ACCOUNTS[0][1]  # loopback demo only
@@ -50,8 +53,8 @@ async def _prepare(url: str) -> tuple[list[DemoAccount], str, str]:
                 couch,
                 seed=1,
                 accounts=1,
-                queues=4,
-                recipients=8,
+                queues=DEMO_QUEUES,
+                recipients=DEMO_AGENTS,
                 days=DEMO_DAYS,
                 calls_per_day=DEMO_CALLS_PER_DAY,
                 start=start,

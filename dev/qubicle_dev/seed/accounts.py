@@ -12,12 +12,13 @@ from typing import Any
 
 from app.couch import modb
 
-from .call_stats import generate_call_stats
+from .call_stats import render_call_stats
 from .clock import random_hex_id
+from .floor import Floor, simulate
 from .names import person_names, queue_name
-from .queues import AcdcQueue, QubicleQueue, plan_acdc_queues, plan_qubicle_queues
-from .sessions import generate_sessions
-from .status_stats import StatusStats, plan_wrapups
+from .queues import ACDC, QueuePlan, plan_queues
+from .sessions import render_sessions
+from .status_stats import render_status_stats
 
 SOURCES = ("qubicle", "acdc", "both")
 ACCOUNT_DOCS_CREATED = 63745056000  # 2020-01-01T00:00:00Z: queues and users predate the data
@@ -44,42 +45,46 @@ class AccountPlan:
         """The KAZOO account document (``pvt_tree``: ancestor account ids, none here)."""
         return {"_id": self.account_id, "pvt_type": "account", "name": self.name, "pvt_tree": []}
 
-    def sessions(self, start: date, days: int, calls_per_day: int) -> Iterator[dict[str, Any]]:
-        rng = random.Random(self.sessions_seed)
-        return generate_sessions(
-            rng, self.account_id, self.queue_ids, self.recipient_ids, start, days, calls_per_day
+    @property
+    def floor_seed(self) -> str:
+        """The stream the account's floor (queues, staffing, callers) is drawn from."""
+        return self.sessions_seed if self.source == "qubicle" else self.call_stats_seed
+
+    def queues(self) -> list[QueuePlan]:
+        """The queues as the floor plans them (its stream's first draws)."""
+        rng = random.Random(self.floor_seed)
+        return plan_queues(rng, self.queue_ids, self.recipient_ids, self.source)
+
+    def floor(self, start: date, days: int, calls_per_day: int) -> Floor:
+        """The account's contact center played out over ``days`` UTC days from ``start``."""
+        rng = random.Random(self.floor_seed)
+        return simulate(
+            rng, self.queue_ids, self.recipient_ids, self.source, start, days, calls_per_day
         )
+
+    def sessions(self, start: date, days: int, calls_per_day: int) -> Iterator[dict[str, Any]]:
+        """The visits to its Qubicle queues (none on an ACDC account)."""
+        return render_sessions(self.account_id, self.floor(start, days, calls_per_day))
 
     def call_stats(self, start: date, days: int, calls_per_day: int) -> Iterator[dict[str, Any]]:
-        rng = random.Random(self.call_stats_seed)
-        return generate_call_stats(
-            rng, self.account_id, self.queue_ids, self.recipient_ids, start, days, calls_per_day
-        )
-
-    def _status_stats(self) -> StatusStats:
-        queues = plan_acdc_queues(
-            random.Random(self.call_stats_seed), self.queue_ids, self.recipient_ids
-        )
-        return StatusStats(random.Random(self.status_stats_seed), self.account_id, queues)
+        """The calls to its ACDC queues (none on a Qubicle account)."""
+        return render_call_stats(self.account_id, self.floor(start, days, calls_per_day))
 
     def status_stats(self, start: date, days: int, calls_per_day: int) -> list[dict[str, Any]]:
-        """The agents' status_stats around the account's call_stats (generated again)."""
-        status = self._status_stats()
-        for stat in self.call_stats(start, days, calls_per_day):
-            status.observe(stat)
-        return list(status.docs())
+        """Its agents' status changes (none without an ACDC queue)."""
+        floor = self.floor(start, days, calls_per_day)
+        rng = random.Random(self.status_stats_seed)
+        return list(render_status_stats(rng, self.account_id, floor))
 
     def month_docs(self, start: date, days: int, calls_per_day: int) -> Iterator[dict[str, Any]]:
-        """Every MoDB document of the account, each generated once: its sessions, or its
-        call_stats then its agents' status_stats, or all three."""
-        if self.source in ("qubicle", "both"):
-            yield from self.sessions(start, days, calls_per_day)
-        if self.source in ("acdc", "both"):
-            status = self._status_stats()
-            for stat in self.call_stats(start, days, calls_per_day):
-                status.observe(stat)
-                yield stat
-            yield from status.docs()
+        """Every MoDB document of the account, from one floor: its sessions, its call_stats,
+        then its agents' status_stats."""
+        floor = self.floor(start, days, calls_per_day)
+        yield from render_sessions(self.account_id, floor)
+        yield from render_call_stats(self.account_id, floor)
+        yield from render_status_stats(
+            random.Random(self.status_stats_seed), self.account_id, floor
+        )
 
     def queue_names(self) -> dict[str, str]:
         return {q: queue_name(i) for i, q in enumerate(self.queue_ids)}
@@ -89,23 +94,6 @@ class AccountPlan:
         return dict(
             zip(self.recipient_ids, person_names(rng, len(self.recipient_ids)), strict=True)
         )
-
-    def _memberships(self) -> tuple[dict[str, QubicleQueue | AcdcQueue], dict[str, list[str]]]:
-        """Each queue's settings and each ACDC agent's queues, as the generators plan them."""
-        settings: dict[str, QubicleQueue | AcdcQueue] = {}
-        agent_queues: dict[str, list[str]] = {}
-        if self.source in ("qubicle", "both"):
-            rng = random.Random(self.sessions_seed)
-            for q in plan_qubicle_queues(rng, self.queue_ids, self.recipient_ids):
-                settings[q.queue_id] = q
-        if self.source in ("acdc", "both"):
-            for a in plan_acdc_queues(
-                random.Random(self.call_stats_seed), self.queue_ids, self.recipient_ids
-            ):
-                settings[a.queue_id] = a
-                for agent in a.agents:
-                    agent_queues.setdefault(agent, []).append(a.queue_id)
-        return settings, agent_queues
 
     def account_db_docs(self) -> list[dict[str, Any]]:
         """The account document, then a ``queue`` document per queue and a ``user`` document
@@ -118,20 +106,16 @@ class AccountPlan:
             "pvt_modified": ACCOUNT_DOCS_CREATED,
             "pvt_vsn": "1",
         }
-        settings, agent_queues = self._memberships()
-        wrapups = plan_wrapups(random.Random(self.status_stats_seed), self.queue_ids)
+        settings = {q.queue_id: q for q in self.queues()}
+        agent_queues: dict[str, list[str]] = {}
+        for q in settings.values():
+            if q.shape == ACDC:
+                for agent in q.members:
+                    agent_queues.setdefault(agent, []).append(q.queue_id)
         docs: list[dict[str, Any]] = [self.account_doc()]
         for queue_id, name in self.queue_names().items():
             q = settings[queue_id]
-            if isinstance(q, AcdcQueue):
-                timeout, ring, at_once = (
-                    q.connection_timeout,
-                    q.agent_ring_timeout,
-                    q.ring_simultaneously,
-                )
-                wrapup = wrapups[queue_id]
-            else:
-                timeout, ring, at_once, wrapup = q.timeout, 15, 1, 0
+            timeout, ring, at_once, wrapup = q.timeout, q.ring_timeout, q.ring_at_once, q.wrapup
             docs.append(
                 {
                     "_id": queue_id,

@@ -22,6 +22,12 @@ WEEKDAY_FACTORS = (1.0, 1.05, 1.0, 0.95, 0.85, 0.35, 0.2)
 Q = TypeVar("Q")  # a queue plan of either document shape
 
 
+def expected_calls(calls_per_day: int, day: date, hour: int) -> float:
+    """The forecast: callers expected in one UTC hour of ``day`` (what staffing plans for)."""
+    share = HOURLY_WEIGHTS[hour] / sum(HOURLY_WEIGHTS)
+    return calls_per_day * WEEKDAY_FACTORS[day.weekday()] * share
+
+
 def day_arrivals(
     rng: random.Random,
     day: date,
