@@ -455,17 +455,13 @@ async def test_bars_points_and_the_keyboard_open_their_bucket(
     await page.keyboard.press("Enter")
     panel = await opened(page)
     top = max(shown["rows"], key=lambda r: r["cells"]["call_count"])
-    want = await records(
-        api,
-        {
-            "report": "offers",
-            "start_date": start,
-            "end_date": end,
-            "timezone": "UTC",
-            "identifiers": [top["id"]],
-            "results": ["answered"],
-        },
-    )
+
+    async def offers(result: str) -> list[dict[str, Any]]:
+        """The top agent's offers with that result, as the API lists them."""
+        query = {"report": "offers", "start_date": start, "end_date": end, "timezone": "UTC"}
+        return await records(api, {**query, "identifiers": [top["id"]], "results": [result]})
+
+    want = await offers("answered")
     assert panel["rows"] == want and len(want) == top["cells"]["call_count"]
     # the agents' offers come from both shapes (an agent may work Qubicle queues only)
     every = await records(
@@ -477,17 +473,7 @@ async def test_bars_points_and_the_keyboard_open_their_bucket(
     # a missed-offers cell of the same agent
     await page.click(f'#table tr[data-id="{top["id"]}"] td[data-metric="missed_call_count"] button')
     panel = await opened(page)
-    want = await records(
-        api,
-        {
-            "report": "offers",
-            "start_date": start,
-            "end_date": end,
-            "timezone": "UTC",
-            "identifiers": [top["id"]],
-            "results": ["missed"],
-        },
-    )
+    want = await offers("missed")
     assert panel["rows"] == want and len(want) == top["cells"]["missed_call_count"]
     assert watch.dialogs == [] and watch.errors == []
     await context.close()
