@@ -11,9 +11,13 @@ child process on loopback, prints:
   ``start_key``), against the cheapest read that returns those rows, the faster of two (both
   printed): the same key range of the same view in the MoDB that holds them,
   ``reduce=false``, ``limit`` = 50, with ``include_docs=true`` in one request; or without
-  documents, then the 50 documents in one ``_bulk_get``; parsed with orjson. The service
-  reads every MoDB of the range and the month after, the page size plus a few rows, and
-  its answer goes through HTTP once more;
+  documents, then the 50 documents in one ``_bulk_get``; parsed with orjson. Those read
+  one MoDB only, which answers right only while no document was archived late; so also
+  against the **complete read**, the least a correct page must read: the same, in the MoDB
+  and the month after's side by side (and, for an agent, the state open at the window's
+  start: the last event of the 12 hours before), then the first 50 rows' documents. The
+  service reads that, the page size plus a few rows, and its answer goes through HTTP once
+  more (``--pages-only``: only these);
 - **CSV of every row of the range** (``visits`` and ``offers`` of the whole dataset, no
   ``identifiers``): rows, seconds, rows a second and the peak memory (``VmHWM``) of a fresh
   service process, against the cheapest read of the same rows, the faster of two (both
@@ -82,11 +86,12 @@ async def timed_get(
 async def pages(
     args: argparse.Namespace, svc: Service, ds: Dataset, raw: RawCouch
 ) -> list[list[str]]:
-    """Cold pages of 50 against the one view request that returns their rows."""
+    """Cold pages of 50 against the reads that return their rows."""
     _, last = ds.window()
     day = last.replace(day=15)
     key = day.strftime("%Y%m%d")
     db = modb(ds.account_id, day.year, day.month)
+    after = modb(ds.account_id, day.year + day.month // 12, day.month % 12 + 1)
     start = gregorian(day)
     cases = [
         ("visits", ds.queue_ids[0], "queue_visits_by_quarter", [key], [key, HIGH]),
@@ -113,7 +118,7 @@ async def pages(
                 "startkey": [entity, *low],
                 "endkey": [entity, *high],
             }
-            service, service_mid, with_docs, bulk = [], [], [], []
+            service, service_mid, with_docs, bulk, whole = [], [], [], [], []
             for _ in range(args.repeats):
                 t, _ = await timed_get(session, url, params)
                 service.append(t)
@@ -129,8 +134,12 @@ async def pages(
                 docs = orjson.loads(await raw.bulk_get(db, ids))["results"]
                 bulk.append(time.perf_counter() - started)
                 assert len(docs) == 50
-            s, m, d, b = (
-                statistics.median(x) * 1000 for x in (service, service_mid, with_docs, bulk)
+                started = time.perf_counter()
+                assert await complete_read(raw, (db, after), view, keys, entity, start) == 50
+                whole.append(time.perf_counter() - started)
+            s, m, d, b, c = (
+                statistics.median(x) * 1000
+                for x in (service, service_mid, with_docs, bulk, whole)
             )
             f = min(d, b)
             who = {"visits": "queue", "offers": "agent", "agent_intervals": "agent"}[report]
@@ -141,11 +150,48 @@ async def pages(
                     f"{m:.1f}",
                     f"{d:.1f}",
                     f"{b:.1f}",
-                    f"{s / f:.2f}x",
-                    f"{m / f:.2f}x",
+                    f"{c:.1f}",
+                    f"{s / f:.2f}x / {s / c:.2f}x",
+                    f"{m / f:.2f}x / {m / c:.2f}x",
                 ]
             )
     return out
+
+
+async def complete_read(
+    raw: RawCouch,
+    dbs: tuple[str, str],
+    view: str,
+    keys: dict[str, Any],
+    entity: str,
+    start: int,
+) -> int:
+    """The least a correct page must read (CONTRACT 1, 2, 2b, 7): the key range in the MoDB
+    and in the month after's (documents archived late sit there), side by side, for an
+    agent's intervals also the state open at the window's start (the last event of the 12
+    hours before, in both); then the 50 first rows' documents, one ``_bulk_get`` per MoDB
+    holding some. Returns the documents read."""
+    reads = [raw.view(db, view, keys) for db in dbs]
+    if view == "agent_events":
+        back = {
+            "reduce": False,
+            "include_docs": True,
+            "descending": True,
+            "limit": 1,
+            "startkey": [entity, start - 1, HIGH],
+            "endkey": [entity, start - 43_200],
+        }
+        reads += [raw.view(db, view, back) for db in dbs]
+    answers = await asyncio.gather(*reads)
+    rows = sorted(
+        ((r["key"], r["id"], db) for db, a in zip(dbs, answers, strict=False)
+         for r in orjson.loads(a).get("rows", [])),
+    )[:50]  # fmt: skip
+    ids: dict[str, list[str]] = {}
+    for _, doc_id, db in rows:
+        ids.setdefault(db, []).append(doc_id)
+    got = await asyncio.gather(*(raw.bulk_get(db, i) for db, i in ids.items()))
+    return sum(len(orjson.loads(g)["results"]) for g in got)
 
 
 async def csv_run(
@@ -257,12 +303,15 @@ async def run(args: argparse.Namespace) -> None:
                     "service: middle",
                     "include_docs",
                     "keys + _bulk_get",
-                    "first / cheapest",
-                    "middle / cheapest",
+                    "complete read",
+                    "first / cheapest, / complete",
+                    "middle / cheapest, / complete",
                 ],
                 page_rows,
             )
         )
+        if args.pages_only:
+            return
         csv_rows = []
         for report, view, entities in (
             ("visits", "queue_visits_by_quarter", ds.queue_ids),
@@ -337,6 +386,7 @@ def main(argv: list[str] | None = None) -> int:
         help="the data ends with this month (default 2025-12)",
     )
     parser.add_argument("--repeats", type=int, default=15, help="page timings (default 15)")
+    parser.add_argument("--pages-only", action="store_true", help="the pages, not the CSV runs")
     args = parser.parse_args(argv)
     if "COUCHDB_URL" not in os.environ:
         parser.error("set COUCHDB_URL to a real CouchDB 3.4")
