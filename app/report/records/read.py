@@ -192,13 +192,16 @@ async def groups(
     high: list[Any],
     first: int,
     ahead: bool = False,
+    prefetch: int = 0,
 ) -> AsyncGenerator[list[Group], None]:
     """One MoDB's rows of ``[low, high]`` in key order, whole keys at a time, as the runs of
     keys each read completes. ``ahead`` (every row is wanted: CSV): once its rows are being
     taken, the next read and the reread of a cut key are sent as soon as a read is in, with
     their documents, so CouchDB reads while the rows before are written out. A MoDB whose
     rows are not yet taken (the months after the one being written out) holds its first read
-    only, so memory stays flat however many months the range spans."""
+    only, so memory stays flat however many months the range spans. ``prefetch`` (a page):
+    the documents of a read's first rows are asked for as soon as its keys are in, beside
+    the other MoDBs' reads, not after them all."""
 
     async def read_filled(
         loader: Loader, month: MonthDb, view: str, params: dict[str, Any]
@@ -207,10 +210,17 @@ async def groups(
         await fill(loader, [month], [(0, row) for row in rows])
         return rows
 
+    async def read_first(
+        loader: Loader, month: MonthDb, view: str, params: dict[str, Any]
+    ) -> list[DocRow]:
+        rows = await _read(loader, month, view, params)
+        await fill(loader, [month], [(0, row) for row in rows[:prefetch]])
+        return rows
+
     def read(params: dict[str, Any]) -> asyncio.Future[list[DocRow]]:
         # reading ahead (every row is wanted), the documents come with the rows: read while
         # the rows before are written out
-        how = read_filled if ahead else _read
+        how = read_filled if ahead else read_first if prefetch else _read
         return asyncio.ensure_future(how(loader, month, view, {"endkey": high, **params}))
 
     limit = first
@@ -321,6 +331,7 @@ class Reader:
     now: int
     first: int = FIRST_BATCH
     want: int | None = None  # rows the reader is asked for (a page's); None: every row
+    prefetch: int = 0  # documents of each MoDB's first rows read with its keys (a page)
     made: int = 0  # rows handed on so far
 
     def __post_init__(self) -> None:
@@ -396,7 +407,10 @@ class Reader:
 
     def _streams(self, low: list[Any], high: list[Any]) -> list[AsyncGenerator[list[Group], None]]:
         ahead = self.want is None  # every row (CSV): read ahead
-        return [groups(self.loader, m, self.view, low, high, self.first, ahead) for m in self.dbs]
+        return [
+            groups(self.loader, m, self.view, low, high, self.first, ahead, self.prefetch)
+            for m in self.dbs
+        ]
 
     async def _calls(self, entity: str, after: Place | None) -> AsyncGenerator[list[Ranked], None]:
         """Visits of a queue or offers to a recipient, key by key."""
@@ -509,7 +523,12 @@ async def read_page(loader: Loader, account_id: str, req: RecordRequest, now: in
     slack = max(8, size // 8) * (2 if req.start_key is not None else 1)
     if req.report == "agent_intervals":
         slack = 8
-    reader = Reader(loader, account_id, req, now, first=size + 1 + slack, want=size + 1)
+    # the documents of the page's rows are asked for with its keys (from a start_key, with
+    # the rows of its key up to that place, which are read to be dropped)
+    prefetch = size + 1 + (slack if req.start_key is not None else 0)
+    reader = Reader(
+        loader, account_id, req, now, first=size + 1 + slack, want=size + 1, prefetch=prefetch
+    )
     out: list[Ranked] = []
     async with aclosing(reader.rows(req.start_key)) as batches:
         async for batch in batches:
