@@ -23,7 +23,7 @@ from app.config import Settings
 from app.couch import modb
 from app.couch.client import Couch, CouchError, CouchUnavailable
 from app.couch.modb import MonthDb
-from app.report.load import MonthUnreadable, Query, month_failures
+from app.report.load import MonthUnreadable, month_failures
 
 TOKEN = "tok-poisoned-8d1f"
 RANGE = {"start_date": "2024-01-30", "end_date": "2024-02-01"}
@@ -178,6 +178,6 @@ def test_a_failing_month_is_named_with_couchdbs_error_name_never_its_reason(
     """What a report's 503 says when CouchDB still fails one MoDB (a view whose sum
     overflowed answered exactly the first case on CouchDB 3.4.3 before 2c)."""
     month = MonthDb(2024, 3, modb.modb("a" * 32, 2024, 3))
-    with pytest.raises(MonthUnreadable) as caught, month_failures(Query(month, "v", {})):
+    with pytest.raises(MonthUnreadable) as caught, month_failures(month.name):
         raise failure
     assert str(caught.value) == f"the report could not read 2024-03: {why}"

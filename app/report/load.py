@@ -118,15 +118,16 @@ class MonthUnreadable(Exception):
 
 
 @contextmanager
-def month_failures(q: Query) -> Iterator[None]:
-    """CouchDB's failure for one query, as :class:`MonthUnreadable` naming its month."""
+def month_failures(db: str) -> Iterator[None]:
+    """CouchDB's failure for one request to MoDB ``db``, as :class:`MonthUnreadable`
+    naming its month."""
     try:
         yield
     except CouchError as e:
         why = f"CouchDB answered {e.status}{error_name(e.error)}"
-        raise MonthUnreadable(f"the report could not read {month_of(q.db)}: {why}") from None
+        raise MonthUnreadable(f"the report could not read {month_of(db)}: {why}") from None
     except CouchUnavailable as e:
-        raise MonthUnreadable(f"the report could not read {month_of(q.db)}: {e}") from None
+        raise MonthUnreadable(f"the report could not read {month_of(db)}: {e}") from None
 
 
 @dataclass
@@ -208,14 +209,14 @@ class Loader:
     async def read(self, q: Query) -> Answer:
         """One query's answer, read now (never from the cache; identical queries in flight
         share one request): for readers that page through a view (app.report.events)."""
-        with month_failures(q):
+        with month_failures(q.db):
             return await self._joined(self._key(q), q)
 
     async def docs(self, month: MonthDb, ids: list[str]) -> bytes:
         """The documents ``ids`` of one MoDB, as ``_bulk_get`` answers them (one of the
         account's CouchDB slots held while read)."""
         db = month.name
-        with month_failures(Query(month, "_bulk_get", {})):
+        with month_failures(db):
             async with self._share(db):
                 return await self.couch.bulk_get_raw(db, ids)
 
@@ -274,7 +275,7 @@ class Loader:
                 await offload.run(len(raw) <= offload.SMALL_ANSWER, sink, q, raw)
 
         async def one(q: Query) -> None:
-            with month_failures(q):
+            with month_failures(q.db):
                 await fold(q)
 
         async def fold(q: Query) -> None:

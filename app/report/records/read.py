@@ -120,12 +120,10 @@ async def fill(loader: Loader, dbs: list[MonthDb], rows: list[tuple[int, DocRow]
         raw = await loader.docs(dbs[n], ids)
         return n, await offload.run(len(raw) <= offload.SMALL_ANSWER, documents, raw)
 
-    batches = [
-        one(n, ids[i : i + DOC_BATCH])
-        for n, found in wanted.items()
-        for ids in [list(found)]
-        for i in range(0, len(ids), DOC_BATCH)
-    ]
+    batches = []
+    for n, found in wanted.items():
+        ids = list(found)
+        batches += [one(n, ids[i : i + DOC_BATCH]) for i in range(0, len(ids), DOC_BATCH)]
     got: dict[int, dict[str, dict[str, Any]]] = {}
     for n, docs in await every(batches):
         got.setdefault(n, {}).update(docs)
@@ -176,7 +174,8 @@ def window(req: RecordRequest, now: int | None = None) -> Window:
 
 
 async def _read(loader: Loader, month: MonthDb, view: str, params: dict[str, Any]) -> list[DocRow]:
-    """The view's rows, keys and ids (their documents come with :func:`fill`)."""
+    """The view's rows, keys and ids (their documents come with :func:`fill`, or with
+    ``include_docs`` in ``params`` for a read of a row or two)."""
     raw = await loader.read(Query(month, view, {"reduce": False, **params}))
     return await offload.run(len(raw) <= offload.SMALL_ANSWER, parse, raw)
 
@@ -203,25 +202,17 @@ async def groups(
     the documents of a read's first rows are asked for as soon as its keys are in, beside
     the other MoDBs' reads, not after them all."""
 
-    async def read_filled(
-        loader: Loader, month: MonthDb, view: str, params: dict[str, Any]
-    ) -> list[DocRow]:
-        rows = await _read(loader, month, view, params)
-        await fill(loader, [month], [(0, row) for row in rows])
-        return rows
-
-    async def read_first(
-        loader: Loader, month: MonthDb, view: str, params: dict[str, Any]
-    ) -> list[DocRow]:
-        rows = await _read(loader, month, view, params)
-        await fill(loader, [month], [(0, row) for row in rows[:prefetch]])
+    async def with_docs(params: dict[str, Any]) -> list[DocRow]:
+        # reading ahead (every row is wanted), the documents come with the rows: read while
+        # the rows before are written out; a page's, those of its first rows
+        rows = await _read(loader, month, view, {"endkey": high, **params})
+        await fill(loader, [month], [(0, row) for row in (rows if ahead else rows[:prefetch])])
         return rows
 
     def read(params: dict[str, Any]) -> asyncio.Future[list[DocRow]]:
-        # reading ahead (every row is wanted), the documents come with the rows: read while
-        # the rows before are written out
-        how = read_filled if ahead else read_first if prefetch else _read
-        return asyncio.ensure_future(how(loader, month, view, {"endkey": high, **params}))
+        if ahead or prefetch:
+            return asyncio.ensure_future(with_docs(params))
+        return asyncio.ensure_future(_read(loader, month, view, {"endkey": high, **params}))
 
     limit = first
     nxt: asyncio.Future[list[DocRow]] | None = read({"startkey": low, "limit": limit})
@@ -371,10 +362,9 @@ class Reader:
                 "limit": 1,
                 "startkey": [agent, at - 1, HIGH],
                 "endkey": [agent, at - CAP],
+                "include_docs": True,  # one row: its document in the same request
             }
-            params["include_docs"] = True  # one row: its document in the same request
-            raw = await self.loader.read(Query(month, self.view, {"reduce": False, **params}))
-            rows = parse(raw)
+            rows = await _read(self.loader, month, self.view, params)
             return rows[0] if rows else None
 
         found = [r for r in await every([last(m) for m in self.dbs]) if r is not None]
