@@ -442,11 +442,15 @@ def _free_port() -> int:
 
 
 async def _stopped_listening(port: int) -> None:
-    """Until a connection to the port is refused (polled: no event tells us from outside)."""
+    """Until a connection to the port is refused (polled: no event tells us from outside).
+
+    A reset while connecting says the same: the listening socket closed with our connection
+    still in its backlog.
+    """
     while True:
         try:
             _, writer = await asyncio.open_connection("127.0.0.1", port)
-        except ConnectionRefusedError:
+        except (ConnectionRefusedError, ConnectionResetError):
             return
         writer.close()
         await asyncio.sleep(0.02)
