@@ -41,6 +41,11 @@ def _yield_cpu() -> None:
 WORKER = ThreadPoolExecutor(
     max_workers=1, thread_name_prefix="qubicle-report", initializer=_yield_cpu
 )
+# work the next CouchDB request waits for (a record read's view keys): on a worker of its
+# own, so it never queues behind a report's long steps while CouchDB idles
+FIRST = ThreadPoolExecutor(
+    max_workers=1, thread_name_prefix="qubicle-first", initializer=_yield_cpu
+)
 SMALL_ANSWER = 64 * 1024  # bytes of a CouchDB answer folded on the loop (~1 ms)
 SMALL_REPORT = 5_000  # entity x bucket cells finished and rendered on the loop (~1 ms)
 
@@ -49,6 +54,14 @@ async def off_loop(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> 
     """``fn(*args, **kwargs)`` in the report worker, awaited."""
     call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
     return await asyncio.get_running_loop().run_in_executor(WORKER, call)
+
+
+async def run_first(small: bool, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """As :func:`run`, off the loop on the worker of work a CouchDB request waits for."""
+    if small:
+        return fn(*args, **kwargs)
+    call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
+    return await asyncio.get_running_loop().run_in_executor(FIRST, call)
 
 
 async def run(small: bool, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:

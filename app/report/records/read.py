@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from contextlib import aclosing
-from dataclasses import dataclass
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
+from contextlib import aclosing, nullcontext
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -51,8 +51,12 @@ VIEWS = {
 }
 FIRST_BATCH = 200  # rows of a MoDB's first read (a page asks for a few more than its size)
 CSV_FIRST_BATCH = 1_000  # rows of a MoDB's first read for CSV: every MoDB holds one at once
-BATCH = 5_000  # rows of each later read (and their documents: ~2-5 MB)
-DOC_BATCH = 1_000  # documents a _bulk_get asks for; a batch's requests are sent at once
+BATCH = 2_500  # rows of each later read (and their documents: ~2-5 MB)
+AHEAD = 2  # reads (with their documents) a CSV holds ahead of the rows being written out
+DOCS_AHEAD = 2  # a CSV's _bulk_get requests in flight: CouchDB 3.4 reads most documents a
+# second with two of 5,000 (bench/records.py); more only slow the first one down
+SMALL_ROWS = 200  # rows made into a report's rows on the event loop (~1-2 ms); more: off it
+DOC_BATCH = 2_500  # documents a _bulk_get asks for; a batch's requests are sent at once
 Ranked = tuple[Place, Row]  # a row and its place in the report's order
 T = TypeVar("T")
 
@@ -108,16 +112,23 @@ def documents(raw: bytes) -> dict[str, dict[str, Any]]:
     return out
 
 
-async def fill(loader: Loader, dbs: list[MonthDb], rows: list[tuple[int, DocRow]]) -> None:
+async def fill(
+    loader: Loader,
+    dbs: list[MonthDb],
+    rows: list[tuple[int, DocRow]],
+    slots: asyncio.Semaphore | None = None,
+) -> None:
     """Give each row (of MoDB ``dbs[n]``) its document: every MoDB's ids, a batch a
-    request, all at once (the account's CouchDB share bounds them)."""
+    request, all at once (the account's CouchDB share bounds them; ``slots``: and they,
+    taken in the order asked)."""
     wanted: dict[int, dict[str, None]] = {}
     for n, row in rows:
         if row.doc is None:
             wanted.setdefault(n, {})[row.id] = None
 
     async def one(n: int, ids: list[str]) -> tuple[int, dict[str, dict[str, Any]]]:
-        raw = await loader.docs(dbs[n], ids)
+        async with slots or nullcontext():
+            raw = await loader.docs(dbs[n], ids)
         return n, await offload.run(len(raw) <= offload.SMALL_ANSWER, documents, raw)
 
     batches = []
@@ -177,7 +188,8 @@ async def _read(loader: Loader, month: MonthDb, view: str, params: dict[str, Any
     """The view's rows, keys and ids (their documents come with :func:`fill`, or with
     ``include_docs`` in ``params`` for a read of a row or two)."""
     raw = await loader.read(Query(month, view, {"reduce": False, **params}))
-    return await offload.run(len(raw) <= offload.SMALL_ANSWER, parse, raw)
+    # the documents' request waits for the keys: never behind the rows before being written
+    return await offload.run_first(len(raw) <= offload.SMALL_ANSWER, parse, raw)
 
 
 Group = tuple[tuple[Any, ...], list[DocRow]]
@@ -190,61 +202,138 @@ async def groups(
     low: list[Any],
     high: list[Any],
     first: int,
-    ahead: bool = False,
     prefetch: int = 0,
+    resume: bool = False,
 ) -> AsyncGenerator[list[Group], None]:
     """One MoDB's rows of ``[low, high]`` in key order, whole keys at a time, as the runs of
-    keys each read completes. ``ahead`` (every row is wanted: CSV): once its rows are being
-    taken, the next read and the reread of a cut key are sent as soon as a read is in, with
-    their documents, so CouchDB reads while the rows before are written out. A MoDB whose
-    rows are not yet taken (the months after the one being written out) holds its first read
-    only, so memory stays flat however many months the range spans. ``prefetch`` (a page):
-    the documents of a read's first rows are asked for as soon as its keys are in, beside
-    the other MoDBs' reads, not after them all."""
+    keys each read completes, read when asked for (a page). ``prefetch``: the documents of a
+    read's first rows are asked for as soon as its keys are in, beside the other MoDBs'
+    reads, not after them all; ``resume`` (a page from a ``start_key``): with those of every
+    row of ``low``, the start key's slot, as it is reread to be dropped up to the place."""
 
     async def with_docs(params: dict[str, Any]) -> list[DocRow]:
-        # reading ahead (every row is wanted), the documents come with the rows: read while
-        # the rows before are written out; a page's, those of its first rows
         rows = await _read(loader, month, view, {"endkey": high, **params})
-        await fill(loader, [month], [(0, row) for row in (rows if ahead else rows[:prefetch])])
+        if prefetch:
+            wanted = _head(rows, prefetch, low if resume else None)
+            await fill(loader, [month], [(0, row) for row in wanted])
         return rows
 
-    def read(params: dict[str, Any]) -> asyncio.Future[list[DocRow]]:
-        if ahead or prefetch:
-            return asyncio.ensure_future(with_docs(params))
-        return asyncio.ensure_future(_read(loader, month, view, {"endkey": high, **params}))
-
     limit = first
-    nxt: asyncio.Future[list[DocRow]] | None = read({"startkey": low, "limit": limit})
-    whole: asyncio.Future[list[DocRow]] | None = None
-    taken = False  # has the merge come back for more of this MoDB's rows yet?
+    nxt: asyncio.Future[list[DocRow]] | None = None
     try:
-        while nxt is not None:
+        while True:
+            nxt = asyncio.ensure_future(with_docs({"startkey": low, "limit": limit}))
             rows = await nxt
-            nxt = None
             if len(rows) < limit:
                 if rows:
                     yield _grouped(rows)
                 return
             last = list(rows[-1].key)
-            cut = len(rows) - 1
-            while cut > 0 and rows[cut - 1].key == rows[-1].key:
-                cut -= 1
-            low, limit = [*last, HIGH], min(BATCH, 2 * limit)
-            if ahead and taken:
-                whole = read({"startkey": last, "endkey": last})
-                nxt = read({"startkey": low, "limit": limit})
+            cut = _cut(rows)
             if cut:
                 yield _grouped(rows[:cut])
-            taken = True
-            whole = whole or read({"startkey": last, "endkey": last})
-            yield [(tuple(last), await whole)]
-            whole = None
-            nxt = nxt or read({"startkey": low, "limit": limit})
+            nxt = asyncio.ensure_future(with_docs({"startkey": last, "endkey": last}))
+            yield [(tuple(last), await nxt)]
+            low, limit = [*last, HIGH], min(BATCH, 2 * limit)
     finally:
-        for pending in (nxt, whole):
-            if pending is not None:
-                pending.cancel()
+        if nxt is not None:
+            nxt.cancel()
+
+
+def _cut(rows: list[DocRow]) -> int:
+    """Where the rows of a read's last key begin: the read may end inside that key."""
+    cut = len(rows) - 1
+    while cut > 0 and rows[cut - 1].key == rows[-1].key:
+        cut -= 1
+    return cut
+
+
+async def ahead(
+    loader: Loader,
+    month: MonthDb,
+    view: str,
+    low: list[Any],
+    high: list[Any],
+    first: int,
+    slots: asyncio.Semaphore,
+    eager: bool = False,
+) -> AsyncGenerator[list[Group], None]:
+    """As :func:`groups`, every row with its document (CSV), read ahead: once the MoDB's
+    first rows are taken, the next read is sent as soon as the one before is in and its
+    documents asked for at once, up to ``AHEAD`` reads ahead of the rows being written out,
+    so CouchDB always has documents to read; ``slots`` bound the ``_bulk_get`` requests in
+    flight, taken in the order asked, so the rows written out next come in first. A MoDB
+    whose rows are not yet taken (the months after the one being written out) holds the
+    keys of its first read only (the documents of those rows are read as they are written
+    out), so memory stays flat however many months the range spans; ``eager`` (the range's
+    first MoDB, whose rows are taken first): it reads ahead, with documents, at once."""
+    done: asyncio.Queue[tuple[list[DocRow], asyncio.Future[None]] | BaseException | None]
+    done = asyncio.Queue()
+    room = asyncio.Semaphore(1 + AHEAD if eager else 1)  # not eager: the first read alone
+    taken = eager
+
+    async def read() -> None:
+        start, limit = low, first
+        keys_only = not eager  # until taken: the rows' documents come when they are written
+        try:
+            while True:
+                await room.acquire()
+                rows = await _read(
+                    loader, month, view, {"startkey": start, "endkey": high, "limit": limit}
+                )
+                full = len(rows) == limit
+                if full:  # the last key read whole
+                    last = list(rows[-1].key)
+                    rows = rows[: _cut(rows)] + await _read(
+                        loader, month, view, {"startkey": last, "endkey": last}
+                    )
+                    start, limit = [*last, HIGH], min(BATCH, 2 * limit)
+                wanted = [] if keys_only else [(0, r) for r in rows]
+                docs = asyncio.ensure_future(fill(loader, [month], wanted, slots))
+                done.put_nowait((rows, docs))
+                keys_only = False
+                if not full:
+                    done.put_nowait(None)
+                    return
+        except Exception as e:  # handed to the reader of the rows, in their order
+            done.put_nowait(e)
+
+    reading = asyncio.ensure_future(read())
+    try:
+        while (got := await done.get()) is not None:
+            if isinstance(got, BaseException):
+                raise got
+            rows, docs = got
+            await docs
+            if rows:
+                yield _grouped(rows)
+            if not taken:
+                taken = True
+                for _ in range(AHEAD):
+                    room.release()
+            room.release()
+    finally:
+        reading.cancel()
+        while not done.empty():
+            got = done.get_nowait()
+            if isinstance(got, tuple):
+                got[1].cancel()
+                if got[1].done() and not got[1].cancelled():
+                    got[1].exception()  # retrieved: nobody will read these rows now
+
+
+def _head(rows: list[DocRow], count: int, low: list[Any] | None = None) -> list[DocRow]:
+    """The first ``count`` rows and the rest of the last one's key: a key's rows are put in
+    order by their documents, so a page that ends inside a key needs them all (one
+    ``_bulk_get``, not a second one for the key's last rows). Rows of the key ``low`` come
+    on top of the ``count``."""
+    start = 0
+    while low is not None and start < len(rows) and list(rows[start].key) == low:
+        start += 1
+    end = min(start + count, len(rows))
+    while 0 < end < len(rows) and rows[end].key == rows[end - 1].key:
+        end += 1
+    return rows[:end]
 
 
 def _grouped(rows: list[DocRow]) -> list[Group]:
@@ -324,6 +413,7 @@ class Reader:
     want: int | None = None  # rows the reader is asked for (a page's); None: every row
     prefetch: int = 0  # documents of each MoDB's first rows read with its keys (a page)
     made: int = 0  # rows handed on so far
+    docs_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(DOCS_AHEAD))
 
     def __post_init__(self) -> None:
         req = self.req
@@ -341,15 +431,18 @@ class Reader:
             return
         ids = self.req.identifiers
         wanted = list(ids) if ids is not None else await entities(self.loader, self.dbs, self.view)
-        for entity in wanted:
-            if after is not None and entity < after[0]:
-                continue
-            mine = after if after is not None and after[0] == entity else None
-            read = self._intervals if self.req.report == "agent_intervals" else self._calls
-            async with aclosing(read(entity, mine)) as batches:
-                async for batch in batches:
-                    if batch:
-                        yield batch
+        read = self._intervals if self.req.report == "agent_intervals" else self._calls
+        each = (
+            read(entity, after if after is not None and after[0] == entity else None)
+            for entity in wanted
+            if after is None or entity >= after[0]
+        )
+        # every row (CSV): the next entity's first rows are read while this one's are taken
+        chained = _one_ahead(each) if self.want is None else _in_turn(each)
+        async with aclosing(chained) as batches:
+            async for batch in batches:
+                if batch:
+                    yield batch
 
     async def _open_at(self, agent: str, at: int) -> Event | None:
         """The event whose state is open at ``at``: the agent's last of the 12 hours before
@@ -374,10 +467,10 @@ class Reader:
         _, when, code = row.key
         return Event(agent, when, STATUSES[code], row.id, row.doc)
 
-    async def _filled(self, run: Merged) -> AsyncIterator[list[tuple[int, DocRow]]]:
-        """The run's keys, each with its rows' documents: for a page only as many keys'
-        as the rows it still wants (more only when the filters drop some) and none past the
-        page's end, else all at once."""
+    async def _filled(self, run: Merged) -> AsyncIterator[Merged]:
+        """The run's keys with their rows' documents, some keys at a time: for a page only as
+        many keys as the rows it still wants (more only when the filters drop some) and none
+        past the page's end, else all at once."""
         i = 0
         while i < len(run):
             j, rows = i, 0
@@ -391,14 +484,17 @@ class Reader:
                     rows += len(run[j])
                     j += 1
             await fill(self.loader, self.dbs, [r for key in run[i:j] for r in key])
-            for key in run[i:j]:
-                yield key
+            yield run[i:j]
             i = j
 
-    def _streams(self, low: list[Any], high: list[Any]) -> list[AsyncGenerator[list[Group], None]]:
-        ahead = self.want is None  # every row (CSV): read ahead
+    def _streams(
+        self, low: list[Any], high: list[Any], resume: bool
+    ) -> list[AsyncGenerator[list[Group], None]]:
+        if self.want is None:  # every row (CSV): read ahead
+            args = (low, high, self.first, self.docs_slots)
+            return [ahead(self.loader, m, self.view, *args, n == 0) for n, m in enumerate(self.dbs)]
         return [
-            groups(self.loader, m, self.view, low, high, self.first, ahead, self.prefetch)
+            groups(self.loader, m, self.view, low, high, self.first, self.prefetch, resume)
             for m in self.dbs
         ]
 
@@ -408,18 +504,12 @@ class Reader:
         start = max(win.low, after[1]) if after is not None else win.low
         low, high = [entity, *slot(start)], [entity, *slot(win.high - 1)]
         pick = self._visits if self.req.report == "visits" else self._offers
-        async with aclosing(merged(self._streams(low, high))) as runs:
+        async with aclosing(merged(self._streams(low, high, after is not None))) as runs:
             async for run in runs:
                 out: list[Ranked] = []
-                async for rows in self._filled(run):
-                    mine: list[Ranked] = []
-                    seen: set[tuple[int, str]] = set()
-                    for n, row in rows:
-                        if (n, row.id) in seen:
-                            continue  # a document with two offers to one recipient in one slot
-                        seen.add((n, row.id))
-                        mine.extend(r for r in pick(entity, row) if after is None or r[0] > after)
-                    mine.sort(key=lambda r: r[0])
+                async for keys in self._filled(run):
+                    small = sum(map(len, keys)) <= SMALL_ROWS
+                    mine = await offload.run(small, _ranked, pick, entity, keys, after)
                     out += mine
                     self.made += len(mine)
                 yield out
@@ -463,7 +553,8 @@ class Reader:
             low: list[Any] = [agent, after[1], STATUSES.index(after[2])]
         else:
             low = [agent, win.low]
-        async with aclosing(merged(self._streams(low, [agent, win.high - 1, HIGH]))) as source:
+        streams = self._streams(low, [agent, win.high - 1, HIGH], after is not None)
+        async with aclosing(merged(streams)) as source:
             batches: AsyncIterator[Merged] = source
             if after is None:  # the state open at the window's start, beside the first rows
                 opening_task = asyncio.ensure_future(self._open_at(agent, win.low))
@@ -478,17 +569,92 @@ class Reader:
                     batches = _chain(head, source)
             async for run in batches:
                 out: list[Ranked] = []
-                async for rows in self._filled(run):
-                    for _, row in sorted(rows, key=lambda r: r[1].id):
-                        _, at, code = row.key
-                        ranked = fold.add(Event(agent, at, STATUSES[code], row.id, row.doc))
-                        if ranked is not None:
-                            out.append(ranked)
-                            self.made += 1
+                async for keys in self._filled(run):
+                    small = sum(map(len, keys)) <= SMALL_ROWS
+                    mine = await offload.run(small, _folded, fold, agent, keys)
+                    out += mine
+                    self.made += len(mine)
                 yield out
         last = fold.close()
         if last is not None:
             yield [last]
+
+
+def _ranked(
+    pick: Callable[[str, DocRow], list[Ranked]],
+    entity: str,
+    keys: Merged,
+    after: Place | None,
+) -> list[Ranked]:
+    """The keys' visits or offers past ``after``, in order (a key's rows are in the order
+    of their ids, not of their times)."""
+    out: list[Ranked] = []
+    for rows in keys:
+        mine: list[Ranked] = []
+        seen: set[tuple[int, str]] = set()
+        for n, row in rows:
+            if (n, row.id) in seen:
+                continue  # a document with two offers to one recipient in one slot
+            seen.add((n, row.id))
+            mine.extend(r for r in pick(entity, row) if after is None or r[0] > after)
+        mine.sort(key=lambda r: r[0])
+        out += mine
+    return out
+
+
+def _folded(fold: Intervals, agent: str, keys: Merged) -> list[Ranked]:
+    """The intervals the keys' events end (of one key: in the order of their ids)."""
+    out: list[Ranked] = []
+    for rows in keys:
+        for _, row in sorted(rows, key=lambda r: r[1].id):
+            _, at, code = row.key
+            ranked = fold.add(Event(agent, at, STATUSES[code], row.id, row.doc))
+            if ranked is not None:
+                out.append(ranked)
+    return out
+
+
+async def _in_turn(gens: Iterator[AsyncGenerator[T, None]]) -> AsyncGenerator[T, None]:
+    """Every item of each generator, one generator after the other."""
+    for gen in gens:
+        async with aclosing(gen):
+            async for item in gen:
+                yield item
+
+
+async def _one_ahead(gens: Iterator[AsyncGenerator[T, None]]) -> AsyncGenerator[T, None]:
+    """As :func:`_in_turn`, with each generator's first item asked for as soon as the one
+    before is begun: its reads overlap the rows before (one first batch more in memory)."""
+
+    def begin(gen: AsyncGenerator[T, None] | None) -> asyncio.Future[T | None] | None:
+        return None if gen is None else asyncio.ensure_future(anext(gen, None))
+
+    async def end(
+        gen: AsyncGenerator[T, None] | None, head: asyncio.Future[T | None] | None
+    ) -> None:
+        if head is not None:  # a generator's step must be over before it can be closed
+            head.cancel()
+            await asyncio.gather(head, return_exceptions=True)
+        if gen is not None:
+            await gen.aclose()
+
+    gen = next(gens, None)
+    first = begin(gen)
+    try:
+        while gen is not None:
+            here, head = gen, first
+            gen = next(gens, None)
+            first = begin(gen)
+            try:
+                item = await head if head is not None else None
+                if item is not None:
+                    yield item
+                    async for item in here:
+                        yield item
+            finally:
+                await end(here, head)
+    finally:
+        await end(gen, first)
 
 
 async def _chain(first: T, rest: AsyncIterator[T]) -> AsyncIterator[T]:
@@ -514,10 +680,9 @@ async def read_page(loader: Loader, account_id: str, req: RecordRequest, now: in
     if req.report == "agent_intervals":
         slack = 8
     # the documents of the page's rows are asked for with its keys (from a start_key, with
-    # the rows of its key up to that place, which are read to be dropped)
-    prefetch = size + 1 + (slack if req.start_key is not None else 0)
+    # those of its key's rows, read to be dropped up to that place)
     reader = Reader(
-        loader, account_id, req, now, first=size + 1 + slack, want=size + 1, prefetch=prefetch
+        loader, account_id, req, now, first=size + 1 + slack, want=size + 1, prefetch=size + 1
     )
     out: list[Ranked] = []
     async with aclosing(reader.rows(req.start_key)) as batches:
