@@ -680,7 +680,19 @@ async def test_panel_and_timeline_screenshots(browser: Browser, api: Api, mixed:
         await page.keyboard.press("Escape")
         await page.click('#table tfoot td[data-metric="paused_time"] button')
         await panel_after(page, 1)
+        # the panel's table, wider than a phone, says so as the per-agent table does
+        cue = "#records .table-scroll"
+        await page.wait_for_selector(
+            f'{cue}[data-more="{"right" if width < 600 else ""}"]', state="attached"
+        )
+        assert await page.is_visible(f"{cue} .scroll-chip") == (width < 600)
         await page.screenshot(path=str(ARTIFACTS / f"dashboard-records-all-{width}x{height}.png"))
+        if width < 600:
+            await page.evaluate(
+                "document.querySelector('#records-table').parentElement.scrollLeft = 10000"
+            )
+            await page.wait_for_selector(f'{cue}[data-more="left"]', state="attached")
+            assert not await page.is_visible(f"{cue} .scroll-chip")
         assert watch.dialogs == [] and watch.errors == []
         await context.close()
     for name in ("timeline", "records"):

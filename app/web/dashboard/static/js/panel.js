@@ -5,11 +5,12 @@
 
 import { fetchCsv, fetchRecords } from "./api.js";
 import { recordColumns } from "./record-rows.js";
-import { el, saveFile } from "./view.js";
+import { el, saveFile, showScrollCue } from "./view.js";
 
 const PAGE_SIZE = 50;
 const $ = (id) => document.getElementById(id);
 let current = null; // {account, data, next, count, opener, controller, columns, onError}
+let scrollCue = () => {}; // on a phone: says the table has more to the right
 
 function dialog() {
   return $("records");
@@ -17,6 +18,7 @@ function dialog() {
 
 export function setUpPanel() {
   const d = dialog();
+  scrollCue = showScrollCue($("records-table").parentElement);
   $("records-close").addEventListener("click", () => d.close());
   $("records-more").addEventListener("click", () => loadPage());
   $("records-csv").addEventListener("click", downloadCsv);
@@ -71,6 +73,7 @@ async function loadPage() {
     $("records-table").tBodies[0].append(...rows.map((row) => el("tr",
       { "data-row": JSON.stringify(row) },
       ...c.columns.map((col) => el("td", { class: col.num ? "num" : "", text: col.text(row) })))));
+    scrollCue();
     c.count += rows.length;
     c.next = next;
     more.hidden = !next;
