@@ -563,6 +563,20 @@ async def test_an_agents_day_is_its_intervals(browser: Browser, api: Api, mixed:
     note = await page.text_content("#talk-note")
     assert note is not None and await page.is_visible("#talk-note")
     assert "Qubicle sessions" in note and "ACDC status events only" in note
+    # the day is in the link: opened again, the page shows the same day's timeline
+    link = await page.evaluate("location.href")
+    assert f"day={day}" in link
+    await page.goto("about:blank")  # the same tab: its sign-in is kept for it
+    await page.goto(link)
+    await page.wait_for_selector('body[data-timeline="1"]', state="attached", timeout=WAIT_MS)
+    assert await page.input_value("#timeline-day") == day
+    drawn = await page.evaluate(
+        """() => [...document.querySelectorAll(".tl-strip .tl-seg")]
+          .map((g) => JSON.parse(g.dataset.row))"""
+    )
+    assert sorted(drawn, key=lambda r: (r["agent_id"], r["from_timestamp"])) == sorted(
+        want, key=lambda r: (r["agent_id"], r["from_timestamp"])
+    )
     assert watch.dialogs == [] and watch.errors == []
     await context.close()
 

@@ -15,12 +15,13 @@ const $ = (id) => document.getElementById(id);
 let controller = null;
 let drawn = 0;
 
-// The days of the range for the timeline's picker; the chosen one stays while in range.
+// The days of the range for the timeline's picker; the chosen one (s.day, the link's) stays
+// while in range, else the range's last.
 function timelineDays(s) {
   const select = $("timeline-day");
   const days = [];
   for (let d = s.start; d <= s.end && days.length < 400; d = addDays(d, 1)) days.push(d);
-  const chosen = days.includes(select.value) ? select.value : days.at(-1);
+  const chosen = days.includes(s.day) ? s.day : days.at(-1);
   select.replaceChildren(...days.map((d) => el("option", {
     value: d, text: bucketLabel(d.replaceAll("-", ""), "daily") + ` ${d.slice(0, 4)}`,
   })));

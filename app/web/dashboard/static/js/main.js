@@ -129,8 +129,12 @@ function setUpControls() {
     writeHash();
     if (shown) render(shown.s, shown.report, shown.talk);
   });
-  $("timeline-day").addEventListener("change", () => {
-    if (shown?.s.report === "agent_states") showDay(shown.s, shown.report, dayContext());
+  $("timeline-day").addEventListener("change", (event) => {
+    state.day = event.target.value; // the day is in the link: no new report
+    writeHash();
+    if (shown?.s.report !== "agent_states") return;
+    shown.s = { ...shown.s, day: state.day };
+    showDay(shown.s, shown.report, dayContext());
   });
   showScrollCue($("table").parentElement);
   setUpPanel();

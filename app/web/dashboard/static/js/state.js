@@ -41,6 +41,7 @@ export function defaults() {
     threshold: 20,
     line: "",
     sort: "",
+    day: "", // the Agents' time view's timeline day (default: the range's last)
   };
 }
 
@@ -134,6 +135,7 @@ export function fromHash(hash) {
   if (THRESHOLDS.includes(t)) s.threshold = t;
   if (/^[a-z_]{1,40}$/.test(q.get("line") || "")) s.line = q.get("line");
   if (/^[a-z_]{1,40}:(asc|desc)$/.test(q.get("sort") || "")) s.sort = q.get("sort");
+  if (DATE_RE.test(q.get("day") || "")) s.day = q.get("day");
   return s;
 }
 
@@ -155,5 +157,6 @@ export function toHash(state) {
   if (state.report === "queues") q.set("threshold", String(state.threshold));
   if (state.line) q.set("line", state.line);
   if (state.sort) q.set("sort", state.sort);
+  if (state.report === "agent_states" && state.day) q.set("day", state.day);
   return "#" + q.toString();
 }
