@@ -24,6 +24,10 @@ child process on loopback, prints:
   printed): each entity's key range of the view with its documents (``include_docs``) in
   one unpaged request per MoDB; or every entity's keys without documents first, then the
   documents by ``_bulk_get`` of 5,000, two requests in flight; parsed with orjson;
+- **the documents read from CouchDB**, four queues' visits of the last month, by the way
+  they are asked (a view's ``include_docs``, ``_bulk_get`` of 1,000 to 5,000 ids, one to
+  four in flight): documents a second, and with ``COUCHDB_PID`` (a CouchDB on this
+  machine) CouchDB's CPU per document;
 - **index growth**: none; the record reports read the views the aggregates build, and the
   design doc is unchanged (its views' source is compared with ``git show main``).
 
@@ -222,8 +226,7 @@ async def csv_floor(
     unpaged request per entity and MoDB (the range's months and the one after) with
     ``include_docs``; or (``bulk``) the same without documents, all entities' at once, then
     the documents by ``_bulk_get`` of 5,000, two in flight (the fastest way CouchDB 3.4
-    reads them here: 1,000 x 4 in flight ~9,300 a second, 2,500 x 2 ~9,700, 5,000 x 2
-    ~10,300-11,000; /tmp experiments, 2026-12-06)."""
+    reads them here: :func:`doc_reads`)."""
     first, last = ds.window()
     months = [(first.year, first.month)]
     while months[-1] <= (last.year, last.month):  # every month of the range, the one after
@@ -273,6 +276,63 @@ async def csv_floor(
     read = await asyncio.gather(*(docs(db, c) for db, c in chunks))
     assert sum(read) == sum(map(len, ids.values()))
     return rows, time.perf_counter() - started
+
+
+def couch_cpu_seconds() -> float | None:
+    """CPU seconds used so far by the CouchDB process ``COUCHDB_PID`` names (a CouchDB on
+    this machine), else None."""
+    pid = os.environ.get("COUCHDB_PID")
+    if not pid:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def doc_reads(raw: RawCouch, ds: Dataset) -> list[list[str]]:
+    """How fast CouchDB returns the visit documents of four queues' month, by the way it is
+    asked; with ``COUCHDB_PID`` also CouchDB's CPU per document."""
+    _, last = ds.window()
+    db = modb(ds.account_id, last.year, last.month)
+    view = "queue_visits_by_quarter"
+    ids: list[str] = []
+    for queue in ds.queue_ids[:4]:
+        keys = {"reduce": False, "startkey": [queue], "endkey": [queue, HIGH]}
+        rows = orjson.loads(await raw.view(db, view, keys))["rows"]
+        ids += dict.fromkeys(r["id"] for r in rows)
+
+    async def timed(read: Any) -> list[str]:
+        cpu, started = couch_cpu_seconds(), time.perf_counter()
+        n = await read()
+        seconds, after = time.perf_counter() - started, couch_cpu_seconds()
+        per_doc = "" if cpu is None or after is None else f"{(after - cpu) / n * 1e6:.0f} µs"
+        return [f"{n / seconds:,.0f}", per_doc]
+
+    async def bulk(size: int, inflight: int) -> int:
+        slots = asyncio.Semaphore(inflight)
+
+        async def one(chunk: list[str]) -> int:
+            async with slots:
+                return len(orjson.loads(await raw.bulk_get(db, chunk))["results"])
+
+        chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
+        return sum(await asyncio.gather(*(one(c) for c in chunks)))
+
+    async def with_docs() -> int:
+        n = 0
+        for queue in ds.queue_ids[:4]:
+            keys = {"reduce": False, "startkey": [queue], "endkey": [queue, HIGH]}
+            keys["include_docs"] = True
+            n += len(orjson.loads(await raw.view(db, view, keys))["rows"])
+        return n
+
+    out = [["a view's include_docs", *await timed(with_docs)]]
+    for size, inflight in ((1000, 1), (1000, 4), (2500, 2), (5000, 2)):
+        got = await timed(lambda s=size, i=inflight: bulk(s, i))
+        out.append([f"_bulk_get of {size:,}, {inflight} in flight", *got])
+    return out
 
 
 def gregorian(day: Any) -> int:
@@ -330,6 +390,8 @@ async def run(args: argparse.Namespace) -> None:
         )
         if args.pages_only:
             return
+        print("\n## The visit documents of four queues' last month, read from CouchDB\n")
+        print(table(["read", "documents/s", "CouchDB CPU a document"], await doc_reads(raw, ds)))
         csv_rows = []
         for report, view, entities in (
             ("visits", "queue_visits_by_quarter", ds.queue_ids),
