@@ -28,6 +28,9 @@ child process on loopback, prints:
   they are asked (a view's ``include_docs``, ``_bulk_get`` of 1,000 to 5,000 ids, one to
   four in flight): documents a second, and with ``COUCHDB_PID`` (a CouchDB on this
   machine) CouchDB's CPU per document;
+- **liveness while a CSV streams**: ``/health/live`` every 50 ms during the offers CSV's
+  first 15 s, beside a control process that answers and does nothing else (the machine's
+  floor), as bench/tenants.py probes;
 - **index growth**: none; the record reports read the views the aggregates build, and the
   design doc is unchanged (its views' source is compared with ``git show main``).
 
@@ -66,6 +69,7 @@ from common import (
     table,
     vm_hwm_kib,
 )
+from tenants import CONTROL, LIVE_EVERY, PROBER
 
 from app.couch.modb import modb
 from app.report.agent_states import GREGORIAN_OFFSET
@@ -218,6 +222,35 @@ async def csv_run(
         async for chunk in resp.content.iter_chunked(1 << 16):
             rows += chunk.count(b"\n")  # a CRLF may be cut between two chunks
     return rows - 1, time.perf_counter() - started
+
+
+async def live_during(svc: Service, seconds: float) -> tuple[list[float], list[float]]:
+    """``/health/live`` every 50 ms for ``seconds``, each probe followed by one of a control
+    process that answers and does nothing else (the machine's floor): bench/tenants.py's
+    prober and control, in processes of their own. Milliseconds, service and control."""
+    control = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", CONTROL, stdout=asyncio.subprocess.PIPE
+    )
+    try:
+        assert control.stdout is not None
+        port = int(await control.stdout.readline())
+        urls = f"{svc.url}/health/live,http://127.0.0.1:{port}/"
+        prober = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", PROBER, urls, str(seconds), str(LIVE_EVERY),
+            stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, _ = await prober.communicate()
+    finally:
+        control.kill()
+        await control.wait()
+    live, floor = orjson.loads(out)
+    return live, floor
+
+
+def live_figures(times: list[float]) -> str:
+    ordered = sorted(times)
+    p95 = ordered[int(len(ordered) * 0.95)]
+    return f"p50 {statistics.median(ordered):.1f} / p95 {p95:.1f} / max {ordered[-1]:.1f} ms"
 
 
 async def csv_floor(
@@ -420,6 +453,10 @@ async def run(args: argparse.Namespace) -> None:
                     f"{(n / seconds) / max(fn / fseconds, bn / bseconds):.2f}x",
                 ]
             )
+        with Service(url, {TOKEN: ds.account_id}) as svc:  # liveness meanwhile, apart
+            probed = asyncio.ensure_future(live_during(svc, 15))
+            await csv_run(svc, ds, "offers")
+            live, floor = await probed
         with Service(url, {TOKEN: ds.account_id}) as svc:  # flat memory: the same, one day
             n, seconds = await csv_run(svc, ds, "offers", days=1)
             peak = vm_hwm_kib(svc.pid)
@@ -452,6 +489,12 @@ async def run(args: argparse.Namespace) -> None:
                 ],
                 csv_rows,
             )
+        )
+        print(
+            "\n## /health/live during an offers CSV (its first 15 s; a run of its own), every "
+            "50 ms\n\n"
+            f"service: {live_figures(live)}; a control process beside it: "
+            f"{live_figures(floor)}"
         )
         print(f"\n## Index\n\ndesign doc {design_doc_unchanged()}")
     finally:
