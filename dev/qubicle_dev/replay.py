@@ -442,7 +442,10 @@ class Loopback:
         return self
 
     async def _start(self) -> None:
-        self._runner = web.AppRunner(self.app, access_log=None)
+        # closing, a request still in flight is given 2 s, then cancelled: a proxied
+        # longpoll (the service's _db_updates follower) would otherwise hold the close for
+        # its whole timeout, past the 30 s this waits for it
+        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=2.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
