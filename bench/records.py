@@ -69,7 +69,7 @@ from common import (
     table,
     vm_hwm_kib,
 )
-from tenants import CONTROL, LIVE_EVERY, PROBER
+from tenants import probe_live
 
 from app.couch.modb import modb
 from app.report.agent_states import GREGORIAN_OFFSET
@@ -226,25 +226,9 @@ async def csv_run(
 
 async def live_during(svc: Service, seconds: float) -> tuple[list[float], list[float]]:
     """``/health/live`` every 50 ms for ``seconds``, each probe followed by one of a control
-    process that answers and does nothing else (the machine's floor): bench/tenants.py's
-    prober and control, in processes of their own. Milliseconds, service and control."""
-    control = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", CONTROL, stdout=asyncio.subprocess.PIPE
-    )
-    try:
-        assert control.stdout is not None
-        port = int(await control.stdout.readline())
-        urls = f"{svc.url}/health/live,http://127.0.0.1:{port}/"
-        prober = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", PROBER, urls, str(seconds), str(LIVE_EVERY),
-            stdout=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        out, _ = await prober.communicate()
-    finally:
-        control.kill()
-        await control.wait()
-    live, floor = orjson.loads(out)
-    return live, floor
+    process that answers and does nothing else (the machine's floor), as bench/tenants.py
+    probes. Milliseconds, service and control."""
+    return await probe_live(f"{svc.url}/health/live", seconds)
 
 
 def live_figures(times: list[float]) -> str:

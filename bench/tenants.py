@@ -86,6 +86,29 @@ asyncio.run(main())
 """
 
 
+async def probe_live(live_url: str, seconds: float) -> tuple[list[float], list[float]]:
+    """``live_url`` every ``LIVE_EVERY`` seconds for ``seconds``, each probe followed by one
+    of the control (the floor), from a prober process of its own. Milliseconds, the
+    service's and the control's."""
+    control = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", CONTROL, stdout=asyncio.subprocess.PIPE
+    )
+    try:
+        assert control.stdout is not None
+        port = int(await control.stdout.readline())
+        urls = f"{live_url},http://127.0.0.1:{port}/"
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", PROBER, urls, str(seconds), str(LIVE_EVERY),
+            stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, _ = await proc.communicate()
+    finally:
+        control.kill()
+        await control.wait()
+    live, floor = ([float(ms) for ms in times] for times in orjson.loads(out))
+    return live, floor
+
+
 def b_report(ds: Dataset) -> dict[str, Any]:
     """What a dashboard of B asks: the last 3 days, daily, every queue KPI, totals."""
     _, last = ds.window()
@@ -165,24 +188,8 @@ async def measure(base: str, a: Dataset, b: Dataset, args: argparse.Namespace) -
 
         async def prober() -> list[list[float]]:
             """In a process of its own: this one's loop is busy reading A's answers (MBs
-            each), which would delay the probes' own timing and charge it to the service.
-            Each probe of the service is followed by one of the control (the floor)."""
-            control = await asyncio.create_subprocess_exec(
-                sys.executable, "-c", CONTROL, stdout=asyncio.subprocess.PIPE
-            )
-            try:
-                assert control.stdout is not None
-                port = int(await control.stdout.readline())
-                urls = f"{live_url},http://127.0.0.1:{port}/"
-                proc = await asyncio.create_subprocess_exec(
-                    sys.executable, "-c", PROBER, urls, str(stop - time.monotonic()),
-                    str(LIVE_EVERY), stdout=asyncio.subprocess.PIPE,
-                )  # fmt: skip
-                out, _ = await proc.communicate()
-            finally:
-                control.kill()
-                await control.wait()
-            return [[float(ms) for ms in times] for times in orjson.loads(out)]
+            each), which would delay the probes' own timing and charge it to the service."""
+            return list(await probe_live(live_url, stop - time.monotonic()))
 
         log(f"A: {args.greedy} clients for {args.seconds:.0f} s; B and the prober meanwhile")
         results = await asyncio.gather(*(greedy() for _ in range(args.greedy)), polite(), prober())
